@@ -1,0 +1,235 @@
+/**
+ * The router's reading of a client's request head: what it answers itself before the app stage
+ * (414, 400, 405, 505; no router line) and what it forwards, with the body framing it will
+ * enforce. The probe uses the same function to say whether Heroku would forward a request, so
+ * the two never disagree.
+ *
+ * Limits from shared/spec/heroku-router.md §1–2. Choices where the spec is silent, made for
+ * safety against request smuggling (each is answered 400 and never forwarded):
+ * - Content-Length together with Transfer-Encoding; differing Content-Length values (identical
+ *   repeats are forwarded as one); a final transfer coding other than `chunked`; any
+ *   Transfer-Encoding on HTTP/1.0.
+ * - header names that are not tokens, whitespace before the colon, obs-fold continuation lines,
+ *   control characters in values, more than one Host.
+ * - a request line that is not exactly `METHOD SP TARGET SP HTTP/x.y`, or a target with
+ *   control bytes. Anything else in the target is forwarded as is: Heroku forwarded the seed's
+ *   `GET ?invalid=request`, which is what made it an H13 in the app.
+ * - CONNECT is answered 405 (the spec: "CONNECT is not supported").
+ * Connection, Expect and Upgrade values that do not parse are app-stage errors (H26), as are
+ * Expect values other than `100-continue` (417), so they are reported, not rejected, here.
+ */
+
+import { H26_CAUSES } from '../core/codes.js';
+import { findHeadEnd } from './response-parser.js';
+
+export const REQUEST_LIMITS = {
+  requestLine: 8192,
+  headerLine: 8192,
+  headerName: 1000,
+  headers: 1000,
+  method: 127,
+} as const;
+
+export type BodyFraming =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'length'; readonly length: number }
+  | { readonly kind: 'chunked' };
+
+export interface RequestHead {
+  readonly method: string;
+  readonly target: string;
+  readonly version: '1.0' | '1.1';
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Bytes consumed, leading empty lines included. */
+  readonly length: number;
+  readonly host: string;
+  readonly framing: BodyFraming;
+  readonly keepAlive: boolean;
+  readonly expectContinue: boolean;
+  /** The Upgrade value when the client asks for one (Connection: upgrade + Upgrade). */
+  readonly upgrade: string | null;
+  /** An app-stage error the router logs as H26 (with this cause), or null. */
+  readonly h26: string | null;
+}
+
+export type RequestHeadResult =
+  | { readonly kind: 'incomplete' }
+  | { readonly kind: 'reject'; readonly status: number; readonly reason: string }
+  | { readonly kind: 'head'; readonly head: RequestHead };
+
+const INCOMPLETE: RequestHeadResult = { kind: 'incomplete' };
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN_LIST = /^\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+\s*(,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]*\s*)*$/;
+const PROTOCOL_LIST =
+  /^\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?\s*(,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?\s*)*$/;
+// Field values: VCHAR, obs-text, SP, HTAB. Anything else (NUL, CR, LF, DEL...) is refused.
+const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const BAD_TARGET = /[\u0000-\u0020\u007f]/;
+const VERSION = /^HTTP\/(\d)\.(\d)$/;
+
+const reject = (status: number, reason: string): RequestHeadResult => ({
+  kind: 'reject',
+  status,
+  reason,
+});
+
+/** Parse a request head starting at `from`; `incomplete` until the blank line arrives. */
+export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
+  let start = from;
+  // RFC 9112 §2.2: empty lines before the request line are ignored.
+  while (buf[start] === 13 || buf[start] === 10) start++;
+  const end = findHeadEnd(buf, start);
+  if (end < 0) return checkPartial(buf, start);
+  const text = buf.toString('latin1', start, end);
+  const lines = text.split('\n');
+  const requestLine = (lines[0] as string).replace(/\r$/, '');
+  if (requestLine.length > REQUEST_LIMITS.requestLine)
+    return reject(414, 'request line over 8192 bytes');
+  if (/\r/.test(requestLine)) return reject(400, 'bare CR in request line');
+  const parts = requestLine.split(' ');
+  if (parts.length !== 3) return reject(400, 'request line is not METHOD SP TARGET SP VERSION');
+  const [method, target, versionText] = parts as [string, string, string];
+  if (!TOKEN.test(method)) return reject(400, 'invalid method');
+  if (method.length > REQUEST_LIMITS.method) return reject(400, 'method over 127 characters');
+  if (method === 'CONNECT') return reject(405, 'CONNECT is not supported');
+  if (target === '' || BAD_TARGET.test(target)) return reject(400, 'invalid request target');
+  const v = VERSION.exec(versionText);
+  if (v === null) return reject(400, 'invalid HTTP version');
+  if (v[1] !== '1' || (v[2] !== '0' && v[2] !== '1'))
+    return reject(505, `${versionText} is not supported`);
+  const version = v[2] === '0' ? '1.0' : '1.1';
+
+  const headers: Array<[string, string]> = [];
+  const hosts: string[] = [];
+  const lengths: string[] = [];
+  const codings: string[] = [];
+  const connection: string[] = [];
+  const expect: string[] = [];
+  const upgrade: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const raw = lines[i] as string;
+    // A bare LF is accepted as a line end, as on the response side.
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line === '') continue;
+    if (line.length > REQUEST_LIMITS.headerLine) return reject(400, 'header line over 8192 bytes');
+    if (line.includes('\r')) return reject(400, 'bare CR in a header line');
+    const first = line.charCodeAt(0);
+    if (first === 32 || first === 9) return reject(400, 'obs-fold continuation line');
+    const colon = line.indexOf(':');
+    if (colon < 0) return reject(400, 'header line without a colon');
+    const name = line.slice(0, colon);
+    if (name.length > REQUEST_LIMITS.headerName) return reject(400, 'header name over 1000 bytes');
+    if (!TOKEN.test(name))
+      return reject(400, `invalid header name ${JSON.stringify(name.slice(0, 40))}`);
+    const value = line.slice(colon + 1).trim();
+    if (BAD_VALUE.test(value)) return reject(400, `control character in ${name}`);
+    if (headers.length >= REQUEST_LIMITS.headers) return reject(400, 'more than 1000 headers');
+    headers.push([name, value]);
+    switch (name.toLowerCase()) {
+      case 'host':
+        hosts.push(value);
+        break;
+      case 'content-length':
+        lengths.push(value);
+        break;
+      case 'transfer-encoding':
+        codings.push(value);
+        break;
+      case 'connection':
+        connection.push(value);
+        break;
+      case 'expect':
+        expect.push(value);
+        break;
+      case 'upgrade':
+        upgrade.push(value);
+        break;
+    }
+  }
+  if (hosts.length > 1) return reject(400, 'more than one Host header');
+  if (hosts.length === 0 && version === '1.1') return reject(400, 'missing Host header');
+
+  let framing: BodyFraming = { kind: 'none' };
+  if (codings.length > 0) {
+    if (version === '1.0') return reject(400, 'Transfer-Encoding in an HTTP/1.0 request');
+    if (lengths.length > 0) return reject(400, 'both Content-Length and Transfer-Encoding');
+    const list = codings
+      .join(',')
+      .split(',')
+      .map((c) => c.trim().toLowerCase());
+    if (list[list.length - 1] !== 'chunked' || list.indexOf('chunked') !== list.length - 1) {
+      return reject(400, `unsupported Transfer-Encoding ${JSON.stringify(codings.join(', '))}`);
+    }
+    framing = { kind: 'chunked' };
+  } else if (lengths.length > 0) {
+    let value: number | null = null;
+    for (const raw of lengths) {
+      for (const part of raw.split(',')) {
+        const t = part.trim();
+        if (!/^\d{1,15}$/.test(t))
+          return reject(400, `invalid Content-Length ${JSON.stringify(raw)}`);
+        const n = Number(t);
+        if (value !== null && value !== n) return reject(400, 'conflicting Content-Length values');
+        value = n;
+      }
+    }
+    if (value !== null && value > 0) framing = { kind: 'length', length: value };
+  }
+
+  let h26: string | null = null;
+  const connectionText = connection.join(', ');
+  if (connection.length > 0 && !TOKEN_LIST.test(connectionText)) h26 = H26_CAUSES.badHeader;
+  const tokens = connectionText
+    .toLowerCase()
+    .split(',')
+    .map((t) => t.trim());
+  const expectText = expect.join(', ').trim().toLowerCase();
+  let expectContinue = false;
+  if (expect.length > 0) {
+    if (expectText === '100-continue') expectContinue = true;
+    else if (h26 === null)
+      h26 =
+        TOKEN_LIST.test(expectText) || expectText.includes('=')
+          ? H26_CAUSES.expect
+          : H26_CAUSES.badHeader;
+  }
+  const upgradeText = upgrade.join(', ');
+  if (upgrade.length > 0 && !PROTOCOL_LIST.test(upgradeText) && h26 === null)
+    h26 = H26_CAUSES.badHeader;
+  const wantsUpgrade = upgrade.length > 0 && tokens.includes('upgrade') && h26 === null;
+  const keepAlive = version === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive');
+
+  return {
+    kind: 'head',
+    head: {
+      method,
+      target,
+      version,
+      headers,
+      length: end - from,
+      host: hosts[0] ?? '',
+      framing,
+      keepAlive,
+      expectContinue,
+      upgrade: wantsUpgrade ? upgradeText : null,
+      h26,
+    },
+  };
+}
+
+/** Refuse a head that is already past a limit before its blank line arrives. */
+function checkPartial(buf: Buffer, start: number): RequestHeadResult {
+  const firstLf = buf.indexOf(10, start);
+  if (firstLf < 0) {
+    return buf.length - start > REQUEST_LIMITS.requestLine
+      ? reject(414, 'request line over 8192 bytes')
+      : INCOMPLETE;
+  }
+  const lastLf = buf.lastIndexOf(10);
+  if (buf.length - (lastLf + 1) > REQUEST_LIMITS.headerLine)
+    return reject(400, 'header line over 8192 bytes');
+  const maxHead =
+    REQUEST_LIMITS.requestLine + (REQUEST_LIMITS.headerLine + 2) * REQUEST_LIMITS.headers;
+  if (buf.length - start > maxHead) return reject(400, 'request head too large');
+  return INCOMPLETE;
+}

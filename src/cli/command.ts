@@ -171,7 +171,7 @@ function convert(name: string, spec: OptionSpec, raw: unknown): unknown {
   }
 }
 
-export function formatHelp(command: Command): string {
+export function formatHelp<T extends OptionTable>(command: Command<T>): string {
   const lines = [`Usage: h13 ${command.usage}`, '', command.summary];
   if (command.details !== undefined) lines.push('', command.details);
   const rows: Array<[string, string]> = [];

@@ -104,9 +104,15 @@ export class ResponseParser {
   /** Whether the peer allows another request on this connection after this response. */
   keepAlive = false;
 
-  /** `HEAD` responses carry no body whatever their headers say. */
-  constructor(requestMethod = 'GET') {
+  readonly #restrict: boolean;
+
+  /**
+   * `HEAD` responses carry no body whatever their headers say. `restrict: false` skips the
+   * router's H25 size limits, for clients that want to read whatever came back.
+   */
+  constructor(requestMethod = 'GET', options: { readonly restrict?: boolean } = {}) {
     this.#noBody = requestMethod === 'HEAD';
+    this.#restrict = options.restrict ?? true;
   }
 
   push(chunk: Buffer): PushResult {
@@ -128,7 +134,7 @@ export class ResponseParser {
         this.#pending = Buffer.from(buf.subarray(offset));
         return { interim, head: null, bodyStart: 0, end: null, fault: null };
       }
-      const parsed = parseHead(buf.toString('latin1', offset, end), end - offset);
+      const parsed = parseHead(buf.toString('latin1', offset, end), end - offset, this.#restrict);
       if ('code' in parsed) return this.#fail(parsed, interim);
       offset = end;
       if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) {
@@ -272,10 +278,10 @@ export function findHeadEnd(buf: Buffer, from: number): number {
   return -1;
 }
 
-function parseHead(text: string, length: number): ResponseHead | ResponseFault {
+function parseHead(text: string, length: number, restrict: boolean): ResponseHead | ResponseFault {
   const lines = text.split('\n');
   const statusLine = (lines[0] ?? '').replace(/\r$/, '');
-  if (statusLine.length > RESPONSE_LIMITS.statusLine) {
+  if (restrict && statusLine.length > RESPONSE_LIMITS.statusLine) {
     return fault('H25', 'status line over 8192 bytes', H25_DESCS.statusLine);
   }
   const m = STATUS_LINE.exec(statusLine);
@@ -284,7 +290,7 @@ function parseHead(text: string, length: number): ResponseHead | ResponseFault {
   for (let i = 1; i < lines.length; i++) {
     const line = (lines[i] as string).replace(/\r$/, '');
     if (line === '') continue;
-    if (line.length > RESPONSE_LIMITS.headerLine) {
+    if (restrict && line.length > RESPONSE_LIMITS.headerLine) {
       return fault('H25', 'header line over 512 KiB', H25_DESCS.header);
     }
     const colon = line.indexOf(':');
@@ -292,7 +298,11 @@ function parseHead(text: string, length: number): ResponseHead | ResponseFault {
       return fault('H17', `header line without a colon: ${JSON.stringify(line.slice(0, 64))}`);
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) return fault('H17', `header name ${JSON.stringify(name.slice(0, 64))}`);
-    if (line.length > RESPONSE_LIMITS.setCookieLine && name.toLowerCase() === 'set-cookie') {
+    if (
+      restrict &&
+      line.length > RESPONSE_LIMITS.setCookieLine &&
+      name.toLowerCase() === 'set-cookie'
+    ) {
       return fault('H25', `Set-Cookie line of ${line.length} bytes`, H25_DESCS.cookie);
     }
     headers.push([name, line.slice(colon + 1).trim()]);

@@ -53,14 +53,21 @@ export const badClientCommand = defineCommand({
         console.log("connection reset without a response (this is an H13 behind Heroku's router)");
         return EXIT.FOUND;
       case 'truncated':
+        if (r.malformed !== null) {
+          console.log(
+            `the response is not valid HTTP (${r.malformed}): an H17 behind Heroku's router`,
+          );
+          return EXIT.FOUND;
+        }
         console.log(
-          `connection closed after ${r.bytesReceived} bytes of an incomplete response (an H18 behind Heroku's router)` +
-            (r.malformed === null ? '' : `: ${r.malformed}`),
+          `connection closed after ${r.bytesReceived} bytes of an incomplete response (an H18 behind Heroku's router)`,
         );
         return EXIT.FOUND;
       default:
         console.log(
-          `no response within ${options.timeout} ms; the connection is still open (an H12 behind Heroku)`,
+          r.bytesReceived > 0
+            ? `the response started but did not finish within ${options.timeout} ms (an H15 behind Heroku once idle 55 s)`
+            : `no response within ${options.timeout} ms; the connection is still open (an H12 behind Heroku after 30 s)`,
         );
         return EXIT.FOUND;
     }

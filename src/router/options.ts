@@ -1,0 +1,120 @@
+/**
+ * The router's timers and switches, with Heroku's values as defaults
+ * (shared/spec/heroku-router.md §2). One table feeds `h13 router`, `h13 run` and the
+ * programmatic API, so every timer can be shortened to milliseconds in tests.
+ */
+
+import type { OptionTable, ParsedOptions } from '../cli/command.js';
+import type { LogFormat } from '../core/log-sink.js';
+import type { RouterFlavor } from '../core/router-line.js';
+
+export interface RouterTimers {
+  /** TCP connect to a dyno: H19 past it (5 s). */
+  readonly connect: number;
+  /** First response byte after the whole request was written: H12 past it (30 s). */
+  readonly firstByte: number;
+  /** Rolling idle window once a response started or a client is sending: H15 / H28 (55 s). */
+  readonly idle: number;
+  /** Time for a client to send its request head; also idle keep-alive client connections (60 s). */
+  readonly clientHead: number;
+  /** How long a request waits for a starting dyno: H20 past it (75 s). */
+  readonly bootQueue: number;
+  /** Router 2.0 closes pooled dyno connections idle this long (90 s). */
+  readonly poolIdle: number;
+  /** A dyno that refused or timed out a connect is skipped this long (5 s). */
+  readonly quarantine: number;
+  /**
+   * After a dyno is told to stop, the router may still route to it this long: Heroku routes
+   * "a request or two" after SIGTERM. 0 turns the race off.
+   */
+  readonly lateRouting: number;
+}
+
+export const HEROKU_TIMERS: RouterTimers = {
+  connect: 5_000,
+  firstByte: 30_000,
+  idle: 55_000,
+  clientHead: 60_000,
+  bootQueue: 75_000,
+  poolIdle: 90_000,
+  quarantine: 5_000,
+  lateRouting: 200,
+};
+
+/** CLI options shared by `h13 router` and `h13 run`. */
+export const ROUTER_OPTIONS = {
+  router: {
+    type: 'string',
+    description:
+      'which Heroku router to emulate: Router 2.0 (keep-alive pool to dynos) or the legacy one',
+    choices: ['2', 'legacy'],
+    default: '2',
+  },
+  'log-format': {
+    type: 'string',
+    description: 'heroku: `heroku logs` lines; json: one object per line with the same fields',
+    choices: ['heroku', 'json'],
+    default: 'heroku',
+  },
+  'app-host': {
+    type: 'string',
+    description: 'host= value when the request has no Host header',
+    default: 'localhost',
+  },
+  'connect-timeout': {
+    type: 'duration',
+    description: 'dyno connect timeout (H19)',
+    default: HEROKU_TIMERS.connect,
+  },
+  'request-timeout': {
+    type: 'duration',
+    description: 'time to the first response byte (H12)',
+    default: HEROKU_TIMERS.firstByte,
+  },
+  'idle-timeout': {
+    type: 'duration',
+    description: 'rolling idle window (H15, H28)',
+    default: HEROKU_TIMERS.idle,
+  },
+  'head-timeout': {
+    type: 'duration',
+    description: 'time for a client to send its request head (408)',
+    default: HEROKU_TIMERS.clientHead,
+  },
+  'boot-queue-timeout': {
+    type: 'duration',
+    description: 'time a request waits for a starting dyno (H20)',
+    default: HEROKU_TIMERS.bootQueue,
+  },
+  'pool-idle-timeout': {
+    type: 'duration',
+    description: 'Router 2.0: pooled dyno connections idle this long are closed',
+    default: HEROKU_TIMERS.poolIdle,
+  },
+  'late-routing': {
+    type: 'duration',
+    description: 'keep routing to a dyno this long after SIGTERM (the shutdown race; 0: off)',
+    default: HEROKU_TIMERS.lateRouting,
+  },
+} as const satisfies OptionTable;
+
+export function timersFrom(options: ParsedOptions<typeof ROUTER_OPTIONS>): RouterTimers {
+  return {
+    ...HEROKU_TIMERS,
+    connect: options['connect-timeout'],
+    firstByte: options['request-timeout'],
+    idle: options['idle-timeout'],
+    clientHead: options['head-timeout'],
+    bootQueue: options['boot-queue-timeout'],
+    poolIdle: options['pool-idle-timeout'],
+    lateRouting: options['late-routing'],
+  };
+}
+
+export function flavorFrom(options: ParsedOptions<typeof ROUTER_OPTIONS>): RouterFlavor {
+  return options.router === 'legacy' ? 'legacy' : '2';
+}
+
+export function logFormatFrom(options: ParsedOptions<typeof ROUTER_OPTIONS>): LogFormat {
+  return options['log-format'] === 'json' ? 'json' : 'heroku';
+}

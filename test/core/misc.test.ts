@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { formatDuration, parseDuration } from '../../src/core/duration.js';
+import { H13Error, isH13Error } from '../../src/core/errors.js';
+import { escapeHtml } from '../../src/core/html.js';
+import { createLogSink } from '../../src/core/log-sink.js';
+import { isValidRequestId, requestIdFrom } from '../../src/core/request-id.js';
+
+describe('request ids', () => {
+  it("keeps ids that pass Heroku's rule and replaces the others with a UUID", () => {
+    const good = 'abcdefghij0123456789+/=-';
+    assert.ok(isValidRequestId(good));
+    assert.equal(requestIdFrom(good), good);
+    for (const bad of [
+      'short',
+      'a'.repeat(201),
+      'has space in it 1234567890',
+      'semi;colon-1234567890123',
+      undefined,
+      null,
+      '',
+    ]) {
+      assert.ok(!isValidRequestId(bad));
+      assert.match(
+        requestIdFrom(bad),
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+    }
+    assert.ok(isValidRequestId('a'.repeat(20)) && isValidRequestId('a'.repeat(200)));
+    assert.ok(!isValidRequestId('a'.repeat(19)));
+  });
+});
+
+describe('durations', () => {
+  it('reads units and bare milliseconds', () => {
+    assert.equal(parseDuration('30s', 'x'), 30_000);
+    assert.equal(parseDuration('250ms', 'x'), 250);
+    assert.equal(parseDuration('1.5m', 'x'), 90_000);
+    assert.equal(parseDuration('40', 'x'), 40);
+    assert.equal(formatDuration(30_000), '30s');
+    assert.equal(formatDuration(90_000), '90s');
+    assert.equal(formatDuration(120_000), '2m');
+    assert.equal(formatDuration(250), '250ms');
+  });
+
+  it('refuses anything else with H13_ERR_INVALID_OPTION naming the option', () => {
+    for (const bad of ['', '-1s', '5 parsecs', 'abc']) {
+      assert.throws(
+        () => parseDuration(bad, '--grace'),
+        (err: unknown) => isH13Error(err, 'H13_ERR_INVALID_OPTION') && err.field === '--grace',
+      );
+    }
+  });
+});
+
+describe('html escaping', () => {
+  it('escapes the five characters that matter', () => {
+    assert.equal(
+      escapeHtml(`<script>alert("x&'y")</script>`),
+      '&lt;script&gt;alert(&quot;x&amp;&#39;y&quot;)&lt;/script&gt;',
+    );
+  });
+});
+
+describe('log sink', () => {
+  it('writes heroku lines and never lets app output span two lines', () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    const sink = createLogSink('heroku', out);
+    sink.write({
+      micros: Date.UTC(2026, 0, 1) * 1000,
+      source: 'app',
+      process: 'web.1',
+      message: 'a\r\n2026-01-01T00:00:00.000000+00:00 heroku[router]: at=info',
+    });
+    assert.equal(
+      text,
+      '2026-01-01T00:00:00.000000+00:00 app[web.1]: a\\r\\n2026-01-01T00:00:00.000000+00:00 heroku[router]: at=info\n',
+    );
+  });
+
+  it('writes one JSON object per line with the structured fields', () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    createLogSink('json', out).write({
+      micros: 0,
+      source: 'heroku',
+      process: 'router',
+      message: 'at=info',
+      fields: { status: 200 },
+    });
+    assert.deepEqual(JSON.parse(text), {
+      timestamp: '1970-01-01T00:00:00.000000+00:00',
+      source: 'heroku',
+      process: 'router',
+      message: 'at=info',
+      status: 200,
+    });
+  });
+});
+
+describe('errors', () => {
+  it('carry a stable code and the field', () => {
+    const err = new H13Error('H13_ERR_INVALID_OPTION', 'bad', { field: '--port' });
+    assert.ok(err instanceof Error);
+    assert.equal(err.code, 'H13_ERR_INVALID_OPTION');
+    assert.equal(err.field, '--port');
+    assert.ok(isH13Error(err) && !isH13Error(err, 'H13_ERR_LISTEN') && !isH13Error(new Error('x')));
+  });
+});

@@ -16,7 +16,14 @@ const BAD_REQUEST = `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncon
 
 export function createDemoServer(options: DemoOptions): http.Server {
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://demo.invalid');
+    const url = URL.parse(req.url ?? '/', 'http://demo.invalid');
+    // A target Node's parser accepted but URL cannot (`GET http://[::1`) is the client's
+    // mistake: answer it, never let it crash the demo outside the scenarios meant to.
+    if (url === null) {
+      res.writeHead(400, { 'content-type': 'text/plain', 'content-length': 16 });
+      res.end('bad request URL\n');
+      return;
+    }
     const handler = HANDLERS[url.pathname];
     if (handler === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain', 'content-length': 10 });

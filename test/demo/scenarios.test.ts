@@ -119,6 +119,12 @@ describe('demo scenarios that keep the process alive', () => {
     assert.notEqual(r.closedBy, 'open');
   });
 
+  it('answers 400 to a target Node accepts but URL cannot parse, instead of crashing', async () => {
+    const r = await get(demo.port, 'http://[::1');
+    assert.equal(r.status, 400);
+    assert.equal((await get(demo.port, '/')).status, 200);
+  });
+
   it('logs each request with its X-Request-Id, as the seed advises', async () => {
     await get(demo.port, '/');
     await demo.app.waitFor(/GET \/ request_id=test-request-id-0123456789/);

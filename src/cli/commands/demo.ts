@@ -3,7 +3,9 @@ import { H13Error } from '../../core/errors.js';
 import { runPrimary } from '../../demo/cluster.js';
 import { CLIENT_ERROR_MODES, type ClientErrorMode } from '../../demo/scenarios.js';
 import { createDemoServer } from '../../demo/server.js';
+import { guard } from '../../guard/index.js';
 import { defineCommand } from '../command.js';
+import { portFromEnv } from '../env-port.js';
 
 export const demoCommand = defineCommand({
   name: 'demo',
@@ -31,6 +33,10 @@ export const demoCommand = defineCommand({
       type: 'boolean',
       description: 'run as a primary that forks a worker and re-forks it when it dies',
     },
+    guard: {
+      type: 'boolean',
+      description: 'protect the server with h13/guard, to see each scenario guarded',
+    },
   },
   args: { min: 0, max: 0 },
   run: async ({ options }) => {
@@ -40,6 +46,7 @@ export const demoCommand = defineCommand({
     }
     const port = options.port ?? portFromEnv();
     const server = createDemoServer({ clientError: options['client-error'] as ClientErrorMode });
+    if (options.guard) guard(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(
@@ -62,17 +69,3 @@ export const demoCommand = defineCommand({
     return new Promise<number>(() => {});
   },
 });
-
-function portFromEnv(): number {
-  const raw = process.env.PORT;
-  if (raw === undefined || raw === '') return 3000;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new H13Error(
-      'H13_ERR_INVALID_OPTION',
-      `PORT=${JSON.stringify(raw)} is not a port number`,
-      { field: 'PORT' },
-    );
-  }
-  return n;
-}

@@ -1,0 +1,95 @@
+import { createLogSink } from '../../core/log-sink.js';
+import { flavorFrom, logFormatFrom, ROUTER_OPTIONS, timersFrom } from '../../router/options.js';
+import { startRun } from '../../run/index.js';
+import { readWebCommand } from '../../run/procfile.js';
+import { defineCommand } from '../command.js';
+import { portFromEnv } from '../env-port.js';
+import { EXIT } from '../exit-codes.js';
+
+export const runCommand = defineCommand({
+  name: 'run',
+  summary: "Run an app behind a local emulation of Heroku's router and dyno manager.",
+  usage: 'run [options] [-- COMMAND...]',
+  details:
+    'Starts --dynos copies of COMMAND (default: the web: line of ./Procfile) as web.1..web.N, each\n' +
+    'with its own $PORT, and the router on --port. Prints one stream in `heroku logs` form.\n' +
+    'Restart the dynos like `heroku ps:restart` or a deploy: send SIGHUP, or press r on a terminal.\n' +
+    'Ctrl-C (or q, or SIGTERM) stops everything the same way: SIGTERM, SIGKILL after --grace.\n' +
+    'Exits 0 when every dyno stopped cleanly, 1 when one crashed, failed to boot (R10) or had\n' +
+    'to be killed (R12).',
+  options: {
+    dynos: { type: 'integer', description: 'how many web dynos', default: 1, min: 1, max: 100 },
+    port: {
+      type: 'integer',
+      description: "the router's port (default: $PORT, else 3000)",
+      min: 0,
+      max: 65535,
+    },
+    host: { type: 'string', description: 'address the router binds', default: '127.0.0.1' },
+    grace: {
+      type: 'duration',
+      description: 'SIGTERM to SIGKILL on restart and stop (R12)',
+      default: 30_000,
+    },
+    'boot-timeout': {
+      type: 'duration',
+      description: 'time for a dyno to bind $PORT (R10)',
+      default: 60_000,
+    },
+    'restart-delay': {
+      type: 'duration',
+      description: 'delay before the second restart of a crashed dyno; doubles after',
+      default: 1000,
+    },
+    ...ROUTER_OPTIONS,
+  },
+  args: { min: 0, max: 0 },
+  run: async ({ options, rest }) => {
+    const command = rest.length > 0 ? rest : await readWebCommand(process.cwd());
+    const sink = createLogSink(logFormatFrom(options), process.stdout);
+    const run = await startRun({
+      command,
+      dynos: options.dynos,
+      port: options.port ?? portFromEnv(),
+      host: options.host,
+      flavor: flavorFrom(options),
+      timers: timersFrom(options),
+      appHost: options['app-host'],
+      grace: options.grace,
+      bootTimeout: options['boot-timeout'],
+      restartDelay: options['restart-delay'],
+      log: sink,
+      collect: false,
+    });
+    const interactive = process.stdin.isTTY === true;
+    process.stderr.write(
+      `h13 run: router on ${run.url} → ${options.dynos} dyno(s); ` +
+        `${interactive ? 'press r to restart, q to stop; ' : ''}SIGHUP restarts, Ctrl-C stops\n`,
+    );
+    return new Promise<number>((resolve) => {
+      let restarting = false;
+      const restart = () => {
+        if (restarting) return;
+        restarting = true;
+        run.restart().finally(() => {
+          restarting = false;
+        });
+      };
+      const stop = () => {
+        process.stdin.pause();
+        run.stop().then((code) => resolve(code === 0 ? EXIT.OK : EXIT.FOUND));
+      };
+      process.on('SIGHUP', restart);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (interactive) {
+        process.stdin.setRawMode(true);
+        process.stdin.setEncoding('utf8');
+        process.stdin.on('data', (key: string) => {
+          if (key === 'r') restart();
+          else if (key === 'q' || key === '\u0003') stop();
+        });
+      }
+    });
+  },
+});

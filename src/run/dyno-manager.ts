@@ -1,0 +1,218 @@
+/**
+ * Heroku's dyno manager, locally: runs web.1..web.N, each with its own $PORT, keeps the
+ * router's DynoTable current, restarts crashed dynos (at once, then with a growing delay),
+ * restarts the formation like `heroku ps:restart` or a deploy (new dynos start while the old
+ * ones get SIGTERM, SIGKILL after the grace period), and logs what Heroku logs as
+ * `heroku[web.N]` lines.
+ *
+ * Choices where Heroku's behaviour is not documented precisely:
+ * - restarts of a crashed dyno wait 0, then restartDelay, 2×, 4×... capped at 20 minutes; the
+ *   count resets once a dyno has stayed up for a minute;
+ * - on a restart the new dyno keeps the old dyno's name (web.1), so both are briefly in the
+ *   table: the old one `stopping`, the new one `starting` then `up`.
+ */
+
+import { type DynoState, DynoTable } from '../router/dynos.js';
+import { DynoProcess } from './dyno-process.js';
+import { freePort } from './free-port.js';
+
+export interface DynoManagerOptions {
+  readonly command: readonly string[] | string;
+  readonly dynos: number;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** SIGTERM → SIGKILL (30 s). */
+  readonly grace: number;
+  /** Time to bind $PORT before R10 (60 s). */
+  readonly bootTimeout: number;
+  /** First delay between crash restarts after the immediate one (1 s). */
+  readonly restartDelay: number;
+  /** `heroku[web.N]` lines: (dyno name, message). */
+  readonly log: (processName: string, message: string) => void;
+  /** `app[web.N]` lines. */
+  readonly appLog: (processName: string, line: string) => void;
+}
+
+/** `30 seconds`, `0.2 seconds`: how Heroku's R10/R12 messages state their windows. */
+const secondsText = (ms: number) => `${ms / 1000} seconds`;
+
+const MAX_RESTART_DELAY = 20 * 60_000;
+const STABLE_AFTER = 60_000;
+
+interface Instance {
+  readonly name: string;
+  readonly port: number;
+  readonly proc: DynoProcess;
+  state: DynoState;
+  /** The state it was in before `stopping`, for `State changed from up to down`. */
+  stateBeforeStop: DynoState | null;
+  killTimer: NodeJS.Timeout | null;
+  upSince: number | null;
+}
+
+export class DynoManager {
+  readonly table = new DynoTable();
+  readonly #options: DynoManagerOptions;
+  readonly #instances = new Set<Instance>();
+  readonly #crashes = new Map<string, number>();
+  readonly #restartTimers = new Set<NodeJS.Timeout>();
+  #stopping = false;
+  /** Anything that makes the run end non-zero: a crash, R10, R12. */
+  troubled = false;
+
+  constructor(options: DynoManagerOptions) {
+    this.#options = options;
+  }
+
+  get names(): string[] {
+    return Array.from({ length: this.#options.dynos }, (_, i) => `web.${i + 1}`);
+  }
+
+  /** Start the formation; resolves when every dyno was spawned (not when up). */
+  async start(): Promise<void> {
+    await Promise.all(this.names.map((name) => this.#launch(name)));
+  }
+
+  /** Resolves once every named dyno has an instance that is up (bounded by the caller). */
+  whenUp(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const up = new Set([...this.#instances].filter((i) => i.state === 'up').map((i) => i.name));
+        if (this.names.every((n) => up.has(n))) {
+          this.table.off('change', check);
+          resolve();
+        }
+      };
+      this.table.on('change', check);
+      check();
+    });
+  }
+
+  /** Like `heroku ps:restart`: new dynos start while the old ones are signalled. */
+  async restart(): Promise<void> {
+    if (this.#stopping) return;
+    const old = [...this.#instances].filter((i) => i.state !== 'stopping');
+    for (const i of old) this.#options.log(i.name, 'Restarting');
+    await Promise.all(this.names.map((name) => this.#launch(name)));
+    await Promise.all(old.map((i) => this.#terminate(i)));
+  }
+
+  /** SIGTERM everything, SIGKILL after the grace period; resolves when all have exited. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const t of this.#restartTimers) clearTimeout(t);
+    this.#restartTimers.clear();
+    await Promise.all([...this.#instances].map((i) => this.#terminate(i)));
+  }
+
+  async #launch(name: string): Promise<void> {
+    const port = await freePort();
+    if (this.#stopping) return;
+    const proc = new DynoProcess({
+      name,
+      command: this.#options.command,
+      port,
+      env: this.#options.env,
+      cwd: this.#options.cwd,
+      bootTimeout: this.#options.bootTimeout,
+      onOutput: (line) => this.#options.appLog(name, line),
+    });
+    const inst: Instance = {
+      name,
+      port,
+      proc,
+      state: 'starting',
+      stateBeforeStop: null,
+      killTimer: null,
+      upSince: null,
+    };
+    this.#instances.add(inst);
+    this.table.set({ name, host: '127.0.0.1', port, state: 'starting' });
+    this.#options.log(name, `Starting process with command \`${proc.commandText}\``);
+    proc.on('up', () => {
+      if (inst.state !== 'starting') return;
+      this.#setState(inst, 'up');
+      inst.upSince = performance.now();
+    });
+    proc.on('boot-timeout', () => {
+      if (inst.state !== 'starting') return;
+      this.troubled = true;
+      const seconds = secondsText(this.#options.bootTimeout);
+      this.#options.log(
+        name,
+        `Error R10 (Boot timeout) -> Web process failed to bind to $PORT within ${seconds} of launch`,
+      );
+      this.#options.log(name, 'Stopping process with SIGKILL');
+      proc.signal('SIGKILL');
+    });
+    proc.on('exit', (status) => this.#onExit(inst, status));
+    proc.start();
+  }
+
+  #setState(inst: Instance, state: DynoState): void {
+    if (inst.state === state) return;
+    this.#options.log(inst.name, `State changed from ${inst.state} to ${state}`);
+    inst.state = state;
+    this.table.setState(inst.name, inst.port, state);
+  }
+
+  #terminate(inst: Instance): Promise<void> {
+    if (inst.proc.exited) {
+      if (inst.state === 'crashed') this.#setState(inst, 'down');
+      this.#forget(inst);
+      return Promise.resolve();
+    }
+    if (inst.state !== 'stopping') {
+      inst.stateBeforeStop = inst.state;
+      inst.state = 'stopping';
+      this.table.setState(inst.name, inst.port, 'stopping');
+      this.#options.log(inst.name, 'Stopping all processes with SIGTERM');
+      inst.proc.signal('SIGTERM');
+      inst.killTimer = setTimeout(() => {
+        this.troubled = true;
+        const seconds = secondsText(this.#options.grace);
+        this.#options.log(
+          inst.name,
+          `Error R12 (Exit timeout) -> At least one process failed to exit within ${seconds} of SIGTERM`,
+        );
+        this.#options.log(inst.name, 'Stopping remaining processes with SIGKILL');
+        inst.proc.signal('SIGKILL');
+      }, this.#options.grace);
+    }
+    return inst.proc.exitedPromise.then(() => undefined);
+  }
+
+  #onExit(inst: Instance, status: number): void {
+    if (inst.killTimer !== null) clearTimeout(inst.killTimer);
+    this.#options.log(inst.name, `Process exited with status ${status}`);
+    if (inst.state === 'stopping') {
+      this.#options.log(inst.name, `State changed from ${inst.stateBeforeStop ?? 'up'} to down`);
+      this.#forget(inst);
+      return;
+    }
+    this.troubled = true;
+    this.#setState(inst, 'crashed');
+    if (this.#stopping) return;
+    const stable = inst.upSince !== null && performance.now() - inst.upSince > STABLE_AFTER;
+    const crashes = stable ? 0 : (this.#crashes.get(inst.name) ?? 0);
+    this.#crashes.set(inst.name, crashes + 1);
+    const delay =
+      crashes === 0
+        ? 0
+        : Math.min(this.#options.restartDelay * 2 ** (crashes - 1), MAX_RESTART_DELAY);
+    const timer = setTimeout(() => {
+      this.#restartTimers.delete(timer);
+      if (this.#stopping || inst.state !== 'crashed') return;
+      // The crashed entry stays until its replacement is in the table, so the router never
+      // sees an empty formation (H14) in between.
+      this.#setState(inst, 'starting');
+      void this.#launch(inst.name).finally(() => this.#forget(inst));
+    }, delay);
+    this.#restartTimers.add(timer);
+  }
+
+  #forget(inst: Instance): void {
+    this.#instances.delete(inst);
+    this.table.remove(inst.name, inst.port);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * `h13 run` as a library: the dyno manager and the router together, every line in
+ * `heroku logs` form, every finished request as a typed record. Tests, the probe and the
+ * analyzer's fixtures drive apps through this.
+ */
+
+import { H13Error } from '../core/errors.js';
+import { formatTimestamp } from '../core/heroku-log.js';
+import type { LogEntry, LogSink } from '../core/log-sink.js';
+import { oneLine } from '../core/log-sink.js';
+import type { RouterFlavor, RouterRecord } from '../core/router-line.js';
+import type { DynoTable } from '../router/dynos.js';
+import { type RouterHandle, startRouter } from '../router/index.js';
+import type { RouterTimers } from '../router/options.js';
+import { DynoManager } from './dyno-manager.js';
+
+export interface RunOptions {
+  /** argv (`['node', 'app.js']`) or a shell command line (a Procfile's web: line). */
+  readonly command: readonly string[] | string;
+  readonly dynos?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly host?: string;
+  /** The router's port; 0 (default) picks a free one. */
+  readonly port?: number;
+  readonly flavor?: RouterFlavor;
+  readonly timers?: Partial<RouterTimers>;
+  readonly appHost?: string;
+  /** SIGTERM → SIGKILL (30 s). */
+  readonly grace?: number;
+  /** Time to bind $PORT before R10 (60 s). */
+  readonly bootTimeout?: number;
+  /** First delay between crash restarts after the immediate one (1 s). */
+  readonly restartDelay?: number;
+  /** Where lines go besides the handle's own collection; null: nowhere. */
+  readonly log?: LogSink | null;
+  /** Keep every line and record on the handle (tests); off for long CLI runs. */
+  readonly collect?: boolean;
+}
+
+export interface RunHandle {
+  readonly url: string;
+  readonly port: number;
+  readonly dynos: DynoTable;
+  readonly router: RouterHandle;
+  /** Every finished request so far (when collecting). */
+  readonly records: readonly RouterRecord[];
+  /** Every line so far in `heroku logs` form (when collecting). */
+  readonly lines: readonly string[];
+  /** Resolves once every dyno is up. */
+  whenUp(): Promise<void>;
+  waitForRecord(match: (r: RouterRecord) => boolean, ms: number): Promise<RouterRecord>;
+  waitForLine(pattern: RegExp, ms: number): Promise<string>;
+  /** `heroku ps:restart`: resolves when the new dynos are up and the old ones have exited. */
+  restart(): Promise<void>;
+  /** Stop the dynos (SIGTERM, SIGKILL after grace) and the router; resolves with the exit code. */
+  stop(): Promise<number>;
+}
+
+function waiter<T>(
+  list: T[],
+  subscribe: Set<(item: T) => void>,
+  match: (item: T) => boolean,
+  ms: number,
+  what: string,
+): Promise<T> {
+  const found = list.find(match);
+  if (found !== undefined) return Promise.resolve(found);
+  return new Promise((resolve, reject) => {
+    const listener = (item: T) => {
+      if (!match(item)) return;
+      clearTimeout(timer);
+      subscribe.delete(listener);
+      resolve(item);
+    };
+    const timer = setTimeout(() => {
+      subscribe.delete(listener);
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+    }, ms);
+    subscribe.add(listener);
+  });
+}
+
+export async function startRun(options: RunOptions): Promise<RunHandle> {
+  const collect = options.collect ?? true;
+  const lines: string[] = [];
+  const records: RouterRecord[] = [];
+  const lineListeners = new Set<(line: string) => void>();
+  const recordListeners = new Set<(r: RouterRecord) => void>();
+  const sink: LogSink = {
+    write(entry: LogEntry) {
+      options.log?.write(entry);
+      if (!collect && lineListeners.size === 0) return;
+      const line = `${formatTimestamp(entry.micros)} ${entry.source}[${entry.process}]: ${oneLine(entry.message)}`;
+      if (collect) lines.push(line);
+      for (const l of lineListeners) l(line);
+    },
+    line(source, processName, message, fields) {
+      this.write({
+        micros: Math.round((performance.timeOrigin + performance.now()) * 1000),
+        source,
+        process: processName,
+        message,
+        ...(fields === undefined ? {} : { fields }),
+      });
+    },
+  };
+  const dynos = options.dynos ?? 1;
+  if (!Number.isInteger(dynos) || dynos < 1) {
+    throw new H13Error(
+      'H13_ERR_INVALID_OPTION',
+      `dynos: ${dynos} is not a whole number of at least 1`,
+      { field: 'dynos' },
+    );
+  }
+  const manager = new DynoManager({
+    command: options.command,
+    dynos,
+    env: options.env ?? process.env,
+    cwd: options.cwd ?? process.cwd(),
+    grace: options.grace ?? 30_000,
+    bootTimeout: options.bootTimeout ?? 60_000,
+    restartDelay: options.restartDelay ?? 1000,
+    log: (name, message) => sink.line('heroku', name, message),
+    appLog: (name, line) => sink.line('app', name, line),
+  });
+  const router = await startRouter({
+    dynos: manager.table,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    port: options.port ?? 0,
+    flavor: options.flavor ?? '2',
+    ...(options.timers === undefined ? {} : { timers: options.timers }),
+    ...(options.appHost === undefined ? {} : { appHost: options.appHost }),
+    log: sink,
+    onRecord: (r) => {
+      if (collect) records.push(r);
+      for (const l of recordListeners) l(r);
+    },
+  });
+  await manager.start();
+  let stopped: Promise<number> | null = null;
+  return {
+    url: router.url,
+    port: router.port,
+    dynos: manager.table,
+    router,
+    records,
+    lines,
+    whenUp: () => manager.whenUp(),
+    waitForRecord: (match, ms) =>
+      waiter(records, recordListeners, match, ms, 'a matching router record'),
+    waitForLine: (pattern, ms) =>
+      waiter(lines, lineListeners, (l) => pattern.test(l), ms, `a line matching ${pattern}`),
+    restart: () => manager.restart(),
+    stop() {
+      stopped ??= (async () => {
+        await manager.stop();
+        await router.close();
+        return manager.troubled ? 1 : 0;
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,127 @@
+/** `h13 run` as a user runs it: real process, real signals, one merged stream. */
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { exchange } from '../../src/http/raw-exchange.js';
+import { CLI, fixture } from '../helpers/paths.js';
+import { type Spawned, spawnNode } from '../helpers/process.js';
+
+const ROUTER = /h13 run: router on http:\/\/127\.0\.0\.1:(\d+)/;
+const TS = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00`;
+
+async function up(p: Spawned, count = 1): Promise<number> {
+  const port = Number((await p.waitFor(ROUTER))[1]);
+  await p.waitFor(new RegExp(`(State changed from starting to up[\\s\\S]*){${count}}`));
+  return port;
+}
+
+const get = (port: number, path = '/') =>
+  exchange({
+    host: '127.0.0.1',
+    port,
+    bytes: `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    timeoutMs: 5000,
+  });
+
+describe('h13 run (CLI)', () => {
+  it('prints one heroku logs stream; SIGHUP restarts; SIGINT stops and exits 0', async () => {
+    const p = spawnNode(CLI, [
+      'run',
+      '--port',
+      '0',
+      '--grace',
+      '5s',
+      '--',
+      process.execPath,
+      fixture('run-app'),
+    ]);
+    try {
+      const port = await up(p);
+      assert.equal((await get(port)).status, 200);
+      await p.waitFor(
+        new RegExp(`^${TS} heroku\\[router\\]: at=info method=GET path="/" host=x `, 'm'),
+      );
+      assert.match(
+        p.stdout(),
+        new RegExp(`^${TS} heroku\\[web\\.1\\]: Starting process with command \``, 'm'),
+      );
+      assert.match(p.stdout(), new RegExp(`^${TS} app\\[web\\.1\\]: listening on \\d+$`, 'm'));
+      p.child.kill('SIGHUP');
+      await p.waitFor(/heroku\[web\.1\]: Restarting/);
+      await p.waitFor(/State changed from up to down/);
+      await p.waitFor(/(State changed from starting to up[\s\S]*){2}/);
+      assert.equal((await get(port)).status, 200);
+      p.child.kill('SIGINT');
+      assert.equal(await p.exited(), 0);
+      assert.equal(p.stdout().match(/State changed from up to down/g)?.length, 2);
+    } finally {
+      p.kill();
+    }
+  });
+
+  it('exits 1 when a dyno had to be killed after the grace period (R12)', async () => {
+    const p = spawnNode(CLI, [
+      'run',
+      '--port',
+      '0',
+      '--grace',
+      '200ms',
+      '--',
+      process.execPath,
+      fixture('run-app'),
+      '--ignore-sigterm',
+    ]);
+    try {
+      await up(p);
+      p.child.kill('SIGTERM');
+      assert.equal(await p.exited(), 1);
+      assert.match(p.stdout(), /Error R12 \(Exit timeout\)/);
+    } finally {
+      p.kill();
+    }
+  });
+
+  it('runs the web: line of ./Procfile and writes JSON lines with --log-format json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h13-run-'));
+    writeFileSync(
+      join(dir, 'Procfile'),
+      `worker: node nothing.js\nweb: ${process.execPath} ${fixture('run-app')}\n`,
+    );
+    const p = spawnNode(CLI, ['run', '--port', '0', '--log-format', 'json'], { cwd: dir });
+    try {
+      const port = await up(p);
+      await get(port);
+      await p.waitFor(/"process":"router"/);
+      p.child.kill('SIGINT');
+      assert.equal(await p.exited(), 0);
+      const objects = p
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.ok(
+        objects.some(
+          (o) =>
+            o.process === 'web.1' &&
+            o.message ===
+              `Starting process with command \`${process.execPath} ${fixture('run-app')}\``,
+        ),
+      );
+      const router = objects.find((o) => o.process === 'router');
+      assert.equal(router?.source, 'heroku');
+      assert.match(String(router?.timestamp), new RegExp(`^${TS}$`));
+    } finally {
+      p.kill();
+    }
+  });
+
+  it('exits 3 with a clear message when there is no command and no Procfile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h13-run-'));
+    const p = spawnNode(CLI, ['run', '--port', '0'], { cwd: dir });
+    assert.equal(await p.exited(), 3);
+    assert.match(p.stderr(), /no command given and no Procfile .* \(H13_ERR_NO_PROCFILE\)/);
+  });
+});

@@ -2,14 +2,22 @@
 import { isH13Error } from '../core/errors.js';
 import { packageVersion } from '../core/package-root.js';
 import { type Command, formatHelp, parseCommandLine } from './command.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { badClientCommand } from './commands/bad-client.js';
 import { demoCommand } from './commands/demo.js';
+import { probeCommand } from './commands/probe.js';
+import { routerCommand } from './commands/router.js';
+import { runCommand } from './commands/run.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 
 // Commands are registered here; each lives in ./commands/<name>.ts with its option table.
 const COMMANDS: readonly Command<never>[] = [
   demoCommand,
   badClientCommand,
+  runCommand,
+  analyzeCommand,
+  routerCommand,
+  probeCommand,
 ] as unknown as Command<never>[];
 
 function mainHelp(): string {

@@ -67,6 +67,12 @@ const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 const BAD_TARGET = /[\u0000-\u0020\u007f]/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
 
+/**
+ * RFC 9110 optional whitespace is SP and HTAB only. String.prototype.trim also strips VT, FF and
+ * NBSP, which would let `Transfer-Encoding: chunked\x0b` pass as `chunked`.
+ */
+const trimOws = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '');
+
 const reject = (status: number, reason: string): RequestHeadResult => ({
   kind: 'reject',
   status,
@@ -121,7 +127,7 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     if (name.length > REQUEST_LIMITS.headerName) return reject(400, 'header name over 1000 bytes');
     if (!TOKEN.test(name))
       return reject(400, `invalid header name ${JSON.stringify(name.slice(0, 40))}`);
-    const value = line.slice(colon + 1).trim();
+    const value = trimOws(line.slice(colon + 1));
     if (BAD_VALUE.test(value)) return reject(400, `control character in ${name}`);
     if (headers.length >= REQUEST_LIMITS.headers) return reject(400, 'more than 1000 headers');
     headers.push([name, value]);
@@ -156,7 +162,7 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     const list = codings
       .join(',')
       .split(',')
-      .map((c) => c.trim().toLowerCase());
+      .map((c) => trimOws(c).toLowerCase());
     if (list[list.length - 1] !== 'chunked' || list.indexOf('chunked') !== list.length - 1) {
       return reject(400, `unsupported Transfer-Encoding ${JSON.stringify(codings.join(', '))}`);
     }
@@ -165,7 +171,7 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     let value: number | null = null;
     for (const raw of lengths) {
       for (const part of raw.split(',')) {
-        const t = part.trim();
+        const t = trimOws(part);
         if (!/^\d{1,15}$/.test(t))
           return reject(400, `invalid Content-Length ${JSON.stringify(raw)}`);
         const n = Number(t);

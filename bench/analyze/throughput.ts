@@ -1,0 +1,255 @@
+/**
+ * h13 analyze throughput, against peers measured on the same run and the same file:
+ *   split     — the file split into lines (Buffer chunks, string indexOf; no work per line)
+ *   readline  — node:readline over the same stream
+ *   logfmt    — the split plus the `logfmt` npm parser on every message
+ *   analyze   — h13 analyze end to end (read, parse, diagnose, aggregate, build the report)
+ *
+ *   node build/bench/analyze/throughput.js            1M lines: 60 % router lines (2 % of them
+ *     errors: H13, H18, H12, H27, H10; 30 % Router 2.0), 39 % app lines (2 % of them stack
+ *     lines), 1 % dyno-manager lines (a fifth crashes, exits, SIGTERMs), 0.05 % releases
+ *   node build/bench/analyze/throughput.js --big      also a 1 GB log: peak RSS of a child
+ *   node build/bench/analyze/throughput.js --generate FILE [LINES]   only write the log
+ *   node build/bench/analyze/throughput.js --child FILE              analyze FILE, print maxRSS
+ */
+
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Analyzer } from '../../src/analyze/analyzer.js';
+import { createFeeder, drain, openInput } from '../../src/analyze/input.js';
+import { buildReport } from '../../src/analyze/report.js';
+import { formatTimestamp } from '../../src/core/heroku-log.js';
+import { formatRouterMessage, type RouterRecord } from '../../src/core/router-line.js';
+
+const logfmt = createRequire(import.meta.url)('logfmt') as { parse(line: string): object };
+
+/** Deterministic PRNG so every run reads the same log. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PATHS = [
+  '/',
+  '/orders/%d',
+  '/api/items/%d?expand=1',
+  '/users/%d/profile',
+  '/assets/app.js',
+  '/search?q=x',
+];
+const APP = [
+  'GET /orders/%d 200 12ms',
+  'info: request completed user=%d',
+  '{"level":30,"time":1772440000000,"pid":21,"msg":"request completed","reqId":"%d","res":{"statusCode":200},"responseTime":12}',
+  'sql SELECT * FROM orders WHERE id = %d (1.2ms)',
+];
+const STACK = [
+  'Error: boom',
+  '    at handler (/app/server.js:12:11)',
+  '    at Layer.handle (/app/node_modules/express/lib/router/layer.js:95:5)',
+];
+const DYNO = [
+  'Process running mem=312M(61.0%)',
+  'State changed from up to crashed',
+  'Process exited with status 1',
+  'Stopping all processes with SIGTERM',
+];
+
+/** Writes `lines` lines of realistic heroku logs; returns the number written. */
+async function generate(file: string, lines: number, seed = 7): Promise<number> {
+  const rand = rng(seed);
+  const out = createWriteStream(file, { highWaterMark: 1 << 20 });
+  let micros = Date.parse('2026-03-02T00:00:00Z') * 1000;
+  let buf = '';
+  for (let i = 0; i < lines; i++) {
+    micros += Math.floor(rand() * 4000);
+    const ts = formatTimestamp(micros);
+    const dyno = `web.${1 + Math.floor(rand() * 8)}`;
+    const n = Math.floor(rand() * 100000);
+    const r = rand();
+    if (r < 0.6) {
+      const err = rand() < 0.02;
+      const codes = ['H13', 'H13', 'H18', 'H12', 'H27', 'H10'] as const;
+      const code = err ? codes[Math.floor(rand() * codes.length)]! : null;
+      const router2 = rand() < 0.3;
+      const rec: RouterRecord = {
+        at: code === null ? 'info' : code === 'H27' ? 'warning' : 'error',
+        code,
+        desc: null,
+        cause: null,
+        sock: code === 'H27' ? 'client' : code === 'H18' ? 'backend' : null,
+        method: rand() < 0.8 ? 'GET' : 'POST',
+        path: PATHS[Math.floor(rand() * PATHS.length)]!.replace('%d', String(n)),
+        host: 'demo.herokuapp.com',
+        requestId: `${n.toString(16).padStart(8, '0')}-9f3e-4d1b-8a7e-3c2f1e0d9b8a`,
+        fwd: '203.0.113.9',
+        dyno: code === 'H10' ? null : dyno,
+        connectMs: 0,
+        serviceMs: Math.floor(rand() * 300),
+        status: code === null ? 200 : code === 'H27' ? 499 : 503,
+        bytes: code === null ? 1000 + n : 0,
+        protocol: router2 ? 'http1.1' : 'https',
+        tls: router2 ? false : null,
+      };
+      buf += `${ts} heroku[router]: ${formatRouterMessage(rec)}\n`;
+    } else if (r < 0.99) {
+      const lines = rand() < 0.02 ? STACK : APP;
+      buf += `${ts} app[${dyno}]: ${lines[Math.floor(rand() * lines.length)]!.replace('%d', String(n))}\n`;
+    } else if (r < 0.9995) {
+      buf += `${ts} heroku[${dyno}]: ${rand() < 0.8 ? DYNO[0] : DYNO[1 + Math.floor(rand() * 3)]}\n`;
+    } else {
+      buf += `${ts} app[api]: Release v${n} created by user dev@example.com\n`;
+    }
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await new Promise<void>((r) => out.on('finish', () => r()));
+  return lines;
+}
+
+/** Chunks split into lines: what any line-oriented reader must at least do. */
+async function splitLines(file: string, perLine?: (line: string) => void): Promise<number> {
+  let count = 0;
+  let carry = '';
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    const last = buf.lastIndexOf(10);
+    const text = carry + buf.toString('utf8', 0, last + 1);
+    carry = buf.toString('utf8', last + 1);
+    let pos = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) break;
+      const line = text.slice(pos, nl);
+      if (perLine !== undefined) perLine(line);
+      count++;
+      pos = nl + 1;
+    }
+  }
+  return count;
+}
+
+async function readlineLines(file: string): Promise<number> {
+  let count = 0;
+  const rl = createInterface({
+    input: createReadStream(file, { highWaterMark: 1 << 20 }),
+    crlfDelay: Infinity,
+  });
+  for await (const _line of rl) count++;
+  return count;
+}
+
+async function logfmtLines(file: string): Promise<number> {
+  let sink = 0;
+  const n = await splitLines(file, (line) => {
+    const at = line.indexOf(']: ');
+    const parsed = logfmt.parse(at < 0 ? line : line.slice(at + 3));
+    if (parsed !== null) sink++;
+  });
+  if (sink !== n) throw new Error('logfmt skipped lines');
+  return n;
+}
+
+async function analyzeLines(file: string): Promise<number> {
+  const analyzer = new Analyzer();
+  const { stream } = await openInput(file);
+  await drain(stream, createFeeder(analyzer));
+  const report = buildReport(analyzer.finish());
+  return report.input.lines;
+}
+
+async function measure(name: string, run: () => Promise<number>, rounds = 3): Promise<number> {
+  let best = 0;
+  let lines = 0;
+  for (let i = 0; i < rounds; i++) {
+    const t0 = process.hrtime.bigint();
+    lines = await run();
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    best = Math.max(best, lines / s);
+  }
+  console.log(
+    `${name.padEnd(10)} ${Math.round(best).toLocaleString('en-US').padStart(12)} lines/s  (${lines.toLocaleString('en-US')} lines, best of ${rounds})`,
+  );
+  return best;
+}
+
+async function child(file: string): Promise<void> {
+  const lines = await analyzeLines(file);
+  const rssKb = process.resourceUsage().maxRSS;
+  console.log(JSON.stringify({ lines, maxRSSMB: Math.round(rssKb / 1024) }));
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') return child(args[1] as string);
+  if (args[0] === '--generate') {
+    await generate(args[1] as string, Number(args[2] ?? 1_000_000));
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'h13-bench-analyze-'));
+  try {
+    const file = join(dir, 'logs.txt');
+    const lines = await generate(file, 1_000_000);
+    console.log(
+      `h13 analyze benchmark — ${lines.toLocaleString('en-US')} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB, node ${process.version}`,
+    );
+    const split = await measure('split', () => splitLines(file));
+    const rl = await measure('readline', () => readlineLines(file));
+    const lf = await measure('logfmt', () => logfmtLines(file));
+    const an = await measure('analyze', () => analyzeLines(file));
+    console.log(
+      `analyze / split ${(an / split).toFixed(2)}×   analyze / readline ${(an / rl).toFixed(2)}×   analyze / logfmt ${(an / lf).toFixed(2)}×`,
+    );
+    if (args.includes('--big')) {
+      const big = join(dir, 'big.txt');
+      await generate(big, 4_200_000 * 1, 11);
+      let size = statSync(big).size;
+      // About 1 GB: append generated blocks until the size is reached.
+      let seed = 12;
+      while (size < 1e9) {
+        const part = join(dir, `part-${seed}.txt`);
+        await generate(part, 1_000_000, seed++);
+        await appendFile(big, part);
+        rmSync(part);
+        size = statSync(big).size;
+      }
+      const script = fileURLToPath(import.meta.url);
+      const r = spawnSync(process.execPath, [script, '--child', big], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+      const { lines: bigLines, maxRSSMB } = JSON.parse(r.stdout) as {
+        lines: number;
+        maxRSSMB: number;
+      };
+      console.log(
+        `1 GB log: ${(size / 1e9).toFixed(2)} GB, ${bigLines.toLocaleString('en-US')} lines, peak RSS ${maxRSSMB} MB (process.resourceUsage().maxRSS of the child)`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function appendFile(target: string, source: string): Promise<void> {
+  const out = createWriteStream(target, { flags: 'a' });
+  for await (const chunk of createReadStream(source)) {
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  out.end();
+  await new Promise<void>((r) => out.on('finish', () => r()));
+}
+
+await main();

@@ -1,0 +1,153 @@
+/**
+ * What a non-router line says, as evidence: the dyno manager's state changes and R-errors,
+ * releases, app-server worker timeouts, stack traces, the guard's own lines. App lines are
+ * classified only when a router error asks about them (most app lines never are).
+ */
+
+import { parseLogfmt } from '../core/logfmt.js';
+
+export type EvidenceKind =
+  /** The guard's line for the same request id. */
+  | 'guard'
+  /** Any app line carrying the request id. */
+  | 'request-id'
+  /** An error header or a stack frame. */
+  | 'stack'
+  | 'worker-timeout'
+  /** JavaScript heap out of memory, R14, R15. */
+  | 'memory'
+  /** `Process exited with status N` (not after a SIGTERM: that is `stopped`). */
+  | 'exit'
+  /** `State changed from up to crashed`. */
+  | 'crash'
+  /** `State changed from starting to crashed`, R10. */
+  | 'boot-failure'
+  /** `Stopping all processes with SIGTERM`, R12. */
+  | 'sigterm'
+  /** `Restarting`, `Cycling`, `State changed from up to starting`. */
+  | 'restart'
+  /** `Release v42 created by`, `Deploy`, `Scaled to`, `Set ... config vars`, `Rollback`. */
+  | 'release';
+
+export interface Evidence {
+  readonly kind: EvidenceKind;
+  readonly micros: number;
+  /** `web.1`, `api`. */
+  readonly process: string;
+  /** The line as read, bounded and flattened (it outlives the input chunk). */
+  readonly line: string;
+  /** The message part of the line (after `source[process]: `). */
+  readonly message: string;
+  /** Exit status, guard cause, R-code: the part of the line the rule used. */
+  readonly detail: string;
+}
+
+export type Classified = { kind: EvidenceKind; detail: string } | null;
+
+const STATE = /^State changed from (\w+) to (\w+)/;
+const EXITED = /^Process exited with status (\d+)/;
+const R_ERROR = /^Error (R\d\d) \(([^)]*)\)/;
+
+/** heroku[web.N] lines. */
+export function classifyDynoManager(message: string): Classified {
+  const state = STATE.exec(message);
+  if (state !== null) {
+    const [, from, to] = state;
+    if (to === 'crashed') {
+      return from === 'starting'
+        ? { kind: 'boot-failure', detail: `${from} → crashed` }
+        : { kind: 'crash', detail: `${from} → crashed` };
+    }
+    // up → starting is a restart of a running dyno; crashed/down → starting is a recovery.
+    if (to === 'starting' && from === 'up') return { kind: 'restart', detail: 'up → starting' };
+    return null;
+  }
+  const exited = EXITED.exec(message);
+  if (exited !== null) return { kind: 'exit', detail: `status ${exited[1]}` };
+  if (message.startsWith('Stopping all processes with SIGTERM'))
+    return { kind: 'sigterm', detail: 'SIGTERM' };
+  if (message.startsWith('Stopping process with SIGKILL'))
+    return { kind: 'sigterm', detail: 'SIGKILL' };
+  const r = R_ERROR.exec(message);
+  if (r !== null) {
+    const code = r[1] as string;
+    if (code === 'R10') return { kind: 'boot-failure', detail: `R10 ${r[2]}` };
+    if (code === 'R14' || code === 'R15') return { kind: 'memory', detail: `${code} ${r[2]}` };
+    if (code === 'R12') return { kind: 'sigterm', detail: `R12 ${r[2]}` };
+    return { kind: 'crash', detail: `${code} ${r[2]}` };
+  }
+  if (/^(Restarting|Cycling)\b/.test(message))
+    return { kind: 'restart', detail: message.split(' ')[0] as string };
+  return null;
+}
+
+const RELEASE =
+  /^(Release v\d+|Deploy [0-9a-f]+|Scaled? to|Set .{0,200} config vars?|Remove .{0,200} config vars?|Unset .{0,200} config vars?|Rollback to v\d+|Rolled back)/;
+
+/** app[api] / heroku[api] lines. */
+export function classifyApi(message: string): Classified {
+  const m = RELEASE.exec(message);
+  return m === null ? null : { kind: 'release', detail: (m[1] as string).slice(0, 80) };
+}
+
+const WORKER_TIMEOUT =
+  /WORKER TIMEOUT|timeout \(\d+s > \d+s\)|Terminating timed out worker|worker.{0,40}timed out|Worker \(pid:\d+\) was sent SIGKILL/i;
+const HEAP_OOM =
+  /JavaScript heap out of memory|Allocation failed - |MemoryError\b|NoMemoryError|failed to allocate memory/;
+const FRAME =
+  /^\s+at \S|^\s*File "[^"]+", line \d+|^\s*(?:from )?[\w./-]+\.(?:rb|py|js|ts|mjs|cjs|ex|java|go|php):\d+(?::in |\b)/;
+const ERROR_HEAD =
+  /^(?:Uncaught |\[?Unhandled\w*\]?:? ?)?(?:[A-Z][\w.]*)?(?:Error|Exception)\b(?: \[[A-Z_]+\])?:|^Traceback \(most recent call last\)|^node:internal\/|^\s*throw \w|^\[UnhandledPromiseRejection|\bUncaught\b|\bunhandledRejection\b|\b(?:FATAL|ERROR|CRITICAL)\b.{0,80}(?:exception|error|unhandled)|Error reached top of thread-pool|Exception in worker process/i;
+
+/** app[web.N] lines, asked about when a router error needs evidence. */
+export function classifyApp(message: string): Classified {
+  if (message.length > 4096) return null;
+  if (WORKER_TIMEOUT.test(message))
+    return { kind: 'worker-timeout', detail: message.trim().slice(0, 120) };
+  if (HEAP_OOM.test(message)) return { kind: 'memory', detail: 'out of memory' };
+  if (FRAME.test(message)) return { kind: 'stack', detail: 'frame' };
+  if (ERROR_HEAD.test(message)) return { kind: 'stack', detail: 'error' };
+  return null;
+}
+
+/** A stack frame line, normalised for deduplication (leading space, `from `, columns cut). */
+export function frameKey(message: string): string | null {
+  if (!FRAME.test(message)) return null;
+  return message
+    .trim()
+    .replace(/^from /, '')
+    .replace(/:(\d+):\d+(\)?)$/, ':$1$2')
+    .replace(/^at /, '')
+    .slice(0, 200);
+}
+
+export interface GuardLine {
+  readonly code: string;
+  readonly requestId: string;
+  readonly cause: string;
+  readonly step: string;
+  readonly stack: string;
+}
+
+/** The guard's `at=error code=H13 ... request_id=... cause=... step=... stack=...`. */
+export function parseGuardLine(message: string): GuardLine | null {
+  if (!message.startsWith('at=') || !message.includes('code=H') || !message.includes('request_id='))
+    return null;
+  const fields = new Map(parseLogfmt(message.slice(0, 8192)));
+  const code = fields.get('code');
+  const requestId = fields.get('request_id');
+  if (code === undefined || requestId === undefined || !/^H\d\d$/.test(code)) return null;
+  return {
+    code,
+    requestId,
+    cause: fields.get('cause') ?? '',
+    step: fields.get('step') ?? '',
+    stack: fields.get('stack') ?? '',
+  };
+}
+
+/** Copy a line out of its input chunk so keeping it does not keep the chunk. */
+export function detach(line: string, max = 2048): string {
+  const cut = line.length > max ? `${line.slice(0, max)}…` : line;
+  return Buffer.from(cut, 'utf8').toString('utf8');
+}

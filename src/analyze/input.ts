@@ -1,0 +1,193 @@
+/**
+ * Bytes to lines for the analyzer: files, .gz files (detected by their magic bytes, not the
+ * name), stdin. Chunks are decoded once and handed over whole (the analyzer walks the lines
+ * inside); only a line cut by a chunk boundary is carried. A line longer than the cap is
+ * skipped in bounded memory: its first bytes are kept for the report, the rest discarded
+ * until the next newline.
+ */
+
+import { createReadStream, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Analyzer } from './analyzer.js';
+
+/** Heroku's logplex cuts lines at 10 KB; 64 KiB leaves room for drain bodies of several frames. */
+export const MAX_LINE_BYTES = 64 * 1024;
+const HEAD_KEPT = 200;
+
+export interface Feeder {
+  /** Bytes in; complete lines go to the analyzer. */
+  write(chunk: Buffer): void;
+  /** End of input: the last line, even without a newline. */
+  end(): void;
+}
+
+export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTES): Feeder {
+  let carry: Buffer | null = null;
+  /** Skipping the rest of an oversized line: its length so far and its head. */
+  let skipping = false;
+  let skippedBytes = 0;
+  let skippedHead = '';
+
+  const oversizedDone = () => {
+    analyzer.pushOversized(skippedHead, skippedBytes);
+    skipping = false;
+    skippedBytes = 0;
+    skippedHead = '';
+  };
+
+  return {
+    write(chunk) {
+      analyzer.stats.bytes += chunk.length;
+      let start = 0;
+      if (skipping) {
+        const nl = chunk.indexOf(10);
+        if (nl < 0) {
+          skippedBytes += chunk.length;
+          return;
+        }
+        skippedBytes += nl;
+        oversizedDone();
+        start = nl + 1;
+      }
+      const last = chunk.lastIndexOf(10);
+      if (last < start) {
+        // No newline in this chunk: it all belongs to the carried line.
+        const rest = chunk.subarray(start);
+        const size = (carry?.length ?? 0) + rest.length;
+        if (size > maxLine) {
+          skipping = true;
+          skippedHead = Buffer.concat([carry ?? Buffer.alloc(0), rest.subarray(0, HEAD_KEPT)])
+            .subarray(0, HEAD_KEPT)
+            .toString('utf8');
+          skippedBytes = size;
+          carry = null;
+        } else {
+          carry = carry === null ? Buffer.from(rest) : Buffer.concat([carry, rest]);
+        }
+        return;
+      }
+      if (carry !== null) {
+        const nl = chunk.indexOf(10, start);
+        const size = carry.length + (nl - start);
+        if (size > maxLine) {
+          skippedHead = carry.subarray(0, HEAD_KEPT).toString('utf8');
+          skippedBytes = size;
+          oversizedDone();
+        } else {
+          // Lines end at a newline byte, never inside a UTF-8 sequence: decoding is exact.
+          analyzer.pushText(Buffer.concat([carry, chunk.subarray(start, nl + 1)]).toString('utf8'));
+        }
+        carry = null;
+        start = nl + 1;
+      }
+      if (start <= last) pushBounded(chunk, start, last + 1);
+      if (last + 1 < chunk.length) {
+        const rest = chunk.subarray(last + 1);
+        if (rest.length > maxLine) {
+          skipping = true;
+          skippedHead = rest.subarray(0, HEAD_KEPT).toString('utf8');
+          skippedBytes = rest.length;
+        } else carry = Buffer.from(rest);
+      }
+    },
+    end() {
+      if (skipping) oversizedDone();
+      if (carry !== null && carry.length > 0) analyzer.pushText(carry.toString('utf8'));
+      carry = null;
+    },
+  };
+
+  /** Complete lines in chunk[from, to); oversized ones inside the chunk are skipped too. */
+  function pushBounded(chunk: Buffer, from: number, to: number): void {
+    if (to - from <= maxLine) {
+      analyzer.pushText(chunk.toString('utf8', from, to));
+      return;
+    }
+    // A big chunk: find lines over the cap and cut around them.
+    let segStart = from;
+    let pos = from;
+    while (pos < to) {
+      let nl = chunk.indexOf(10, pos);
+      if (nl < 0 || nl >= to) nl = to - 1;
+      if (nl - pos > maxLine) {
+        if (segStart < pos) analyzer.pushText(chunk.toString('utf8', segStart, pos));
+        analyzer.pushOversized(chunk.toString('utf8', pos, pos + HEAD_KEPT), nl - pos);
+        segStart = nl + 1;
+      }
+      pos = nl + 1;
+    }
+    if (segStart < to) analyzer.pushText(chunk.toString('utf8', segStart, to));
+  }
+}
+
+export type Progress = (bytesRead: number, total: number) => void;
+
+/** A file's stream: gunzipped when it starts with 1f 8b. Throws on unreadable files. */
+export async function openInput(
+  path: string,
+): Promise<{ stream: Readable; size: number; position: () => number }> {
+  const handle = await open(path, 'r');
+  const magic = Buffer.alloc(2);
+  try {
+    await handle.read(magic, 0, 2, 0);
+  } finally {
+    await handle.close();
+  }
+  const size = statSync(path).size;
+  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+  if (magic[0] === 0x1f && magic[1] === 0x8b) {
+    const gunzip = createGunzip();
+    file.on('error', (err) => gunzip.destroy(err));
+    return { stream: file.pipe(gunzip), size, position: () => file.bytesRead };
+  }
+  return { stream: file, size, position: () => file.bytesRead };
+}
+
+/**
+ * stdin may be gzip too (`heroku logs` saved compressed and piped): the first chunk decides.
+ * Backpressure is kept both ways (pipe into gunzip, async iteration out).
+ */
+export async function* decodedChunks(source: Readable): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done === true) return;
+  const head = toBuffer(first.value);
+  const rest = async function* (): AsyncGenerator<Buffer> {
+    yield head;
+    for (;;) {
+      const next = await it.next();
+      if (next.done === true) return;
+      yield toBuffer(next.value);
+    }
+  };
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    const gunzip = createGunzip();
+    const raw = Readable.from(rest());
+    raw.on('error', (err) => gunzip.destroy(err));
+    for await (const chunk of raw.pipe(gunzip)) yield toBuffer(chunk);
+    return;
+  }
+  yield* rest();
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+}
+
+/** Read a stream to the end through the feeder; `onChunk` runs after each chunk. */
+export async function drain(
+  stream: AsyncIterable<unknown>,
+  feeder: Feeder,
+  onChunk?: (bytes: number) => void,
+): Promise<void> {
+  let bytes = 0;
+  for await (const chunk of stream) {
+    const buf = toBuffer(chunk);
+    bytes += buf.length;
+    feeder.write(buf);
+    onChunk?.(bytes);
+  }
+  feeder.end();
+}

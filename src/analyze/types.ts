@@ -1,0 +1,55 @@
+/** What the analyzer produces for one router error (or one guard line with no router line). */
+
+import type { CauseId, Confidence } from './causes.js';
+import type { Evidence } from './evidence.js';
+import type { InputFormat } from './line-parse.js';
+
+export interface Diagnosis {
+  readonly code: string;
+  readonly cause: CauseId;
+  readonly confidence: Confidence;
+  readonly reason: string;
+  /** Epoch microseconds of the router line. */
+  readonly micros: number;
+  readonly dyno: string | null;
+  readonly method: string;
+  readonly path: string;
+  readonly route: string;
+  readonly requestId: string | null;
+  readonly serviceMs: number | null;
+  readonly status: number | null;
+  readonly bytes: number | null;
+  readonly protocol: string | null;
+  /** The router line (or the guard line when there was no router line). */
+  readonly line: string;
+  readonly evidence: readonly Evidence[];
+  /** Stack frames among the evidence, normalised. */
+  readonly frames: readonly string[];
+  /** True when only the guard's line was seen (app-side logs without the router's). */
+  readonly guardOnly: boolean;
+}
+
+export interface InputStats {
+  bytes: number;
+  /** Physical lines read, blank ones included. */
+  lines: number;
+  blank: number;
+  /** Entries: non-blank lines plus the extra frames found inside drain lines. */
+  records: number;
+  parsed: number;
+  /** records = parsed + unparsed. Includes oversized lines. */
+  unparsed: number;
+  oversized: number;
+  truncatedFrames: number;
+  formats: Record<InputFormat, number>;
+  routerLines: number;
+  routerErrors: number;
+  appLines: number;
+  platformLines: number;
+  /** Up to MAX_SAMPLES unparsed lines, escaped and cut. */
+  unparsedSamples: string[];
+  /** Pending diagnoses decided early because too many were waiting. */
+  forcedEarly: number;
+  firstMicros: number;
+  lastMicros: number;
+}

@@ -1,0 +1,195 @@
+/**
+ * One client TCP connection: reads request heads with parseRequestHead, answers what the
+ * router refuses before the app stage (400, 405, 414, 505, and 408 when the head does not
+ * arrive within `clientHead`; no router line, nothing forwarded), and runs its requests one
+ * at a time, keeping pipelined bytes until the current request is answered.
+ *
+ * The socket is half-open capable so the router decides what a client FIN means: during a
+ * request it is H27 (Heroku does not support half-closed clients), between requests it ends
+ * the connection.
+ */
+
+import type net from 'node:net';
+import { parseRequestHead } from '../http/request-head.js';
+import type { RouterContext } from './context.js';
+import { rejectionResponse } from './error-page.js';
+import { Exchange } from './exchange.js';
+
+/** Pipelined bytes kept while a request is in flight before the client is paused. */
+const MAX_STASH = 64 * 1024;
+/** How long a refused client gets to read the answer and close before it is cut off. */
+const LINGER_MS = 2_000;
+
+function onHeadTimer(client: ClientConnection): void {
+  client.onHeadTimeout();
+}
+
+function onLinger(client: ClientConnection): void {
+  client.abort();
+}
+
+export class ClientConnection {
+  readonly socket: net.Socket;
+  readonly ip: string;
+  readonly #ctx: RouterContext;
+  #exchange: Exchange | null = null;
+  /** Bytes not yet consumed: a head still arriving, or requests pipelined behind the current. */
+  #buffered: Buffer | null = null;
+  #headTimer: NodeJS.Timeout;
+  #lingerTimer: NodeJS.Timeout | null = null;
+  #closing = false;
+  #pausedByRouter = false;
+
+  constructor(ctx: RouterContext, socket: net.Socket) {
+    this.#ctx = ctx;
+    this.socket = socket;
+    const address = socket.remoteAddress ?? '';
+    this.ip = address.startsWith('::ffff:') ? address.slice(7) : address;
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.on('drain', this.#onDrain);
+    this.#headTimer = setTimeout(onHeadTimer, ctx.timers.clientHead, this);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#closing) return; // a refused client's remaining bytes are read and dropped
+    if (this.#exchange !== null) this.#exchange.onClientData(chunk);
+    else this.#readHead(chunk);
+  };
+
+  readonly #onEnd = (): void => {
+    if (this.#exchange !== null) this.#exchange.onClientGone();
+    // While closing, the socket destroys itself once our side is flushed (autoDestroy).
+    else if (!this.#closing) this.abort();
+  };
+
+  readonly #onError = (): void => {
+    // 'close' follows; the request (if any) is classified there.
+  };
+
+  readonly #onClose = (): void => {
+    clearTimeout(this.#headTimer);
+    if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
+    if (this.#exchange !== null) this.#exchange.onClientGone();
+    this.#exchange = null;
+    this.#buffered = null;
+    const ctx = this.#ctx;
+    ctx.clients.delete(this);
+    if (ctx.clients.size === 0 && ctx.onClientsEmpty !== null) ctx.onClientsEmpty();
+  };
+
+  readonly #onDrain = (): void => {
+    this.#exchange?.onClientDrain();
+  };
+
+  #readHead(chunk: Buffer): void {
+    const buf = this.#buffered === null ? chunk : Buffer.concat([this.#buffered, chunk]);
+    this.#buffered = null;
+    if (buf.length === 0) return;
+    const result = parseRequestHead(buf);
+    if (result.kind === 'incomplete') {
+      this.#buffered = buf;
+      return;
+    }
+    if (result.kind === 'reject') {
+      this.#refuse(result.status);
+      return;
+    }
+    const head = result.head;
+    const exchange = new Exchange(this.#ctx, this, head);
+    this.#exchange = exchange;
+    exchange.start(buf.length > head.length ? buf.subarray(head.length) : null);
+  }
+
+  /** Answer a request the router will not forward, then close. */
+  #refuse(status: number): void {
+    this.write(rejectionResponse(status));
+    this.#closeAfterFlush();
+  }
+
+  onHeadTimeout(): void {
+    if (this.#exchange !== null || this.#closing) return; // re-armed when the request ends
+    if (this.#buffered !== null && this.#buffered.length > 0) this.#refuse(408);
+    else this.abort(); // an idle keep-alive connection
+  }
+
+  // ---- used by the request ----------------------------------------------------------------
+
+  write(data: string | Buffer): boolean {
+    if (this.socket.destroyed) return false;
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  /** Keep bytes that follow the current request (pipelining). */
+  stash(chunk: Buffer): void {
+    this.#buffered =
+      this.#buffered === null ? Buffer.from(chunk) : Buffer.concat([this.#buffered, chunk]);
+    if (this.#buffered.length > MAX_STASH) this.pause();
+  }
+
+  takeStash(): Buffer | null {
+    const b = this.#buffered;
+    this.#buffered = null;
+    return b;
+  }
+
+  pause(): void {
+    if (!this.#pausedByRouter) {
+      this.#pausedByRouter = true;
+      this.socket.pause();
+    }
+  }
+
+  resume(): void {
+    if (this.#pausedByRouter) {
+      this.#pausedByRouter = false;
+      this.socket.resume();
+    }
+  }
+
+  /** The current request ended: read the next one, or close after what was written. */
+  finished(keepAlive: boolean): void {
+    this.#exchange = null;
+    if (!keepAlive || this.#ctx.closing) {
+      this.#closeAfterFlush();
+      return;
+    }
+    this.resume();
+    this.#headTimer.refresh();
+    const next = this.#buffered;
+    if (next !== null) {
+      this.#buffered = null;
+      this.#readHead(next);
+    }
+  }
+
+  /** Cut the connection now (the client sees a reset or a truncated response). */
+  abort(): void {
+    this.#closing = true;
+    this.#exchange = null;
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  /** Router shutdown: an in-flight request ends as H24; an idle connection just closes. */
+  forceClose(): void {
+    if (this.#exchange !== null) this.#exchange.forceClose();
+    else this.abort();
+  }
+
+  /**
+   * Send FIN after what was written, keep reading (and dropping) until the client closes, and
+   * cut it off after a short linger: closing with unread input would make the kernel send a
+   * reset that can erase the answer on its way to the client.
+   */
+  #closeAfterFlush(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#buffered = null;
+    this.resume();
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    this.#lingerTimer = setTimeout(onLinger, LINGER_MS, this);
+  }
+}

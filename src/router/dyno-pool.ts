@@ -1,0 +1,204 @@
+/**
+ * Connections from the router to dynos. Router 2.0 keeps a pool of idle keep-alive
+ * connections per dyno (closed after `poolIdle`); the legacy router opens one per request and
+ * asks for `Connection: close` (spec §2).
+ *
+ * The pool is honest about the keep-alive race (spec §5.4): an idle connection is handed out
+ * as it is, with no liveness probe and no retry, so a request written on a socket the dyno is
+ * closing at that instant ends as H13 (or H18), as on Heroku.
+ *
+ * Each socket gets its listeners once, when it is opened; events go to whichever request owns
+ * the connection at that moment (`owner`), so no per-request closure is created.
+ */
+
+import net from 'node:net';
+import type { Dyno } from './dynos.js';
+
+/** What a request implements to receive its dyno connection's events. */
+export interface DynoListener {
+  onDynoConnect(conn: DynoConnection): void;
+  onDynoData(conn: DynoConnection, chunk: Buffer): void;
+  /** The dyno sent FIN, or the socket closed or failed: classify now (H13/H18/...). */
+  onDynoGone(conn: DynoConnection): void;
+  onDynoDrain(conn: DynoConnection): void;
+}
+
+/** Opens a TCP connection; injectable so tests can add latency or failures. */
+export type ConnectFunction = (host: string, port: number) => net.Socket;
+
+export const defaultConnect: ConnectFunction = (host, port) =>
+  net.connect({ host, port, noDelay: true });
+
+export class DynoConnection {
+  readonly socket: net.Socket;
+  readonly dyno: Dyno;
+  readonly key: string;
+  owner: DynoListener | null = null;
+  connected = false;
+  /** In the pool, waiting for the next request. */
+  idle = false;
+  /** FIN, error or close seen: never reuse. */
+  gone = false;
+  error: NodeJS.ErrnoException | null = null;
+  readonly #pool: DynoPool;
+
+  constructor(pool: DynoPool, dyno: Dyno, key: string, socket: net.Socket) {
+    this.#pool = pool;
+    this.dyno = dyno;
+    this.key = key;
+    this.socket = socket;
+    socket.on('connect', this.#onConnect);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onGone);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.on('drain', this.#onDrain);
+    socket.on('timeout', this.#onTimeout);
+  }
+
+  readonly #onConnect = (): void => {
+    this.connected = true;
+    this.owner?.onDynoConnect(this);
+  };
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.owner !== null) this.owner.onDynoData(this, chunk);
+    else this.destroy(); // bytes on an idle connection: the dyno is not speaking HTTP to us
+  };
+
+  readonly #onError = (err: NodeJS.ErrnoException): void => {
+    this.error ??= err;
+    this.#onGone();
+  };
+
+  readonly #onGone = (): void => {
+    if (this.gone) return;
+    this.gone = true;
+    const owner = this.owner;
+    if (owner !== null) owner.onDynoGone(this);
+    else this.destroy();
+  };
+
+  readonly #onClose = (): void => {
+    this.#onGone();
+    this.#pool.closed(this);
+  };
+
+  readonly #onDrain = (): void => {
+    this.owner?.onDynoDrain(this);
+  };
+
+  readonly #onTimeout = (): void => {
+    if (this.idle) this.destroy();
+  };
+
+  /** After an upgrade: flush what was written, then close. */
+  endThenDestroy(): void {
+    this.owner = null;
+    this.idle = false;
+    this.gone = true;
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    this.socket.once('finish', this.#destroySocket);
+  }
+
+  readonly #destroySocket = (): void => {
+    this.socket.destroy();
+  };
+
+  destroy(): void {
+    this.owner = null;
+    this.idle = false;
+    // Until 'close' fires it is still in the idle stack: never hand it out again.
+    this.gone = true;
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+}
+
+export interface PoolOptions {
+  readonly keepAlive: boolean;
+  readonly idleMs: number;
+  readonly connect: ConnectFunction;
+}
+
+export class DynoPool {
+  readonly #options: PoolOptions;
+  readonly #idle = new Map<string, DynoConnection[]>();
+  readonly #live = new Set<DynoConnection>();
+  #onEmpty: (() => void) | null = null;
+
+  constructor(options: PoolOptions) {
+    this.#options = options;
+  }
+
+  get openCount(): number {
+    return this.#live.size;
+  }
+
+  /** Router 2.0: the most recently used idle connection to this dyno, as it is. */
+  take(dyno: Dyno, key: string, owner: DynoListener): DynoConnection | null {
+    if (!this.#options.keepAlive) return null;
+    const stack = this.#idle.get(key);
+    if (stack === undefined) return null;
+    let conn = stack.pop();
+    while (conn !== undefined && (conn.gone || conn.socket.destroyed)) conn = stack.pop();
+    if (conn === undefined) return null;
+    // A restarted dyno may reuse the port: a connection made to its predecessor is not its own.
+    if (conn.dyno.name !== dyno.name) {
+      conn.destroy();
+      return null;
+    }
+    conn.idle = false;
+    conn.owner = owner;
+    conn.socket.setTimeout(0);
+    return conn;
+  }
+
+  open(dyno: Dyno, key: string, owner: DynoListener): DynoConnection {
+    const conn = new DynoConnection(this, dyno, key, this.#options.connect(dyno.host, dyno.port));
+    conn.owner = owner;
+    this.#live.add(conn);
+    return conn;
+  }
+
+  /** A request finished cleanly on this connection: keep it (Router 2.0) or close it. */
+  release(conn: DynoConnection): void {
+    conn.owner = null;
+    if (!this.#options.keepAlive || conn.gone || conn.socket.destroyed) {
+      conn.destroy();
+      return;
+    }
+    conn.idle = true;
+    conn.socket.setTimeout(this.#options.idleMs);
+    let stack = this.#idle.get(conn.key);
+    if (stack === undefined) {
+      stack = [];
+      this.#idle.set(conn.key, stack);
+    }
+    stack.push(conn);
+  }
+
+  closed(conn: DynoConnection): void {
+    this.#live.delete(conn);
+    const stack = this.#idle.get(conn.key);
+    if (stack !== undefined) {
+      const i = stack.indexOf(conn);
+      if (i >= 0) stack.splice(i, 1);
+      if (stack.length === 0) this.#idle.delete(conn.key);
+    }
+    if (this.#live.size === 0 && this.#onEmpty !== null) {
+      const done = this.#onEmpty;
+      this.#onEmpty = null;
+      done();
+    }
+  }
+
+  /** Destroy every connection; resolves once all their sockets have closed. */
+  closeAll(): Promise<void> {
+    for (const conn of this.#live) conn.destroy();
+    if (this.#live.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#onEmpty = resolve;
+    });
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The heads the router re-serializes (spec §3): the request head sent to the dyno, with
+ * Heroku's headers added and hop-by-hop headers removed, and the response head relayed to the
+ * client, with Via (and Date/Server when missing) added and hop-by-hop headers removed.
+ *
+ * Both are built by string concatenation in one pass; names are compared by length first so
+ * the common headers cost no lowercase copy.
+ */
+
+import type { RequestHead } from '../http/request-head.js';
+import type { ResponseHead } from '../http/response-parser.js';
+import { httpDate } from './http-date.js';
+
+/** Headers the router sets itself: a client's copy is dropped, never forwarded. */
+const REPLACED = new Set([
+  'x-request-id',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-request-start',
+  'connect-time',
+  'total-route-time',
+]);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'proxy-authorization']);
+
+/** Lowercased tokens of every Connection header: they name more hop-by-hop headers. */
+export function connectionTokens(
+  headers: ReadonlyArray<readonly [string, string]>,
+): string[] | null {
+  let tokens: string[] | null = null;
+  for (const [name, value] of headers) {
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    for (const t of value.split(',')) {
+      const token = t.trim().toLowerCase();
+      if (token === '' || token === 'close' || token === 'keep-alive' || token === 'upgrade')
+        continue;
+      if (tokens === null) tokens = [];
+      tokens.push(token);
+    }
+  }
+  return tokens;
+}
+
+export interface ForwardContext {
+  readonly requestId: string;
+  /** The X-Forwarded-For value to send (client IP appended). */
+  readonly fwd: string;
+  readonly via: string;
+  readonly port: number;
+  readonly requestStartMs: number;
+  readonly connectMs: number;
+  readonly totalRouteMs: number;
+  /** Router 2.0 keeps dyno connections; legacy asks for a close. */
+  readonly keepAlive: boolean;
+}
+
+/** X-Forwarded-For after appending the client's address to whatever the client sent. */
+export function forwardedFor(head: RequestHead, clientIp: string): string {
+  let existing: string | null = null;
+  for (const [name, value] of head.headers) {
+    if (name.length === 15 && name.toLowerCase() === 'x-forwarded-for' && value !== '')
+      existing = existing === null ? value : `${existing}, ${value}`;
+  }
+  return existing === null ? clientIp : `${existing}, ${clientIp}`;
+}
+
+export function requestIdHeader(head: RequestHead): string | null {
+  for (const [name, value] of head.headers)
+    if (name.length === 12 && name.toLowerCase() === 'x-request-id') return value;
+  return null;
+}
+
+export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string {
+  const extra = head.headers.length > 0 ? connectionTokens(head.headers) : null;
+  let out = `${head.method} ${head.target} HTTP/${head.version}\r\n`;
+  let via: string | null = null;
+  for (const [name, value] of head.headers) {
+    const n = name.length;
+    // Fast path: names no rule touches (checked by length before lowercasing).
+    if (
+      n === 2 ||
+      n === 3 ||
+      n === 10 ||
+      n === 12 ||
+      n === 15 ||
+      n === 16 ||
+      n === 17 ||
+      n === 19 ||
+      n === 6 ||
+      n === 7 ||
+      extra !== null
+    ) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) || REPLACED.has(lower) || lower === 'x-forwarded-for') continue;
+      if (lower === 'via') {
+        via = via === null ? value : `${via}, ${value}`;
+        continue;
+      }
+      if (lower === 'expect' && head.expectContinue) continue;
+      if (lower === 'upgrade' && head.upgrade === null) continue;
+      if (extra?.includes(lower)) continue;
+    }
+    out += `${name}: ${value}\r\n`;
+  }
+  out +=
+    `X-Request-Id: ${ctx.requestId}\r\n` +
+    `X-Forwarded-For: ${ctx.fwd}\r\n` +
+    'X-Forwarded-Proto: http\r\n' +
+    `X-Forwarded-Port: ${ctx.port}\r\n` +
+    `X-Request-Start: ${ctx.requestStartMs}\r\n` +
+    `Via: ${via === null ? ctx.via : `${via}, ${ctx.via}`}\r\n` +
+    `Connect-Time: ${ctx.connectMs}\r\n` +
+    `Total-Route-Time: ${ctx.totalRouteMs}\r\n`;
+  if (head.upgrade !== null) out += 'Connection: Upgrade\r\n\r\n';
+  else if (!ctx.keepAlive) out += 'Connection: close\r\n\r\n';
+  else if (head.version === '1.0') out += 'Connection: keep-alive\r\n\r\n';
+  else out += '\r\n';
+  return out;
+}
+
+export interface RelayContext {
+  readonly via: string;
+  readonly server: string;
+  /** What the router tells the client about its connection: keep it, or close it. */
+  readonly clientKeepAlive: boolean;
+  readonly clientVersion: '1.0' | '1.1';
+}
+
+/** The response head as the client receives it. */
+export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string {
+  const upgrade = head.status === 101;
+  let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+  let via: string | null = null;
+  let hasDate = false;
+  let hasServer = false;
+  const extra = connectionTokens(head.headers);
+  for (const [name, value] of head.headers) {
+    const n = name.length;
+    if (n === 2 || n === 3 || n === 4 || n === 6 || n === 7 || n === 10 || n === 19 || extra) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) continue;
+      if (lower === 'via') {
+        via = via === null ? value : `${via}, ${value}`;
+        continue;
+      }
+      if (lower === 'date') hasDate = true;
+      else if (lower === 'server') hasServer = true;
+      else if (lower === 'upgrade' && !upgrade) continue;
+      if (extra?.includes(lower)) continue;
+    }
+    out += `${name}: ${value}\r\n`;
+  }
+  out += `Via: ${via === null ? ctx.via : `${via}, ${ctx.via}`}\r\n`;
+  if (!hasDate) out += `Date: ${httpDate()}\r\n`;
+  if (!hasServer) out += `Server: ${ctx.server}\r\n`;
+  if (upgrade) out += 'Connection: Upgrade\r\n\r\n';
+  else if (!ctx.clientKeepAlive) out += 'Connection: close\r\n\r\n';
+  else if (ctx.clientVersion === '1.0') out += 'Connection: keep-alive\r\n\r\n';
+  else out += '\r\n';
+  return out;
+}

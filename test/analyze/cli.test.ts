@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { CLI } from '../helpers/paths.js';
+import { withTimeout } from '../helpers/wait.js';
+import { dataFile } from './analyze-helpers.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The built CLI with `input` on stdin (a pipe, as `heroku logs | h13 analyze`). */
+function cli(args: readonly string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const child = spawn(process.execPath, [CLI, 'analyze', ...args], {
+    env: { ...process.env, NO_COLOR: '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.end(input);
+  return withTimeout(
+    new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
+    20_000,
+    `h13 analyze ${args.join(' ')}`,
+  );
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'h13-analyze-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const crashLog = readFileSync(dataFile('heroku-crash.txt'), 'utf8');
+
+describe('h13 analyze (CLI)', () => {
+  it('reads stdin and names the cause', async () => {
+    const r = await cli([], crashLog);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /H13 Connection closed without response — 2/);
+    assert.match(r.stdout, /app-crash/);
+    assert.match(r.stdout, /fix:/);
+    assert.doesNotMatch(r.stdout, /\u001b\[/, 'no colour when stdout is not a terminal');
+  });
+
+  it('reads files, .gz files (by their magic bytes) and several at once', async () => {
+    const gz = join(dir, 'crash.log.gz');
+    writeFileSync(gz, gzipSync(crashLog));
+    const r = await cli([gz, dataFile('heroku-deploy.txt')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /app-crash/);
+    assert.match(r.stdout, /deploy-race/);
+  });
+
+  it('gzip on stdin is decoded too', async () => {
+    const child = spawn(process.execPath, [CLI, 'analyze', '--json'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stdin.end(gzipSync(crashLog));
+    const code = await withTimeout(
+      new Promise((res) => child.on('close', res)),
+      20_000,
+      'gzip stdin',
+    );
+    assert.equal(code, 0);
+    assert.equal(JSON.parse(out).totals.byCode.H13, 2);
+  });
+
+  it('--json prints the documented schema', async () => {
+    const r = await cli(['--json', dataFile('misc.txt')]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.schema, 'h13.analyze/1');
+    assert.equal(report.input.parsed + report.input.unparsed, report.input.records);
+    assert.equal(report.totals.errors, 6);
+    assert.equal(report.totals.noise, 2);
+    const g = report.groups.find((x: { cause: string }) => x.cause === 'out-of-memory');
+    assert.deepEqual(Object.keys(g).sort(), [
+      'cause',
+      'code',
+      'confidence',
+      'count',
+      'desc',
+      'dynos',
+      'firstSeen',
+      'fix',
+      'guard',
+      'lastSeen',
+      'methods',
+      'noise',
+      'route',
+      'samples',
+      'serviceMs',
+      'title',
+      'topFrames',
+    ]);
+    assert.equal(g.serviceMs.p50, 4000);
+    assert.ok(g.samples[0].evidence.length >= 2);
+    assert.ok(Array.isArray(report.timeline.errors.H13));
+    assert.ok(report.causes.every((c: { fix: string }) => c.fix.length > 0));
+  });
+
+  it('--html writes a self-contained page', async () => {
+    const html = join(dir, 'report.html');
+    const r = await cli(['--html', html, dataFile('heroku-crash.txt')]);
+    assert.equal(r.code, 0, r.stderr);
+    const page = readFileSync(html, 'utf8');
+    assert.match(page, /<svg id="timeline"/);
+    assert.doesNotMatch(page, /<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('exit codes: --fail-on matched 1, not matched 0, bad code 2, unreadable input 3', async () => {
+    assert.equal((await cli(['--fail-on', 'H13,H18', dataFile('heroku-crash.txt')])).code, 1);
+    assert.equal((await cli(['--fail-on', 'h99', dataFile('heroku-crash.txt')])).code, 0);
+    assert.equal((await cli(['--fail-on', 'H13x', dataFile('heroku-crash.txt')])).code, 2);
+    assert.equal((await cli(['--bogus'])).code, 2);
+    const missing = await cli([join(dir, 'nope.txt')]);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /H13_ERR_INPUT/);
+    const corrupt = join(dir, 'corrupt.gz');
+    writeFileSync(
+      corrupt,
+      Buffer.concat([gzipSync(crashLog).subarray(0, 40), Buffer.from('junk')]),
+    );
+    assert.equal((await cli([corrupt])).code, 3);
+  });
+
+  it('--color always colours; NO_COLOR is respected in auto mode', async () => {
+    assert.match((await cli(['--color', 'always'], crashLog)).stdout, /\u001b\[/);
+    assert.doesNotMatch((await cli([], crashLog, { NO_COLOR: '1' })).stdout, /\u001b\[/);
+  });
+
+  it('--follow prints each diagnosis while stdin is still open', async () => {
+    const child = spawn(process.execPath, [CLI, 'analyze', '--follow', '--window', '300ms'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const seen = new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (/deploy-race/.test(out)) resolve();
+      });
+    });
+    child.stdin.write(readFileSync(dataFile('heroku-deploy.txt')));
+    await withTimeout(seen, 15_000, 'the diagnosis printed before stdin closes');
+    assert.equal(child.exitCode, null, 'still running: stdin is open');
+    assert.doesNotMatch(out, /^h13 analyze:/m, 'the summary waits for the end of input');
+    child.stdin.end();
+    const code = await withTimeout(new Promise((res) => child.on('close', res)), 15_000, 'exit');
+    assert.equal(code, 0);
+    assert.match(out, /^h13 analyze:/m);
+  });
+
+  it('--follow --json prints one JSON line per diagnosis, then the report', async () => {
+    const r = await cli(['--follow', '--json'], crashLog);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.type),
+      ['diagnosis', 'diagnosis', 'diagnosis', 'report'],
+    );
+    assert.equal(lines[0].schema, 'h13.analyze.diagnosis/1');
+    assert.equal(lines[3].schema, 'h13.analyze/1');
+  });
+});

@@ -1,0 +1,39 @@
+/** Run the built `h13 probe` as a child process and read its JSON report. */
+
+import assert from 'node:assert/strict';
+import { CLI } from '../helpers/paths.js';
+import { spawnNode } from '../helpers/process.js';
+
+export interface ProbeRun {
+  readonly code: number | string;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function probe(args: readonly string[], ms = 30_000): Promise<ProbeRun> {
+  const child = spawnNode(CLI, ['probe', ...args]);
+  const code = await child.exited(ms);
+  return { code, stdout: child.stdout(), stderr: child.stderr() };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a parsed JSON report is checked field by field
+export type Json = any;
+
+export async function probeJson(
+  args: readonly string[],
+  ms?: number,
+): Promise<{ code: number | string; report: Json }> {
+  const run = await probe(['--json', ...args], ms);
+  let report: Json;
+  try {
+    report = JSON.parse(run.stdout);
+  } catch {
+    assert.fail(`not JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+  }
+  return { code: run.code, report };
+}
+
+/** Ids of the findings of one group. */
+export function findingIds(report: Json, group: string): string[] {
+  return (report.findings as Json[]).filter((f) => f.group === group).map((f) => f.id as string);
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fixture } from '../helpers/paths.js';
+import { findingIds, probeJson } from './helpers.js';
+import { checkReport } from './schema-check.js';
+
+const APP = ['--', process.execPath, fixture('probe-app')];
+const BOUNDS = [
+  '--timeout',
+  '3s',
+  '--shutdown-wait',
+  '5s',
+  '--sigterm-gap',
+  '200ms',
+  '--workers',
+  '4',
+];
+
+test('--spawn: an app without a SIGTERM handler drops in-flight requests (shutdown finding)', async () => {
+  const { code, report } = await probeJson(['--spawn', '--only', 'shutdown', ...BOUNDS, ...APP]);
+  checkReport(report);
+  assert.equal(report.shutdown.exit.signal, 'SIGTERM');
+  const a = report.shutdown.after;
+  assert.ok(a.silent + a.reset + a.truncated + a.open > 0, JSON.stringify(a));
+  assert.ok(report.shutdown.before.answered >= 8, 'traffic flowed before the signal');
+  assert.deepEqual(findingIds(report, 'shutdown'), ['sigterm']);
+  assert.equal(report.target.host, '127.0.0.1');
+  assert.equal(code, 1);
+});
+
+test('--spawn --crash-path: the crashing request and the requests in flight are findings', async () => {
+  const { code, report } = await probeJson([
+    '--spawn',
+    '--only',
+    'crash',
+    '--crash-path',
+    '/crash',
+    ...BOUNDS,
+    ...APP,
+  ]);
+  checkReport(report);
+  assert.equal(report.crash.exit.code, 1);
+  assert.ok(['silent', 'reset'].includes(report.crash.crashRequest.ending));
+  assert.ok(findingIds(report, 'crash').includes('crash-request'));
+  assert.ok(report.crash.stderrTail.some((l: string) => l.includes('probe-app: crash route')));
+  assert.equal(code, 1);
+});
+
+test('--spawn runs the connection groups against the spawned app too', async () => {
+  const { code, report } = await probeJson([
+    '--spawn',
+    '--only',
+    'bad-requests',
+    '--only',
+    'shutdown',
+    ...BOUNDS,
+    ...APP,
+  ]);
+  checkReport(report);
+  assert.deepEqual(findingIds(report, 'bad-requests'), []);
+  assert.ok(report.badRequests.total >= 60);
+  assert.equal(code, 1);
+});

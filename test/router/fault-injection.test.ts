@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RouterFlavor } from '../../src/core/router-line.js';
+import { seededRandom } from '../helpers/random.js';
 import { get, startHarness } from './harness.js';
 
 /** Path, expected code, weight (the stalls cost a timer each, so they are drawn less). */
@@ -28,18 +29,6 @@ const FAULTS: ReadonlyArray<readonly [string, string | null, number]> = [
   ['/stall-body', 'H15', 1],
 ];
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed with the same seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function run(flavor: RouterFlavor, count: number, seed: number): Promise<void> {
   const h = await startHarness({
     flavor,
@@ -48,7 +37,7 @@ async function run(flavor: RouterFlavor, count: number, seed: number): Promise<v
     timers: { firstByte: 1_500, idle: 1_500, poolIdle: 100, clientHead: 10_000 },
   });
   try {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const total = FAULTS.reduce((sum, [, , weight]) => sum + weight, 0);
     const draw = (): (typeof FAULTS)[number] => {
       let x = next() * total;

@@ -1,0 +1,82 @@
+/**
+ * The benchmark's server, one variant per process: bare, guard (defaults), guard+context
+ * (AsyncLocalStorage and a step() per request), guard+steps (a stepFor() per request, kept
+ * for failures), pino-http (a logger line per request to /dev/null, for scale).
+ * Prints "listening on PORT".
+ */
+
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { guard, step, stepFor } from '../../src/guard/index.js';
+
+const variant = process.argv[2] ?? 'bare';
+const mode = process.argv[3] ?? 'sync';
+
+type Handler = http.RequestListener;
+
+const body = 'hello world\n';
+
+function answer(res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+  res.end(body);
+}
+
+/** The research's "realistic" handler: a few awaits and a turn of the event loop. */
+async function asyncWork(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve(i);
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+function handlerFor(name: string): Handler {
+  const record =
+    name === 'guard+context'
+      ? () => step('handled')
+      : name === 'guard+steps'
+        ? (req: http.IncomingMessage) => stepFor(req, 'handled')
+        : () => {};
+  if (mode === 'sync')
+    return (req, res) => {
+      record(req);
+      answer(res);
+    };
+  return (req, res) => {
+    void asyncWork().then(() => {
+      record(req);
+      answer(res);
+    });
+  };
+}
+
+let handler = handlerFor(variant);
+if (variant === 'pino-http') {
+  const require = createRequire(import.meta.url);
+  const pino = require('pino') as (o: object, d: unknown) => unknown;
+  const destination = (require('pino') as { destination: (p: string) => unknown }).destination(
+    '/dev/null',
+  );
+  const pinoHttp = require('pino-http') as (o: object) => (req: unknown, res: unknown) => void;
+  const log = pinoHttp({ logger: pino({}, destination) });
+  const inner = handler;
+  handler = (req, res) => {
+    log(req, res);
+    inner(req, res);
+  };
+}
+
+const server = http.createServer(handler);
+if (variant.startsWith('guard'))
+  guard(server, {
+    context: variant === 'guard+context',
+    steps: 'failure',
+  });
+// CPU time on request over stdin: a per-request cost that contention from other processes
+// on the machine distorts far less than throughput.
+process.stdin.setEncoding('utf8').on('data', () => {
+  const { user, system } = process.cpuUsage();
+  console.log(`cpu ${user + system}`);
+});
+
+server.listen(0, '127.0.0.1', () => {
+  console.log(`listening on ${(server.address() as AddressInfo).port}`);
+});

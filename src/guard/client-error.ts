@@ -1,0 +1,139 @@
+/**
+ * Bad clients. Seen through the server's emit (never by adding a listener, which would turn
+ * off Node's own 400/408/413/431). When the app has its own listener, the guard lets it run
+ * and answers if it only destroyed the socket or left it hanging. Every one is logged with
+ * the error code, the remote address, an escaped preview of the bytes and, when the raw
+ * bytes carry a valid one, the X-Request-Id.
+ */
+
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import { isValidRequestId } from '../core/request-id.js';
+import { canAnswer, cannedResponse } from './answer.js';
+import { previewBytes } from './detect.js';
+import type { ServerState, SocketState } from './state.js';
+import { socketState, stats } from './state.js';
+
+/** The client is gone: nothing can be answered and a socket error is not a bad request. */
+const GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
+
+/** Node 20's canned answers (research node-http.md §1.2). */
+export function clientErrorStatus(code: string): number {
+  if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return 413;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  return 400;
+}
+
+const ID_HEADER = /(?:^|\n)x-request-id[ \t]*:[ \t]*([^\r\n]*)/i;
+
+/** The X-Request-Id a rejected request carried, if its raw bytes hold a valid one. */
+export function requestIdFromRaw(raw: unknown): string | undefined {
+  if (!Buffer.isBuffer(raw)) return undefined;
+  const text = raw.toString('latin1', 0, Math.min(raw.length, 16_384));
+  const m = ID_HEADER.exec(text);
+  const value = m?.[1]?.trim();
+  return isValidRequestId(value) ? value : undefined;
+}
+
+type AnsweredBy = 'node' | 'app' | 'guard' | 'none';
+
+interface ClientErrorLike {
+  code?: string;
+  reason?: string;
+  message?: string;
+  rawPacket?: unknown;
+}
+
+export function handleClientError(
+  st: ServerState,
+  server: http.Server,
+  err: ClientErrorLike,
+  socket: Socket,
+): boolean {
+  const s = socketState(socket);
+  const code = typeof err?.code === 'string' ? err.code : 'UNKNOWN';
+  const gone = GONE.has(code);
+  const res = s?.current?.res;
+  const owed = s?.current?.owed() === true;
+  if (s !== undefined) {
+    s.clientErrorSeen = code;
+    if (gone) s.clientGone = code;
+  }
+  if (!st.options.clientErrors) return st.emit.call(server, 'clientError', err, socket);
+  const status = clientErrorStatus(code);
+  const id = requestIdFromRaw(err?.rawPacket);
+
+  if (server.listenerCount('clientError') === 0) {
+    // Node answers itself after emit() returns false, under exactly this condition.
+    const nodeAnswers = socket.writable && (res === undefined || !res.headersSent);
+    if (s !== undefined && nodeAnswers) s.clientErrorAnswered = true;
+    report(st, s, socket, err, code, gone, owed, nodeAnswers ? 'node' : 'none', status, id);
+    return st.emit.call(server, 'clientError', err, socket);
+  }
+
+  const before = socket.bytesWritten;
+  if (s !== undefined) {
+    s.inClientError = true;
+    s.clientErrorBytes = before;
+    s.clientErrorStatus = status;
+    s.clientErrorId = id;
+  }
+  let result: boolean;
+  try {
+    result = st.emit.call(server, 'clientError', err, socket);
+  } finally {
+    if (s !== undefined) s.inClientError = false;
+  }
+  let by: AnsweredBy;
+  if (s?.clientErrorAnswered) by = 'guard';
+  else if (socket.bytesWritten > before) by = 'app';
+  else if (!gone && canAnswer(socket, res)) {
+    // The listener returned without closing the socket: Node would leave it open until a
+    // timeout (a hang behind a proxy). Answer and close, as Node's default does.
+    socket.write(cannedResponse(status, id));
+    socket.destroy();
+    if (s !== undefined) s.clientErrorAnswered = true;
+    by = 'guard';
+  } else {
+    by = 'none';
+    if (!socket.destroyed && (gone || socket.writableEnded)) socket.destroy();
+  }
+  report(st, s, socket, err, code, gone, owed, by, status, id);
+  return result;
+}
+
+function report(
+  st: ServerState,
+  s: SocketState | undefined,
+  socket: Socket,
+  err: ClientErrorLike,
+  code: string,
+  gone: boolean,
+  owed: boolean,
+  by: AnsweredBy,
+  status: number,
+  id: string | undefined,
+): void {
+  if (gone) {
+    // A reset on an idle keep-alive socket is how clients leave; a reset with a response
+    // owed is reported by the response's own H27 line. Only a reset mid-first-request is new.
+    if (owed || s === undefined || s.requests > 0 || socket.bytesRead === 0) return;
+  }
+  stats.clientErrors++;
+  st.out.line(
+    by === 'none' && !gone ? 'error' : gone ? 'info' : 'warning',
+    {
+      event: 'client_error',
+      desc: gone ? 'Client reset the connection' : 'Bad request rejected by the HTTP parser',
+      error: code,
+      reason: typeof err?.reason === 'string' ? err.reason : undefined,
+      status: by === 'node' || by === 'guard' ? status : undefined,
+      answered_by: by,
+      remote_addr: socket.remoteAddress,
+      request_id: id,
+      bytes: previewBytes(err?.rawPacket),
+    },
+    gone ? 'Client reset the connection' : 'Bad request rejected by the HTTP parser',
+  );
+}

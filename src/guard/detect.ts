@@ -1,0 +1,183 @@
+/**
+ * Detection: one `close` listener per response and a per-socket destroy() wrapper.
+ *
+ * A response whose `close` comes without `finish` ended unfinished: H13 when no header went
+ * out, H18 when some did. Every close path in Node (timeouts, parse errors, res.destroy(),
+ * closeAllConnections, app code) goes through socket.destroy(), so the wrapper records who
+ * called it, but only when a response is owed; the normal path never pays for a stack.
+ */
+
+import type { ServerResponse } from 'node:http';
+import net, { type Socket } from 'node:net';
+import { escapeBytes } from '../http/raw-exchange.js';
+import { answerFor, canAnswer, cannedResponse } from './answer.js';
+import { stepLine, unfinishedLine } from './lines.js';
+import { type RequestRecord, recordOf } from './record.js';
+import { captureStack, causeFromStack, topFrames } from './stack.js';
+import { kSocketState, type ServerState, SocketState, socketState, stats } from './state.js';
+
+const protoDestroy = net.Socket.prototype.destroy;
+
+function guardedDestroy(this: Socket, err?: Error): Socket {
+  const s = socketState(this);
+  if (s !== undefined && !this.destroyed) beforeDestroy(this, s, guardedDestroy);
+  return protoDestroy.call(this, err);
+}
+
+/** Start watching a socket: state, destroy wrapper, removal on close. Once per connection. */
+export function trackSocket(server: ServerState, socket: Socket): SocketState {
+  const s = new SocketState(server);
+  (socket as unknown as { [kSocketState]: SocketState })[kSocketState] = s;
+  if (socket.destroy === protoDestroy) {
+    socket.destroy = guardedDestroy;
+  } else {
+    // Someone wrapped destroy already (an APM agent): wrap theirs.
+    const theirs = socket.destroy;
+    const wrapped = function (this: Socket, err?: Error) {
+      const st = socketState(this);
+      if (st !== undefined && !this.destroyed) beforeDestroy(this, st, wrapped);
+      return theirs.call(this, err);
+    };
+    socket.destroy = wrapped;
+  }
+  server.sockets.add(socket);
+  socket.once('close', onSocketClose);
+  return s;
+}
+
+function onSocketClose(this: Socket): void {
+  socketState(this)?.server.sockets.delete(this);
+}
+
+function beforeDestroy(socket: Socket, s: SocketState, above: (...args: never[]) => unknown): void {
+  if (s.inClientError) {
+    // The app's clientError listener destroys without answering: answer first (Node's
+    // default would have), unless the client is gone or a response already started.
+    if (
+      !s.clientErrorAnswered &&
+      s.clientGone === undefined &&
+      socket.bytesWritten === s.clientErrorBytes &&
+      canAnswer(socket, s.current?.res)
+    ) {
+      socket.write(cannedResponse(s.clientErrorStatus, s.clientErrorId));
+      s.clientErrorAnswered = true;
+    }
+    return;
+  }
+  const rec = s.current;
+  if (rec !== null) {
+    if (!rec.owed() || s.destroyStack !== null || rec.cut !== undefined) return;
+    if (s.clientErrorSeen !== undefined || s.clientGone !== undefined) return;
+    const holder = captureStack(above);
+    s.destroyStack = holder;
+    const options = rec.server.options;
+    if (options.answer && !rec.res.headersSent) {
+      const cause = causeFromStack(holder);
+      const status = cause === 'socket_timeout' || cause === 'request_timeout' ? 503 : 500;
+      answerFor(rec, status, cause, topFrames(holder, options.stackFrames), 'keep');
+    }
+    return;
+  }
+  if (
+    s.requests === 0 &&
+    s.clientGone === undefined &&
+    s.clientErrorSeen === undefined &&
+    socket.bytesRead > 0 &&
+    socket.bytesWritten === 0
+  ) {
+    preRequestClose(socket, s, captureStack(above));
+  }
+}
+
+/** A socket that sent bytes and is closed before any request was formed or answered. */
+function preRequestClose(socket: Socket, s: SocketState, holder: Error): void {
+  stats.preRequestCloses++;
+  const out = s.server.out;
+  out.line(
+    'error',
+    {
+      code: 'H13',
+      event: 'pre_request_close',
+      desc: 'Connection closed without response',
+      cause: causeFromStack(holder),
+      remote_addr: socket.remoteAddress,
+      bytes_read: socket.bytesRead,
+      stack: topFrames(holder, s.server.options.stackFrames),
+    },
+    'Connection closed without response',
+  );
+}
+
+/** res 'close': the one place a request's outcome is decided. `this` is the response. */
+export function onResClose(this: ServerResponse): void {
+  const rec = recordOf(this.req);
+  if (rec === undefined) return;
+  const s = rec.sock;
+  if (s.current === rec) s.current = null;
+  if (rec.answered !== 0 || this.writableFinished) return;
+  classify(rec, s);
+}
+
+function classify(rec: RequestRecord, s: SocketState): void {
+  const out = rec.server.out;
+  const partial = rec.res.headersSent;
+  if (rec.cut !== undefined) {
+    failed(rec, partial ? 'H18' : 'H13', rec.cut, undefined);
+    return;
+  }
+  if (s.clientGone !== undefined) {
+    stats.clientAborted++;
+    unfinishedLine(out, rec, 'H27', 'info', 'client_reset', undefined);
+    return;
+  }
+  if (rec.socket.readableEnded) {
+    if (!rec.req.complete) {
+      stats.clientAborted++;
+      unfinishedLine(out, rec, 'H27', 'info', 'client_aborted', undefined);
+    } else {
+      // A FIN after a complete request may be a client that still wants the answer
+      // (Node ends the socket on FIN by default): ambiguous, so counted apart.
+      stats.clientFinAfterRequest++;
+      unfinishedLine(out, rec, 'H27', 'warning', 'client_fin_after_request', undefined);
+    }
+    return;
+  }
+  if (s.clientErrorSeen !== undefined && s.clientErrorAnswered) return;
+  const holder = s.destroyStack;
+  if (holder !== null) {
+    s.destroyStack = null;
+    failed(
+      rec,
+      partial ? 'H18' : 'H13',
+      causeFromStack(holder),
+      topFrames(holder, rec.server.options.stackFrames),
+    );
+    return;
+  }
+  failed(
+    rec,
+    partial ? 'H18' : 'H13',
+    s.clientErrorSeen !== undefined ? 'client_error' : 'unknown',
+    undefined,
+  );
+}
+
+function failed(
+  rec: RequestRecord,
+  code: 'H13' | 'H18',
+  cause: string,
+  stack: string | undefined,
+): void {
+  if (code === 'H13') stats.h13++;
+  else stats.h18++;
+  const out = rec.server.out;
+  if (rec.server.options.steps === 'failure' && rec.stepList !== null) {
+    for (const step of rec.stepList) stepLine(out, rec, step);
+  }
+  unfinishedLine(out, rec, code, 'error', cause, stack);
+}
+
+/** A short, escaped preview of what a bad client sent. */
+export function previewBytes(raw: unknown): string | undefined {
+  return Buffer.isBuffer(raw) && raw.length > 0 ? escapeBytes(raw, 80) : undefined;
+}

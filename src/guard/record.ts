@@ -1,0 +1,117 @@
+/**
+ * One record per request: its id, where it is, its steps. Reachable from the raw request
+ * (a symbol property), and, when the `context` option is on, from anywhere in the request's
+ * async work through AsyncLocalStorage.
+ */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { LogfmtValue } from '../core/logfmt.js';
+import type { ServerState, SocketState } from './state.js';
+
+export type StepFields = Readonly<Record<string, LogfmtValue>>;
+
+export interface Step {
+  readonly label: string;
+  readonly fields: StepFields | undefined;
+  /** Milliseconds since the request started. */
+  readonly elapsed: number;
+}
+
+/** What the app can read about the request it is serving. */
+export interface RequestInfo {
+  readonly id: string;
+  readonly method: string;
+  readonly path: string;
+  readonly route: string | undefined;
+  readonly lastStep: string | undefined;
+  readonly steps: readonly Step[];
+  /** Milliseconds since the request started. */
+  elapsed(): number;
+}
+
+export const kRecord = Symbol('h13.guard.record');
+
+export class RequestRecord implements RequestInfo {
+  readonly id: string;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly socket: Socket;
+  readonly sock: SocketState;
+  readonly server: ServerState;
+  readonly started: number;
+  lastStep: string | undefined = undefined;
+  stepList: Step[] | null = null;
+  routeSet: string | undefined = undefined;
+  /** Status the guard answered on the app's behalf (0: it did not). */
+  answered = 0;
+  /** Why the guard cut this response (shutdown deadline, crash), when it did. */
+  cut: string | undefined = undefined;
+
+  constructor(
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    socket: Socket,
+    sock: SocketState,
+    server: ServerState,
+  ) {
+    this.id = id;
+    this.req = req;
+    this.res = res;
+    this.socket = socket;
+    this.sock = sock;
+    this.server = server;
+    this.started = performance.now();
+  }
+
+  get method(): string {
+    return this.req.method ?? '';
+  }
+
+  get path(): string {
+    return this.req.url ?? '';
+  }
+
+  /** The framework's route pattern when it exposes one on the raw request (Express). */
+  get route(): string | undefined {
+    if (this.routeSet !== undefined) return this.routeSet;
+    const expressRoute = (this.req as { route?: { path?: unknown } }).route;
+    return typeof expressRoute?.path === 'string' ? expressRoute.path : undefined;
+  }
+
+  get steps(): readonly Step[] {
+    return this.stepList ?? [];
+  }
+
+  elapsed(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  /** Still owes a complete response. */
+  owed(): boolean {
+    return this.answered === 0 && !this.res.writableFinished;
+  }
+}
+
+let storage: AsyncLocalStorage<RequestRecord> | undefined;
+
+/** Created on first use, so apps that leave `context` off never pay for it. */
+export function contextStorage(): AsyncLocalStorage<RequestRecord> {
+  storage ??= new AsyncLocalStorage<RequestRecord>();
+  return storage;
+}
+
+/** The record of the request whose async work is running (needs `context: true`). */
+export function activeRecord(): RequestRecord | undefined {
+  return storage?.getStore();
+}
+
+export function recordOf(req: IncomingMessage): RequestRecord | undefined {
+  return (req as unknown as { [kRecord]?: RequestRecord })[kRecord];
+}
+
+export function attachRecord(req: IncomingMessage, record: RequestRecord): void {
+  (req as unknown as { [kRecord]?: RequestRecord })[kRecord] = record;
+}

@@ -1,0 +1,57 @@
+/**
+ * The package's exports map, as a user imports it (self-reference resolves `h13/...` to dist/,
+ * which `npm test` builds first), and the guard's promise of no runtime dependencies.
+ */
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { packageRoot } from '../../src/core/package-root.js';
+
+it('exposes the guard, register, cluster and router entry points', async () => {
+  const main = (await import('h13')) as Record<string, unknown>;
+  const guard = (await import('h13/guard')) as Record<string, unknown>;
+  const cluster = (await import('h13/cluster')) as Record<string, unknown>;
+  const router = (await import('h13/router')) as Record<string, unknown>;
+  assert.equal(typeof main.guard, 'function');
+  assert.equal(main.guard, guard.guard);
+  assert.equal(typeof guard.step, 'function');
+  assert.ok(Object.values(cluster).some((v) => typeof v === 'function'));
+  for (const name of [
+    'startRouter',
+    'startRun',
+    'staticDynos',
+    'formatRouterMessage',
+    'parseRouterMessage',
+  ]) {
+    assert.equal(typeof router[name], 'function', name);
+  }
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    exports: Record<string, unknown>;
+  };
+  assert.deepEqual(Object.keys(pkg.exports).sort(), [
+    '.',
+    './cluster',
+    './guard',
+    './package.json',
+    './register',
+    './router',
+  ]);
+});
+
+it('has no runtime dependencies, and the guard imports only node: modules and its own files', () => {
+  const root = packageRoot();
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    dependencies?: object;
+  };
+  assert.equal(pkg.dependencies, undefined);
+  const guardDir = join(root, 'src', 'guard');
+  for (const file of readdirSync(guardDir)) {
+    const source = readFileSync(join(guardDir, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+    for (const m of source.matchAll(/\bfrom '([^']+)'|\bimport\('([^']+)'\)/g)) {
+      const spec = (m[1] ?? m[2]) as string;
+      assert.ok(spec.startsWith('node:') || spec.startsWith('.'), `${file} imports ${spec}`);
+    }
+  }
+});

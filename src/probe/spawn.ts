@@ -4,7 +4,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from '../core/ports.js';
 import { canConnect } from './target.js';
 
 export interface AppExit {
@@ -23,18 +23,6 @@ export interface SpawnedApp {
 }
 
 const TAIL_BYTES = 16 * 1024;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Spawn `command` with PORT=<free port>; resolves once the port accepts a connection, or with

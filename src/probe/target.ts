@@ -1,15 +1,10 @@
 /** Where the probe sends traffic: the address the user named, or the app it spawned. */
 
-import net from 'node:net';
+import type { Target } from '../cli/url-target.js';
+import { accepts } from '../core/ports.js';
 
-export interface ProbeTarget {
-  readonly host: string;
-  readonly port: number;
-  /** The Host header value (host[:port]). */
-  readonly hostHeader: string;
-  /** The request target of normal requests (the URL's path and query). */
-  readonly path: string;
-}
+/** The URL the user named, as parsed by the CLI. */
+export type ProbeTarget = Target;
 
 /** A plain GET for the target, optionally asking the server to close after it. */
 export function plainRequest(target: ProbeTarget, close = false): Buffer {
@@ -21,15 +16,5 @@ export function plainRequest(target: ProbeTarget, close = false): Buffer {
 
 /** Resolves true once a TCP connection to the target is accepted, false on error or timeout. */
 export function canConnect(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: target.host, port: target.port });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return accepts(target.host, target.port, timeoutMs);
 }

@@ -12,9 +12,9 @@
  *   table: the old one `stopping`, the new one `starting` then `up`.
  */
 
+import { freePort } from '../core/ports.js';
 import { type DynoState, DynoTable } from '../router/dynos.js';
 import { DynoProcess } from './dyno-process.js';
-import { freePort } from './free-port.js';
 
 export interface DynoManagerOptions {
   readonly command: readonly string[] | string;

@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
-import { accepts } from './free-port.js';
+import { accepts } from '../core/ports.js';
 import { lineSplitter } from './line-splitter.js';
 
 export interface DynoProcessOptions {

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { it } from 'node:test';
+import { freePort } from '../../src/core/ports.js';
 import { exchange } from '../../src/http/raw-exchange.js';
 import { CLI } from '../helpers/paths.js';
 import { spawnNode } from '../helpers/process.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const get = (port: number, path: string) =>
   exchange({

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import express from 'express';
 import fastify from 'fastify';
-import { freePort } from '../../src/probe/spawn.js';
+import { freePort } from '../../src/core/ports.js';
 import { nodeServer, type Started } from '../fixtures/probe-servers.js';
 import { CLI } from '../helpers/paths.js';
 import { spawnNode } from '../helpers/process.js';

@@ -27,6 +27,11 @@ export interface DynoManagerOptions {
   readonly bootTimeout: number;
   /** First delay between crash restarts after the immediate one (1 s). */
   readonly restartDelay: number;
+  /**
+   * Send SIGTERM again this long after the first (0: never). Heroku documents that a process
+   * may receive more than one SIGTERM; a shutdown that exits on the second one drops requests.
+   */
+  readonly resignal?: number;
   /** `heroku[web.N]` lines: (dyno name, message). */
   readonly log: (processName: string, message: string) => void;
   /** `app[web.N]` lines. */
@@ -168,6 +173,14 @@ export class DynoManager {
       this.table.setState(inst.name, inst.port, 'stopping');
       this.#options.log(inst.name, 'Stopping all processes with SIGTERM');
       inst.proc.signal('SIGTERM');
+      const resignal = this.#options.resignal ?? 0;
+      if (resignal > 0) {
+        setTimeout(() => {
+          if (inst.proc.exited) return;
+          this.#options.log(inst.name, 'Stopping all processes with SIGTERM');
+          inst.proc.signal('SIGTERM');
+        }, resignal).unref();
+      }
       inst.killTimer = setTimeout(() => {
         this.troubled = true;
         const seconds = secondsText(this.#options.grace);

@@ -32,6 +32,8 @@ export interface RunOptions {
   readonly bootTimeout?: number;
   /** First delay between crash restarts after the immediate one (1 s). */
   readonly restartDelay?: number;
+  /** Send SIGTERM a second time this long after the first (0, the default: never). */
+  readonly resignal?: number;
   /** Where lines go besides the handle's own collection; null: nowhere. */
   readonly log?: LogSink | null;
   /** Keep every line and record on the handle (tests); off for long CLI runs. */
@@ -121,6 +123,7 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     grace: options.grace ?? 30_000,
     bootTimeout: options.bootTimeout ?? 60_000,
     restartDelay: options.restartDelay ?? 1000,
+    resignal: options.resignal ?? 0,
     log: (name, message) => sink.line('heroku', name, message),
     appLog: (name, line) => sink.line('app', name, line),
   });

@@ -8,6 +8,7 @@ import http from 'node:http';
 import { afterEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RouterRecord } from '../../src/core/router-line.js';
+import { exchange } from '../../src/http/raw-exchange.js';
 import { type RunHandle, startRun } from '../../src/run/index.js';
 import { CLI } from '../helpers/paths.js';
 import { until, withTimeout } from '../helpers/wait.js';
@@ -21,6 +22,8 @@ afterEach(async () => {
 
 async function run(command: string[]): Promise<RunHandle> {
   const h = await startRun({
+    // Heroku may send SIGTERM more than once: every restart here sends it twice.
+    resignal: 150,
     command: [process.execPath, ...command],
     grace: 8000,
     bootTimeout: 8000,
@@ -83,13 +86,25 @@ describe('proof against h13 run: the demo unguarded vs guarded', () => {
       ['/destroy', 500],
       ['/socket-timeout?ms=100', 503],
       ['/throw', 500],
+      ['/reject', 500],
     ];
+    let crashes = 0;
     for (const [path, status] of cases) {
       const r = await httpGet(`${h.url}${path}`);
       assert.equal(r.status, status, path);
       await h.waitForRecord((rec) => rec.path === path && rec.status === status, 5000);
-      // /throw ends the process (exit 1 after the drain): wait for the replacement.
-      await withTimeout(h.whenUp(), 10_000, 'dyno up again');
+      if (path === '/throw' || path === '/reject') {
+        // The guard answers, drains, then exits 1: wait for that exit, then the replacement
+        // (the router's record comes before the dyno manager sees the exit).
+        crashes++;
+        await until(
+          () =>
+            h.lines.filter((l) => l.endsWith('State changed from up to crashed')).length >= crashes,
+          10_000,
+          'the crash',
+        );
+        await withTimeout(h.whenUp(), 10_000, 'dyno up again');
+      }
     }
     assert.deepEqual(dropped(h.records), []);
   });
@@ -102,7 +117,7 @@ describe('proof against h13 run: the demo unguarded vs guarded', () => {
     it(`${name}, guarded: a restart under keep-alive load gives zero H13/H18`, async () => {
       const h = await run([...command]);
       const traffic = load(h.url, name === 'the demo' ? '/slow?ms=50' : '/', 4);
-      await h.waitForRecord(() => traffic.statuses.length >= 20, 10_000).catch(() => {});
+      await until(() => traffic.statuses.length >= 20, 10_000, 'steady traffic');
       await withTimeout(h.restart(), 20_000, 'restart');
       await traffic.stop();
       assert.ok(traffic.statuses.length > 0);
@@ -121,6 +136,30 @@ describe('proof against h13 run: the demo unguarded vs guarded', () => {
     await withTimeout(h.restart(), 20_000, 'restart');
     await traffic.stop();
     assert.ok(dropped(h.records).length > 0, h.lines.join('\n'));
+  });
+
+  it('a bad client the router forwards: H13 with a destroying clientError listener, answered when guarded', async () => {
+    const seed = 'GET ?invalid=request HTTP/1.1\r\nHost: app\r\n\r\n';
+    const unguarded = await run([...demo(false), '--client-error', 'destroy']);
+    const bare = await exchange({
+      host: '127.0.0.1',
+      port: unguarded.port,
+      bytes: seed,
+      timeoutMs: 5000,
+    });
+    assert.equal(bare.status, 503);
+    await unguarded.waitForRecord((r) => r.code === 'H13' && r.path === '?invalid=request', 5000);
+    const guarded = await run([...demo(true), '--client-error', 'destroy']);
+    const answered = await exchange({
+      host: '127.0.0.1',
+      port: guarded.port,
+      bytes: seed,
+      timeoutMs: 5000,
+    });
+    assert.equal(answered.status, 400);
+    const record = await guarded.waitForRecord((r) => r.path === '?invalid=request', 5000);
+    assert.equal(record.at, 'info');
+    assert.equal(record.status, 400);
   });
 
   it('guarded, a crash under load: the crashing request gets 500, none dropped', async () => {

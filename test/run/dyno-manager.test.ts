@@ -167,6 +167,16 @@ describe('dyno manager', () => {
     assert.ok(h.manager.troubled);
   });
 
+  it('can send SIGTERM twice, as Heroku may, and logs both', async () => {
+    const h = harness(['--slow-exit=400'], { resignal: 100 });
+    await h.manager.start();
+    await withTimeout(h.manager.whenUp(), 10_000, 'dyno up');
+    await withTimeout(h.manager.stop(), 10_000, 'stop');
+    assert.equal(h.lines.filter((l) => l === 'heroku[web.1]: Stopping all processes with SIGTERM').length, 2);
+    assert.equal(h.lines.filter((l) => l === 'app[web.1]: got SIGTERM, exiting').length, 2);
+    assert.ok(h.lines.includes('heroku[web.1]: Process exited with status 0'));
+  });
+
   it('logs 143 for a process that SIGTERM kills by default', async () => {
     const h = harness([], {
       command: `exec ${process.execPath} -e "require('http').createServer().listen(process.env.PORT)"`,

@@ -46,7 +46,9 @@ export const demoCommand = defineCommand({
     }
     const port = options.port ?? portFromEnv();
     const server = createDemoServer({ clientError: options['client-error'] as ClientErrorMode });
-    if (options.guard) guard(server);
+    // The demo turns request context on so that async failures (/reject) are tied to their
+    // request and answered 500; apps pay for it only when they ask (see docs/guard.md).
+    if (options.guard) guard(server, { context: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(

@@ -41,6 +41,11 @@ export const runCommand = defineCommand({
       description: 'delay before the second restart of a crashed dyno; doubles after',
       default: 1000,
     },
+    resignal: {
+      type: 'duration',
+      description: 'send SIGTERM again this long after the first, as Heroku may (0: never)',
+      default: 0,
+    },
     ...ROUTER_OPTIONS,
   },
   args: { min: 0, max: 0 },
@@ -58,6 +63,7 @@ export const runCommand = defineCommand({
       grace: options.grace,
       bootTimeout: options['boot-timeout'],
       restartDelay: options['restart-delay'],
+      resignal: options.resignal,
       log: sink,
       collect: false,
     });

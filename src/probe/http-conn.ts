@@ -28,6 +28,7 @@ export class ProbeConnection {
   closedBy: 'fin' | 'rst' | null = null;
   #parser: ResponseParser | null = null;
   #received = 0;
+  #lastKeepAlive = true;
   #waiter: Waiter | null = null;
   #timer: NodeJS.Timeout | undefined;
   readonly #closeWaiters: Array<() => void> = [];
@@ -63,6 +64,15 @@ export class ProbeConnection {
 
   get open(): boolean {
     return this.closedAt === null;
+  }
+
+  /**
+   * Whether another request may be sent: the connection is open and the last response did not
+   * announce its close (`Connection: close`, HTTP/1.0). A proxy never reuses such a connection,
+   * so a request written on it anyway would blame the server for the client's mistake.
+   */
+  get reusable(): boolean {
+    return this.open && this.#lastKeepAlive;
   }
 
   /**
@@ -137,6 +147,7 @@ export class ProbeConnection {
     if (waiter === null) return;
     this.#waiter = null;
     clearTimeout(this.#timer);
+    if (ending === 'answered') this.#lastKeepAlive = this.#parser?.keepAlive ?? false;
     waiter(this.#outcome(ending));
   }
 

@@ -22,6 +22,13 @@ export interface LifecycleOptions {
   readonly shutdownWaitMs: number;
   /** Answered requests before the signal or crash, so traffic is flowing. */
   readonly warmup: number;
+  /**
+   * How long new requests keep coming after the first SIGTERM or the crash request. Heroku's
+   * router still routes "a request or two" to a dyno it has signalled (and to one that has
+   * crashed until a connect fails), then stops: traffic that never ends would blame every app
+   * for the connections the kernel resets when any listener closes.
+   */
+  readonly lateWindowMs: number;
 }
 
 export interface LifecycleResult {
@@ -46,8 +53,9 @@ export async function runShutdown(
   app: SpawnedApp,
   options: LifecycleOptions,
 ): Promise<LifecycleResult> {
-  return underTraffic(app, 'shutdown', options, async () => {
+  return underTraffic(app, 'shutdown', options, async (startLateWindow) => {
     app.signal('SIGTERM');
+    startLateWindow();
     let sigterms = 1;
     const first = await Promise.race([app.exited, delay(options.sigtermGapMs)]);
     if (first === 'timeout' && app.running()) {
@@ -64,7 +72,8 @@ export async function runCrash(
   options: LifecycleOptions,
 ): Promise<LifecycleResult> {
   const target = appTarget(app, options.path);
-  return underTraffic(app, 'crash', options, async () => {
+  return underTraffic(app, 'crash', options, async (startLateWindow) => {
+    startLateWindow();
     const r = await exchange({
       host: target.host,
       port: target.port,
@@ -83,7 +92,9 @@ async function underTraffic(
   app: SpawnedApp,
   phase: 'shutdown' | 'crash',
   options: LifecycleOptions,
-  trigger: () => Promise<Pick<LifecycleResult, 'sigterms' | 'crashRequest'>>,
+  trigger: (
+    startLateWindow: () => void,
+  ) => Promise<Pick<LifecycleResult, 'sigterms' | 'crashRequest'>>,
 ): Promise<LifecycleResult> {
   const traffic = startTraffic(appTarget(app, options.path), {
     workers: options.workers,
@@ -92,10 +103,24 @@ async function underTraffic(
   await Promise.race([traffic.answered(options.warmup), delay(options.timeoutMs)]);
   const before = { ...traffic.counts };
   const started = performance.now();
-  const triggered = await trigger();
-  if (phase === 'crash' && triggered.crashRequest?.ending === 'answered') {
+  let stopped: Promise<TrafficCounts> | null = null;
+  const stopTraffic = () => {
+    stopped ??= traffic.stop();
+    return stopped;
+  };
+  const triggered = await trigger(() => {
+    void delay(options.lateWindowMs).then(stopTraffic);
+  });
+  // An answered crash route either means the app caught the error and lives on, or that it
+  // answered and is exiting after a drain (h13 guard does that): wait one request deadline to
+  // tell them apart, and measure the drain like any other exit.
+  const livesOn =
+    phase === 'crash' &&
+    triggered.crashRequest?.ending === 'answered' &&
+    (await Promise.race([app.exited, delay(options.timeoutMs)])) === 'timeout';
+  if (livesOn) {
     // The app answered the crash route and lives on: nothing crashed, nothing to wait for.
-    const total = await traffic.stop();
+    const total = await stopTraffic();
     app.signal('SIGKILL');
     await app.exited;
     const result = {
@@ -117,15 +142,7 @@ async function underTraffic(
   }
   const exit = await app.exited;
   const afterMs = Math.round(performance.now() - started);
-  // Let every worker see the port closed once, so requests racing the exit are all counted.
-  const refusedAtExit = traffic.counts.refused;
-  await Promise.race([
-    (async () => {
-      while (traffic.counts.refused < refusedAtExit + options.workers) await delay(10);
-    })(),
-    delay(options.timeoutMs),
-  ]);
-  const total = await traffic.stop();
+  const total = await stopTraffic();
   const after = subtract(total, before);
   const result = {
     phase,

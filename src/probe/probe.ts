@@ -31,6 +31,8 @@ export interface ProbeSettings {
   readonly workers: number;
   readonly sigtermGapMs: number;
   readonly shutdownWaitMs: number;
+  /** New requests keep coming this long after SIGTERM or the crash request. */
+  readonly lateWindowMs: number;
   readonly bootWaitMs: number;
 }
 
@@ -98,6 +100,7 @@ export async function runProbe(subject: ProbeSubject, s: ProbeSettings): Promise
     timeoutMs: s.timeoutMs,
     sigtermGapMs: s.sigtermGapMs,
     shutdownWaitMs: s.shutdownWaitMs,
+    lateWindowMs: s.lateWindowMs,
     warmup: s.workers * 2,
   };
 

@@ -66,7 +66,7 @@ export function startTraffic(target: ProbeTarget, options: TrafficOptions): Traf
   const worker = async (reuse: boolean) => {
     let conn: ProbeConnection | null = null;
     while (!stopping) {
-      if (conn === null || !conn.open) {
+      if (conn === null || !conn.reusable) {
         conn?.destroy();
         const opened = await ProbeConnection.open(target, options.timeoutMs);
         if (opened === 'refused') {

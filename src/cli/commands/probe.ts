@@ -88,6 +88,12 @@ export const probeCommand = defineCommand({
       description: 'SIGKILL the app this long after SIGTERM (Heroku: 30s)',
       default: 30_000,
     },
+    'late-window': {
+      type: 'duration',
+      description:
+        "new requests keep coming this long after SIGTERM or the crash, as from Heroku's router",
+      default: 100,
+    },
     'boot-wait': {
       type: 'duration',
       description: 'how long the spawned app may take to accept connections',
@@ -131,6 +137,7 @@ export const probeCommand = defineCommand({
       workers: options.workers,
       sigtermGapMs: options['sigterm-gap'],
       shutdownWaitMs: options['shutdown-wait'],
+      lateWindowMs: options['late-window'],
       bootWaitMs: options['boot-wait'],
     });
     if (!outcome.ok) {

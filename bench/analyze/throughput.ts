@@ -1,13 +1,20 @@
 /**
  * h13 analyze throughput, against peers measured on the same run and the same file:
- *   split     — the file split into lines (Buffer chunks, string indexOf; no work per line)
+ *   split     — the file split into lines: the same reading as the analyzer (openInput, its
+ *               256 KiB chunks, one full pass), each chunk decoded as UTF-8 and cut into line
+ *               strings; no work per line. The issue's target: analyze ≥ 0.75× split.
+ *   scan      — the same reading, line ends found with Buffer.indexOf(10), nothing decoded:
+ *               the floor of any line reader, shown so the ratio can be read both ways
  *   readline  — node:readline over the same stream
  *   logfmt    — the split plus the `logfmt` npm parser on every message
  *   analyze   — h13 analyze end to end (read, parse, diagnose, aggregate, build the report)
+ * split, scan and analyze run interleaved, ROUNDS times each in this one process (so load from
+ * other work on the machine hits them alike); each figure is the median, with min–max.
  *
- *   node build/bench/analyze/throughput.js            1M lines: 60 % router lines (2 % of them
- *     errors: H13, H18, H12, H27, H10; 30 % Router 2.0), 39 % app lines (2 % of them stack
+ *   node build/bench/analyze/throughput.js [--rounds N]   1M lines: 60 % router lines (2 % of
+ *     them errors: H13, H18, H12, H27, H10; 30 % Router 2.0), 39 % app lines (2 % of them stack
  *     lines), 1 % dyno-manager lines (a fifth crashes, exits, SIGTERMs), 0.05 % releases
+ *   node build/bench/analyze/throughput.js --file FILE   the same, on a log written before
  *   node build/bench/analyze/throughput.js --big      also a 1 GB log: peak RSS of a child
  *   node build/bench/analyze/throughput.js --generate FILE [LINES]   only write the log
  *   node build/bench/analyze/throughput.js --child FILE              analyze FILE, print maxRSS
@@ -121,11 +128,12 @@ async function generate(file: string, lines: number, seed = 7): Promise<number> 
   return lines;
 }
 
-/** Chunks split into lines: what any line-oriented reader must at least do. */
+/** Chunks split into line strings: what any line-oriented reader must at least do. */
 async function splitLines(file: string, perLine?: (line: string) => void): Promise<number> {
   let count = 0;
   let carry = '';
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  const { stream } = await openInput(file);
+  for await (const chunk of stream) {
     const buf = chunk as Buffer;
     const last = buf.lastIndexOf(10);
     const text = carry + buf.toString('utf8', 0, last + 1);
@@ -140,15 +148,33 @@ async function splitLines(file: string, perLine?: (line: string) => void): Promi
       pos = nl + 1;
     }
   }
+  if (carry !== '') count++;
   return count;
+}
+
+/** Line ends found in the raw chunks, nothing decoded. */
+async function scanLines(file: string): Promise<number> {
+  let count = 0;
+  let partial = false;
+  const { stream } = await openInput(file);
+  for await (const chunk of stream) {
+    const buf = chunk as Buffer;
+    let pos = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) break;
+      count++;
+      pos = nl + 1;
+    }
+    partial = pos < buf.length;
+  }
+  return partial ? count + 1 : count;
 }
 
 async function readlineLines(file: string): Promise<number> {
   let count = 0;
-  const rl = createInterface({
-    input: createReadStream(file, { highWaterMark: 1 << 20 }),
-    crlfDelay: Infinity,
-  });
+  const { stream } = await openInput(file);
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
   for await (const _line of rl) count++;
   return count;
 }
@@ -172,19 +198,36 @@ async function analyzeLines(file: string): Promise<number> {
   return report.input.lines;
 }
 
-async function measure(name: string, run: () => Promise<number>, rounds = 3): Promise<number> {
-  let best = 0;
-  let lines = 0;
-  for (let i = 0; i < rounds; i++) {
-    const t0 = process.hrtime.bigint();
-    lines = await run();
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    best = Math.max(best, lines / s);
-  }
+interface Figure {
+  readonly name: string;
+  readonly rates: number[];
+  lines: number;
+}
+
+/** One timed run; its rate (lines/s) joins the figure's list. */
+async function timed(figure: Figure, run: () => Promise<number>): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  figure.lines = await run();
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  figure.rates.push(figure.lines / s);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function report(f: Figure): number {
+  const m = median(f.rates);
   console.log(
-    `${name.padEnd(10)} ${Math.round(best).toLocaleString('en-US').padStart(12)} lines/s  (${lines.toLocaleString('en-US')} lines, best of ${rounds})`,
+    `${f.name.padEnd(10)} ${fmt(m).padStart(12)} lines/s  median of ${f.rates.length} (min ${fmt(Math.min(...f.rates))}, max ${fmt(Math.max(...f.rates))}; ${fmt(f.lines)} lines)`,
   );
-  return best;
+  return m;
 }
 
 async function child(file: string): Promise<void> {
@@ -202,17 +245,41 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'h13-bench-analyze-'));
   try {
-    const file = join(dir, 'logs.txt');
-    const lines = await generate(file, 1_000_000);
+    const given = args.indexOf('--file');
+    const file = given >= 0 ? (args[given + 1] as string) : join(dir, 'logs.txt');
+    const lines = given >= 0 ? await scanLines(file) : await generate(file, 1_000_000);
     console.log(
       `h13 analyze benchmark — ${lines.toLocaleString('en-US')} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB, node ${process.version}`,
     );
-    const split = await measure('split', () => splitLines(file));
-    const rl = await measure('readline', () => readlineLines(file));
-    const lf = await measure('logfmt', () => logfmtLines(file));
-    const an = await measure('analyze', () => analyzeLines(file));
+    const roundsAt = args.indexOf('--rounds');
+    const rounds = roundsAt >= 0 ? Math.max(1, Number(args[roundsAt + 1])) : 7;
+    const fig = (name: string): Figure => ({ name, rates: [], lines: 0 });
+    const split = fig('split');
+    const scan = fig('scan');
+    const analyze = fig('analyze');
+    const rl = fig('readline');
+    const lf = fig('logfmt');
+    // One warm-up of each, untimed, so the first timed round is not the JIT's.
+    await splitLines(file);
+    await scanLines(file);
+    await analyzeLines(file);
+    for (let i = 0; i < rounds; i++) {
+      await timed(split, () => splitLines(file));
+      await timed(analyze, () => analyzeLines(file));
+      await timed(scan, () => scanLines(file));
+    }
+    for (let i = 0; i < 3; i++) {
+      await timed(rl, () => readlineLines(file));
+      await timed(lf, () => logfmtLines(file));
+    }
+    const sp = report(split);
+    const sc = report(scan);
+    const r = report(rl);
+    const l = report(lf);
+    const an = report(analyze);
+    const perRound = analyze.rates.map((a, i) => a / (split.rates[i] as number));
     console.log(
-      `analyze / split ${(an / split).toFixed(2)}×   analyze / readline ${(an / rl).toFixed(2)}×   analyze / logfmt ${(an / lf).toFixed(2)}×`,
+      `analyze / split ${(an / sp).toFixed(2)}× (per round: min ${Math.min(...perRound).toFixed(2)}, max ${Math.max(...perRound).toFixed(2)})   analyze / scan ${(an / sc).toFixed(2)}×   analyze / readline ${(an / r).toFixed(2)}×   analyze / logfmt ${(an / l).toFixed(2)}×`,
     );
     if (args.includes('--big')) {
       const big = join(dir, 'big.txt');

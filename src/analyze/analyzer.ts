@@ -4,13 +4,20 @@
  * `onDiagnosis`. Everything kept is bounded: a ring of recent lines per web dyno, a ring of
  * dyno-manager events and releases, a capped queue of pending errors, capped aggregates.
  *
- * The hot path (a `heroku logs` router line at=info) reads the timestamp and two prefixes
- * in place and allocates nothing.
+ * The hot path (a `heroku logs` router line at=info) is read from the input bytes
+ * (byte-scan.ts) and allocates nothing; other lines are decoded one at a time.
  */
 
 import { formatTimestamp } from '../core/heroku-log.js';
 import type { RouterRecord } from '../core/router-line.js';
 import { Aggregate } from './aggregate.js';
+import {
+  createByteHead,
+  createByteTimestampReader,
+  createNameTable,
+  HEAD,
+  readHead,
+} from './byte-scan.js';
 import {
   CRASH_LOOKBACK_US,
   decide,
@@ -20,6 +27,7 @@ import {
   SLACK_US,
   type Windows,
 } from './diagnose.js';
+import { EventRing } from './event-ring.js';
 import {
   type Classified,
   classifyApi,
@@ -44,7 +52,7 @@ import {
   splitFrames,
   stripAnsi,
 } from './line-parse.js';
-import { LineRing } from './ring.js';
+import { LineRing, plainId } from './ring.js';
 import { normaliseRoute } from './route.js';
 import { scanRouterMessage } from './router-scan.js';
 import { Timeline } from './timeline.js';
@@ -79,6 +87,8 @@ interface Pending {
   readonly line: string;
   readonly evidence: Evidence[];
   readonly arrivedWall: number;
+  /** See plainId: its request id can be looked for in app messages alone. */
+  readonly plainId: boolean;
   /** Lower bound of what evidence it takes (wider than the request for H10). */
   readonly from: number;
   done: boolean;
@@ -143,6 +153,9 @@ export class Analyzer {
   private readonly maxPending: number;
   private readonly onDiagnosis: ((d: Diagnosis) => void) | undefined;
   private readonly ts = createTimestampReader();
+  private readonly tsBytes = createByteTimestampReader();
+  private readonly head = createByteHead();
+  private readonly nameOf = createNameTable((name) => this.intern(name));
   private readonly scratch: Scratch = createScratch();
 
   private watermark = Number.NEGATIVE_INFINITY;
@@ -150,7 +163,7 @@ export class Analyzer {
   private lastRingName = '';
   private lastRing: LineRing | null = null;
   /** Dyno-manager events, releases and crash-time stack snapshots, oldest first. */
-  private readonly events: Evidence[] = [];
+  private readonly events = new EventRing(LIMITS.events);
   private readonly queue: Pending[] = [];
   private queueHead = 0;
   private readonly pendingByDyno = new Map<string, Pending[]>();
@@ -178,6 +191,57 @@ export class Analyzer {
       let end = nl;
       if (end > pos && text.charCodeAt(end - 1) === 13) end--;
       this.lineAt(text, pos, end);
+      pos = nl + 1;
+    }
+    this.settle();
+  }
+
+  /**
+   * Complete lines in `buf[from, to)`, each ending at `\n` (a final line without one is taken
+   * as complete). Router `at=info` lines are counted from the bytes; any other line is decoded
+   * on its own, so a kept line is a string of its own and never pins the input chunk.
+   */
+  pushBytes(buf: Buffer, from: number, to: number): void {
+    const stats = this.stats;
+    const ts = this.tsBytes;
+    const head = this.head;
+    let pos = from;
+    while (pos < to) {
+      let nl = buf.indexOf(10, pos);
+      if (nl < 0 || nl > to) nl = to;
+      let end = nl;
+      if (end > pos && buf[end - 1] === 13) end--;
+      const kind = pos === end ? HEAD.other : readHead(buf, pos, end, ts, head);
+      if (kind === HEAD.routerInfo) {
+        stats.lines++;
+        stats.records++;
+        stats.parsed++;
+        stats.formats.heroku++;
+        stats.routerLines++;
+        this.seen(head.micros);
+        this.timeline.addRequest(head.micros);
+      } else if (pos === end) {
+        stats.lines++;
+        stats.blank++;
+      } else if (kind === HEAD.entry) {
+        stats.lines++;
+        stats.records++;
+        stats.parsed++;
+        stats.formats.heroku++;
+        this.seen(head.micros);
+        const process = this.nameOf(buf, head.processStart, head.processEnd);
+        this.entry(
+          head.platform ? 'heroku' : 'app',
+          process,
+          head.micros,
+          buf.toString('utf8', pos, end),
+          head.message - pos,
+          true,
+        );
+      } else {
+        const text = buf.toString('utf8', pos, end);
+        this.lineAt(text, 0, text.length);
+      }
       pos = nl + 1;
     }
     this.settle();
@@ -363,6 +427,7 @@ export class Analyzer {
       line,
       evidence: [],
       arrivedWall: Date.now(),
+      plainId: r.requestId !== null && plainId(r.requestId),
       from: appDown ? t - CRASH_LOOKBACK_US : t - RELEASE_US - SHUTDOWN_US,
       done: false,
     };
@@ -375,7 +440,16 @@ export class Analyzer {
           this.offerSlot(p, r.dyno, ring, slots[k] as number);
       }
     }
-    for (const e of this.events) this.offerEvent(p, e);
+    const events = this.events;
+    const dyno = r.dyno;
+    for (let k = 0; k < events.count; k++) {
+      const i = events.index(k);
+      const m = events.micros[i] as number;
+      // offerEvent's own tests, on the parallel arrays: most events fail them.
+      if (m < p.from || m > windows.after) continue;
+      if (events.releases[i] === 0 && dyno !== null && events.processes[i] !== dyno) continue;
+      this.offerEvent(p, events.at(i));
+    }
     if (r.requestId !== null) {
       const g = this.guards.get(r.requestId);
       if (g !== undefined) {
@@ -402,7 +476,7 @@ export class Analyzer {
     if (micros < p.windows.requestStart || micros > p.windows.after) return;
     const id = p.record.requestId;
     const raw = ring.raws[slot] as string;
-    if (id !== null && id.length >= 8 && raw.includes(id)) {
+    if (id !== null && id.length >= 8 && ring.hasRequestId(slot, id, p.plainId, process)) {
       const message = detach(ring.message(slot), 16_384);
       const guard = parseGuardLine(message);
       const kind: EvidenceKind = guard !== null && guard.requestId === id ? 'guard' : 'request-id';
@@ -438,6 +512,7 @@ export class Analyzer {
     micros: number,
     raw: string,
     offset: number,
+    plainHead = false,
   ): void {
     if (source === 'heroku') {
       this.stats.platformLines++;
@@ -473,7 +548,7 @@ export class Analyzer {
       this.lastRingName = process;
       this.lastRing = ring;
     }
-    const slot = ring.push(Number.isNaN(micros) ? this.watermark : micros, raw, offset);
+    const slot = ring.push(Number.isNaN(micros) ? this.watermark : micros, raw, offset, plainHead);
     if (this.pendingCount > 0) {
       const waiting = this.pendingByDyno.get(process);
       if (waiting !== undefined) for (const p of waiting) this.offerSlot(p, process, ring, slot);
@@ -542,7 +617,6 @@ export class Analyzer {
   }
 
   private remember(e: Evidence): void {
-    if (this.events.length >= LIMITS.events) this.events.shift();
     this.events.push(e);
   }
 

@@ -99,9 +99,17 @@ const FRAME =
 const ERROR_HEAD =
   /^(?:Uncaught |\[?Unhandled\w*\]?:? ?)?(?:[A-Z][\w.]*)?(?:Error|Exception)\b(?: \[[A-Z_]+\])?:|^Traceback \(most recent call last\)|^node:internal\/|^\s*throw \w|^\[UnhandledPromiseRejection|\bUncaught\b|\bunhandledRejection\b|\b(?:FATAL|ERROR|CRITICAL)\b.{0,80}(?:exception|error|unhandled)|Error reached top of thread-pool|Exception in worker process/i;
 
+/**
+ * A word every pattern above needs (the same `i` matching, so nothing they match is missed):
+ * most app lines have none, and one scan for it costs less than the four patterns.
+ */
+const MAYBE_EVIDENCE =
+  /error|exception|traceback|node:internal|throw|unhandled|uncaught|worker|timeout|memory|allocation failed/i;
+
 /** app[web.N] lines, asked about when a router error needs evidence. */
 export function classifyApp(message: string): Classified {
   if (message.length > 4096) return null;
+  if (!MAYBE_EVIDENCE.test(message) && !FRAME.test(message)) return null;
   if (WORKER_TIMEOUT.test(message))
     return { kind: 'worker-timeout', detail: message.trim().slice(0, 120) };
   if (HEAP_OOM.test(message)) return { kind: 'memory', detail: 'out of memory' };

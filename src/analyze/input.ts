@@ -1,7 +1,7 @@
 /**
  * Bytes to lines for the analyzer: files, .gz files (detected by their magic bytes, not the
- * name), stdin. Chunks are decoded once and handed over whole (the analyzer walks the lines
- * inside); only a line cut by a chunk boundary is carried. A line longer than the cap is
+ * name), stdin. Chunks are handed over as bytes (the analyzer finds the lines and decodes
+ * only those it needs); only a line cut by a chunk boundary is carried. A line longer than the cap is
  * skipped in bounded memory: its first bytes are kept for the report, the rest discarded
  * until the next newline.
  */
@@ -76,8 +76,8 @@ export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTE
           skippedBytes = size;
           oversizedDone();
         } else {
-          // Lines end at a newline byte, never inside a UTF-8 sequence: decoding is exact.
-          analyzer.pushText(Buffer.concat([carry, chunk.subarray(start, nl + 1)]).toString('utf8'));
+          const line = Buffer.concat([carry, chunk.subarray(start, nl + 1)]);
+          analyzer.pushBytes(line, 0, line.length);
         }
         carry = null;
         start = nl + 1;
@@ -94,7 +94,7 @@ export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTE
     },
     end() {
       if (skipping) oversizedDone();
-      if (carry !== null && carry.length > 0) analyzer.pushText(carry.toString('utf8'));
+      if (carry !== null && carry.length > 0) analyzer.pushBytes(carry, 0, carry.length);
       carry = null;
     },
   };
@@ -102,7 +102,7 @@ export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTE
   /** Complete lines in chunk[from, to); oversized ones inside the chunk are skipped too. */
   function pushBounded(chunk: Buffer, from: number, to: number): void {
     if (to - from <= maxLine) {
-      analyzer.pushText(chunk.toString('utf8', from, to));
+      analyzer.pushBytes(chunk, from, to);
       return;
     }
     // A big chunk: find lines over the cap and cut around them.
@@ -112,13 +112,13 @@ export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTE
       let nl = chunk.indexOf(10, pos);
       if (nl < 0 || nl >= to) nl = to - 1;
       if (nl - pos > maxLine) {
-        if (segStart < pos) analyzer.pushText(chunk.toString('utf8', segStart, pos));
+        if (segStart < pos) analyzer.pushBytes(chunk, segStart, pos);
         analyzer.pushOversized(chunk.toString('utf8', pos, pos + HEAD_KEPT), nl - pos);
         segStart = nl + 1;
       }
       pos = nl + 1;
     }
-    if (segStart < to) analyzer.pushText(chunk.toString('utf8', segStart, to));
+    if (segStart < to) analyzer.pushBytes(chunk, segStart, to);
   }
 }
 

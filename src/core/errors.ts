@@ -12,7 +12,6 @@ export const ERROR_CODES = {
   H13_ERR_NO_PROCFILE: 'no command was given and ./Procfile has no web: line',
   H13_ERR_LISTEN: 'a server could not listen on the port it was given',
   H13_ERR_PHASE: 'a request moved between phases in an order the state machine forbids (a bug)',
-  H13_ERR_STOPPED: 'an operation on a router or dyno manager that was already stopped',
   H13_ERR_INPUT: 'an input file or stream could not be read (missing, unreadable, corrupt gzip)',
 } as const;
 

@@ -31,13 +31,23 @@ export interface LogSink {
   ): void;
 }
 
-const LINE_BREAKS = /[\r\n\u2028\u2029]/g;
+// Every C0 control but TAB, DEL, C1 controls and the Unicode line separators. Backslashes
+// are left alone: `heroku logs` shows app output as written (JSON logs keep their `\"`).
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
 
-/** App output is the app's own bytes: a CR or LF inside one line must not start another. */
+function escapeChar(c: string): string {
+  if (c === '\r') return '\\r';
+  if (c === '\n') return '\\n';
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * App output is the app's own bytes: a CR or LF inside one line must not start another, and
+ * terminal escapes (ESC...) must not reach the reader's terminal.
+ */
 export function oneLine(message: string): string {
-  return message.replace(LINE_BREAKS, (c) =>
-    c === '\r' ? '\\r' : c === '\n' ? '\\n' : '\\u' + c.charCodeAt(0).toString(16),
-  );
+  return UNSAFE.test(message) ? message.replace(UNSAFE_ALL, escapeChar) : message;
 }
 
 export function createLogSink(format: LogFormat, out: Pick<Writable, 'write'>): LogSink {

@@ -44,7 +44,22 @@ export function formatValue(value: LogfmtValue): string {
   if (typeof value === 'number')
     return Number.isFinite(value) ? String(value) : quoteValue(String(value));
   if (typeof value === 'boolean') return value ? 'true' : 'false';
+  // JavaScript callers can pass anything (objects, symbols, bigints) in step fields: a log
+  // line must never throw inside the app's handler.
+  if (typeof value !== 'string') return quoteValue(stringify(value));
   return BARE.test(value) ? value : quoteValue(value);
+}
+
+function stringify(value: unknown): string {
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'object' && value !== null) {
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
 }
 
 const KEY_UNSAFE = /[^A-Za-z0-9_.\-/]/g;

@@ -88,10 +88,15 @@ export function formatRouterMessage(r: RouterRecord): string {
   ]);
 }
 
+/**
+ * `12`, `12ms` → 12; anything else (`1e400ms`, `-5`, `abc`) → null rather than a wrong number:
+ * a percentile built on `parseInt('1e400')` would report 1 ms.
+ */
+const INT = /^(\d{1,15})(?:ms)?$/;
 const int = (v: string | undefined): number | null => {
-  if (v === undefined || v === '') return null;
-  const n = Number.parseInt(v, 10);
-  return Number.isNaN(n) ? null : n;
+  if (v === undefined) return null;
+  const m = INT.exec(v);
+  return m === null ? null : Number(m[1]);
 };
 
 /**

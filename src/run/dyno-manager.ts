@@ -49,8 +49,6 @@ interface Instance {
   readonly port: number;
   readonly proc: DynoProcess;
   state: DynoState;
-  /** The state it was in before `stopping`, for `State changed from up to down`. */
-  stateBeforeStop: DynoState | null;
   killTimer: NodeJS.Timeout | null;
   upSince: number | null;
 }
@@ -98,8 +96,10 @@ export class DynoManager {
     if (this.#stopping) return;
     const old = [...this.#instances].filter((i) => i.state !== 'stopping');
     for (const i of old) this.#options.log(i.name, 'Restarting');
+    // Heroku starts the new dynos as soon as the old ones are signalled.
+    const exits = old.map((i) => this.#terminate(i, 'starting'));
     await Promise.all(this.names.map((name) => this.#launch(name)));
-    await Promise.all(old.map((i) => this.#terminate(i)));
+    await Promise.all(exits);
   }
 
   /** SIGTERM everything, SIGKILL after the grace period; resolves when all have exited. */
@@ -107,11 +107,19 @@ export class DynoManager {
     this.#stopping = true;
     for (const t of this.#restartTimers) clearTimeout(t);
     this.#restartTimers.clear();
-    await Promise.all([...this.#instances].map((i) => this.#terminate(i)));
+    await Promise.all([...this.#instances].map((i) => this.#terminate(i, 'down')));
   }
 
+  /** Start one dyno; a failure to even spawn is logged as Heroku logs a boot failure. */
   async #launch(name: string): Promise<void> {
-    const port = await freePort();
+    let port: number;
+    try {
+      port = await freePort();
+    } catch (err) {
+      this.troubled = true;
+      this.#options.log(name, `Error starting process: ${(err as Error).message}`);
+      return;
+    }
     if (this.#stopping) return;
     const proc = new DynoProcess({
       name,
@@ -127,7 +135,6 @@ export class DynoManager {
       port,
       proc,
       state: 'starting',
-      stateBeforeStop: null,
       killTimer: null,
       upSince: null,
     };
@@ -161,14 +168,18 @@ export class DynoManager {
     this.table.setState(inst.name, inst.port, state);
   }
 
-  #terminate(inst: Instance): Promise<void> {
+  /**
+   * SIGTERM, then SIGKILL after the grace period. Heroku's order: the state change first
+   * (`up to down` on a stop, `up to starting` on a restart), then `Stopping all processes`.
+   */
+  #terminate(inst: Instance, next: 'down' | 'starting'): Promise<void> {
     if (inst.proc.exited) {
       if (inst.state === 'crashed') this.#setState(inst, 'down');
       this.#forget(inst);
       return Promise.resolve();
     }
     if (inst.state !== 'stopping') {
-      inst.stateBeforeStop = inst.state;
+      this.#options.log(inst.name, `State changed from ${inst.state} to ${next}`);
       inst.state = 'stopping';
       this.table.setState(inst.name, inst.port, 'stopping');
       this.#options.log(inst.name, 'Stopping all processes with SIGTERM');
@@ -199,7 +210,6 @@ export class DynoManager {
     if (inst.killTimer !== null) clearTimeout(inst.killTimer);
     this.#options.log(inst.name, `Process exited with status ${status}`);
     if (inst.state === 'stopping') {
-      this.#options.log(inst.name, `State changed from ${inst.stateBeforeStop ?? 'up'} to down`);
       this.#forget(inst);
       return;
     }
@@ -219,7 +229,7 @@ export class DynoManager {
       // The crashed entry stays until its replacement is in the table, so the router never
       // sees an empty formation (H14) in between.
       this.#setState(inst, 'starting');
-      void this.#launch(inst.name).finally(() => this.#forget(inst));
+      void this.#launch(inst.name).then(() => this.#forget(inst));
     }, delay);
     this.#restartTimers.add(timer);
   }

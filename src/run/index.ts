@@ -5,7 +5,7 @@
  */
 
 import { H13Error } from '../core/errors.js';
-import { formatTimestamp } from '../core/heroku-log.js';
+import { formatLogLine, nowMicros } from '../core/heroku-log.js';
 import type { LogEntry, LogSink } from '../core/log-sink.js';
 import { oneLine } from '../core/log-sink.js';
 import type { RouterFlavor, RouterRecord } from '../core/router-line.js';
@@ -93,13 +93,13 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     write(entry: LogEntry) {
       options.log?.write(entry);
       if (!collect && lineListeners.size === 0) return;
-      const line = `${formatTimestamp(entry.micros)} ${entry.source}[${entry.process}]: ${oneLine(entry.message)}`;
+      const line = formatLogLine(entry.micros, entry.source, entry.process, oneLine(entry.message));
       if (collect) lines.push(line);
       for (const l of lineListeners) l(line);
     },
     line(source, processName, message, fields) {
       this.write({
-        micros: Math.round((performance.timeOrigin + performance.now()) * 1000),
+        micros: nowMicros(),
         source,
         process: processName,
         message,

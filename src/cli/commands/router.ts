@@ -5,6 +5,7 @@ import { startRouter } from '../../router/index.js';
 import { bufferedLines } from '../../router/line-buffer.js';
 import { flavorFrom, logFormatFrom, ROUTER_OPTIONS, timersFrom } from '../../router/options.js';
 import { defineCommand } from '../command.js';
+import { portFromEnv } from '../env-port.js';
 import { EXIT } from '../exit-codes.js';
 import { parseTarget } from '../url-target.js';
 
@@ -62,19 +63,3 @@ export const routerCommand = defineCommand({
     });
   },
 });
-
-function portFromEnv(): number {
-  const raw = process.env.PORT;
-  if (raw === undefined || raw === '') return 3000;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new H13Error(
-      'H13_ERR_INVALID_OPTION',
-      `PORT=${JSON.stringify(raw)} is not a port number`,
-      {
-        field: 'PORT',
-      },
-    );
-  }
-  return n;
-}

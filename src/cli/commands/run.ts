@@ -77,13 +77,24 @@ export const runCommand = defineCommand({
       const restart = () => {
         if (restarting) return;
         restarting = true;
-        run.restart().finally(() => {
-          restarting = false;
-        });
+        run
+          .restart()
+          .catch((err: unknown) =>
+            process.stderr.write(`h13 run: restart failed: ${String(err)}\n`),
+          )
+          .finally(() => {
+            restarting = false;
+          });
       };
       const stop = () => {
         process.stdin.pause();
-        run.stop().then((code) => resolve(code === 0 ? EXIT.OK : EXIT.FOUND));
+        run.stop().then(
+          (code) => resolve(code === 0 ? EXIT.OK : EXIT.FOUND),
+          (err: unknown) => {
+            process.stderr.write(`h13 run: stop failed: ${String(err)}\n`);
+            resolve(EXIT.FAILURE);
+          },
+        );
       };
       process.on('SIGHUP', restart);
       process.once('SIGINT', stop);

@@ -1,252 +1,174 @@
 /**
- * Router benchmark (not a test): requests/s and latency of a trivial node:http app reached
- * directly, through `h13 router` (Router 2.0, every Heroku behaviour on, one router line per
- * request written to /dev/null), through http-proxy (keep-alive agent) and through nginx
- * (when installed), all in the same run, printed with ratios. Also the router's RSS before
- * and after the load.
+ * Router benchmark (not a test). The same trivial node:http app (one process, shared by all)
+ * reached directly, through `h13 router` (Router 2.0, every Heroku behaviour on, one router
+ * line per request written to a file; router-server.ts runs it as the CLI does), through http-proxy (keep-alive agent) and through
+ * nginx (when installed; see nginx.ts for how it is made comparable).
  *
- * Load tool: wrk when installed, otherwise autocannon. Each server is its own process.
- *   node build/bench/router/bench.js [--seconds 10] [--connections 50]
+ * Fairness on a small box: every process is pinned with taskset, the same way for every
+ * contender. Default layout `sut`: the load generator (wrk, one thread) alone on CPU 0, the
+ * system under test (app + proxy) on CPU 1, so req/s is the inverse of app + proxy CPU per
+ * request and the load generator never steals from the servers. `--pin proxy` gives the proxy
+ * CPU 1 alone (wrk and app share CPU 0); `--pin none` leaves placement to the kernel.
+ *
+ * Each contender gets a warm-up, then `--rounds` rounds in a rotating order; a round is one
+ * run at `--connections` and one at 1 connection. Reported: medians with [min–max], ratios
+ * computed within each round (so machine load drifting between rounds cancels out), CPU µs
+ * per request of the proxy and the app from /proc, and the router's RSS over a long run.
+ *
+ *   node build/bench/router/bench.js [--seconds 8] [--connections 50] [--rounds 5]
+ *     [--pin sut|proxy|none] [--long-seconds 60] [--baseline-build COPY/OF/build]
  */
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LOAD_TOOL, type LoadResult, load } from './load.js';
+import { startNginx } from './nginx.js';
+import { cpuSeconds, rssKb, start, stopAll, which } from './processes.js';
+import { fmt, report, type Sample, type Target } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.join(here, '../../src/cli/main.js');
+const ROUTER = path.join(here, 'router-server.js');
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
+const opt = (name: string, fallback: string): string => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
-const SECONDS = opt('seconds', 10);
-const CONNECTIONS = opt('connections', 50);
+const SECONDS = Number(opt('seconds', '8'));
+const CONNECTIONS = Number(opt('connections', '50'));
+const ROUNDS = Number(opt('rounds', '5'));
+const LONG_SECONDS = Number(opt('long-seconds', '60'));
+const PIN = opt('pin', 'sut');
+/** Another build (e.g. a copy of build/ made before a change), measured as one more contender. */
+const BASELINE_BUILD = opt('baseline-build', '');
 
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
+const canPin = which('taskset') !== null && os.cpus().length >= 2 && PIN !== 'none';
+const LAYOUTS: Record<string, { load: string; app: string; proxy: string }> = {
+  sut: { load: '0', app: '1', proxy: '1' },
+  proxy: { load: '0', app: '0', proxy: '1' },
+};
+const layout = canPin ? LAYOUTS[PIN] : undefined;
+if (canPin && layout === undefined) throw new Error(`--pin ${PIN}: use sut, proxy or none`);
+const cpu = (role: 'load' | 'app' | 'proxy'): string | null => layout?.[role] ?? null;
 
-function which(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
-    const file = path.join(dir, cmd);
-    if (fs.existsSync(file)) return file;
-  }
-  return null;
-}
-
-function start(
-  command: string,
-  argv: string[],
-  ready: RegExp,
-  stdout: 'pipe' | 'null' = 'pipe',
-): Promise<{ child: ChildProcess; url: string }> {
-  const out = stdout === 'pipe' ? 'pipe' : fs.openSync('/dev/null', 'w');
-  const child = spawn(command, argv, { stdio: ['ignore', out, 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${command} not ready: ${seen}`)), 10_000);
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      const m = ready.exec(seen);
-      if (m !== null) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        child.stderr?.off('data', onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
-        resolve({ child, url: m[1] as string });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-  });
-}
-
-function rssKb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-}
-
-interface Result {
-  readonly rps: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-}
-
-function wrk(url: string, connections: number, seconds: number): Result {
-  const out = execFileSync(
-    'wrk',
-    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `${url}/`],
-    { encoding: 'utf8' },
-  );
-  const unit = (v: string, u: string) =>
-    Number(v) * (u === 'us' ? 0.001 : u === 's' ? 1000 : u === 'm' ? 60_000 : 1);
-  const p = (pct: string) => {
-    const m = new RegExp(`\\s${pct}%\\s+([\\d.]+)(us|ms|s|m)`).exec(out);
-    return m === null ? Number.NaN : unit(m[1] as string, m[2] as string);
-  };
-  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out);
-  if (errors !== null) console.error(`  wrk reported: ${errors[0]}`);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN),
-    p50Ms: p('50'),
-    p99Ms: p('99'),
-  };
-}
-
-async function autocannon(url: string, connections: number, seconds: number): Promise<Result> {
-  const moduleName = 'autocannon'; // untyped package: loaded by name
-  const { default: run } = (await import(moduleName)) as {
-    default: (o: object) => Promise<{
-      requests: { average: number };
-      latency: { p50: number; p99: number };
-    }>;
-  };
-  const r = await run({ url, connections, duration: seconds });
-  return { rps: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99 };
-}
-
-async function load(url: string, connections: number, seconds: number): Promise<Result> {
-  return which('wrk') !== null
-    ? wrk(url, connections, seconds)
-    : autocannon(url, connections, seconds);
-}
-
-function nginxConfig(dir: string, upstream: string, port: number): string {
-  const u = new URL(upstream);
-  const conf = `
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-daemon off;
-events { worker_connections 4096; }
-http {
-  access_log /dev/null;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream app { server ${u.hostname}:${u.port}; keepalive 128; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    }
-  }
-}`;
-  const file = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(file, conf);
-  return file;
+async function measure(t: Target, appPid: number, connections: number, seconds: number) {
+  const proxyBefore = t.pid === null ? 0 : cpuSeconds(t.pid);
+  const appBefore = cpuSeconds(appPid);
+  const r: LoadResult = await load(cpu('load'), t.url, connections, seconds);
+  const proxyCpu = t.pid === null ? 0 : cpuSeconds(t.pid) - proxyBefore;
+  const appCpu = cpuSeconds(appPid) - appBefore;
+  if (r.errors > 0) console.error(`  ${t.name}: ${r.errors} errors reported by ${LOAD_TOOL}`);
+  return { r, proxyUs: (proxyCpu / r.requests) * 1e6, appUs: (appCpu / r.requests) * 1e6 };
 }
 
 async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h13-bench-router-'));
+  const routerLog = path.join(dir, 'router.log');
   console.log(
     `h13 router benchmark: ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, ` +
-      `load tool ${which('wrk') !== null ? 'wrk' : 'autocannon'}, ${SECONDS}s per run`,
+      `load tool ${LOAD_TOOL}, ${SECONDS}s per run, ${ROUNDS} rounds, loadavg ${os.loadavg()[0]?.toFixed(2)}`,
   );
+  console.log(
+    layout === undefined
+      ? 'pinning: none'
+      : `pinning: load generator CPU ${layout.load}, app CPU ${layout.app}, proxy CPU ${layout.proxy}`,
+  );
+  const node = process.execPath;
   const app = await start(
-    process.execPath,
+    cpu('app'),
+    node,
     [path.join(here, 'trivial-app.js')],
     /listening on (http:\/\/\S+)/,
   );
+  const appPid = app.child.pid as number;
   const router = await start(
-    process.execPath,
-    [CLI, 'router', '--to', app.url, '--port', '0'],
+    cpu('proxy'),
+    node,
+    [ROUTER, app.url],
     /router listening on (http:\/\/\S+)/,
-    'null', // every router line is written, to /dev/null
+    routerLog,
   );
   const proxy = await start(
-    process.execPath,
+    cpu('proxy'),
+    node,
     [path.join(here, 'http-proxy-server.js'), app.url],
     /listening on (http:\/\/\S+)/,
   );
-  const targets: Array<{ name: string; url: string }> = [
-    { name: 'direct', url: app.url },
-    { name: 'h13 router', url: router.url },
-    { name: 'http-proxy', url: proxy.url },
+  const targets: Target[] = [
+    { name: 'direct', url: app.url, pid: null },
+    { name: 'h13 router', url: router.url, pid: router.child.pid as number },
+    { name: 'http-proxy', url: proxy.url, pid: proxy.child.pid as number },
   ];
+  if (BASELINE_BUILD !== '') {
+    const base = await start(
+      cpu('proxy'),
+      node,
+      [ROUTER, app.url, '--build', BASELINE_BUILD],
+      /router listening on (http:\/\/\S+)/,
+      path.join(dir, 'baseline.log'),
+    );
+    targets.push({ name: 'router base', url: base.url, pid: base.child.pid as number });
+  }
   const nginx = which('nginx');
-  let nginxDir: string | null = null;
   if (nginx !== null) {
-    nginxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h13-bench-nginx-'));
-    // nginx cannot pick a free port itself: take one, release it, hand it over.
-    const net = await import('node:net');
-    const port = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
+    const n = await startNginx(nginx, cpu('proxy'), dir, app.url);
+    targets.push({ name: 'nginx', url: n.url, pid: n.pid });
+  }
+
+  // Warm every path (JIT, pools, nginx's upstream connections), then measure.
+  for (const t of targets) await load(cpu('load'), t.url, CONNECTIONS, 3);
+  for (const t of targets) await load(cpu('load'), t.url, 1, 1);
+  const samples: Sample[] = [];
+  const latencySeconds = Math.max(3, Math.round(SECONDS / 2));
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order so no contender always runs first (or last) in a round.
+    const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
+    for (const t of order) {
+      const many = await measure(t, appPid, CONNECTIONS, SECONDS);
+      const one = await load(cpu('load'), t.url, 1, latencySeconds);
+      samples.push({
+        round,
+        target: t.name,
+        many: many.r,
+        one,
+        proxyUs: many.proxyUs,
+        appUs: many.appUs,
       });
-    });
-    const file = nginxConfig(nginxDir, app.url, port);
-    const child = spawn(nginx, ['-c', file, '-p', nginxDir], { stdio: 'ignore' });
-    children.push(child);
-    const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      try {
-        await fetch(`${url}/`);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
     }
-    targets.push({ name: 'nginx', url });
+    process.stderr.write(`  round ${round + 1}/${ROUNDS} done\n`);
   }
+  report(samples, targets, CONNECTIONS);
 
-  // Warm every path (JIT, pools), then measure.
-  for (const t of targets) await load(t.url, CONNECTIONS, 2);
-  const rssBefore = rssKb(router.child.pid as number);
-  const results = new Map<string, { many: Result; one: Result }>();
-  for (const t of targets) {
-    const many = await load(t.url, CONNECTIONS, SECONDS);
-    const one = await load(t.url, 1, Math.max(3, Math.round(SECONDS / 2)));
-    results.set(t.name, { many, one });
-  }
-  const long = await load(router.url, CONNECTIONS, SECONDS * 3);
-  const rssAfter = rssKb(router.child.pid as number);
-
-  const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  console.log('');
-  console.log(
-    `${'target'.padEnd(12)} ${`req/s @${CONNECTIONS}`.padStart(12)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'req/s @1'.padStart(10)} ${'p50 ms @1'.padStart(10)}`,
-  );
-  for (const [name, r] of results) {
+  if (LONG_SECONDS > 0) {
+    const pid = router.child.pid as number;
+    const rss = [rssKb(pid)];
+    let requests = 0;
+    let rpsSum = 0;
+    const step = Math.min(10, LONG_SECONDS);
+    for (let done = 0; done < LONG_SECONDS; done += step) {
+      const r = await load(cpu('load'), router.url, CONNECTIONS, step);
+      requests += r.requests;
+      rpsSum += r.rps;
+      rss.push(rssKb(pid));
+    }
+    const mean = rpsSum / (rss.length - 1);
     console.log(
-      `${name.padEnd(12)} ${fmt(r.many.rps).padStart(12)} ${fmt(r.many.p50Ms, 3).padStart(8)} ${fmt(r.many.p99Ms, 3).padStart(8)} ${fmt(r.one.rps).padStart(10)} ${fmt(r.one.p50Ms, 3).padStart(10)}`,
+      `router RSS (MiB) every ${step}s over ${LONG_SECONDS}s at ${CONNECTIONS} connections ` +
+        `(${fmt(mean)} req/s, ${requests} requests): ${rss.map((k) => fmt(k / 1024, 1)).join(' → ')}`,
     );
   }
-  const h = results.get('h13 router');
-  const d = results.get('direct');
-  const hp = results.get('http-proxy');
-  const ng = results.get('nginx');
-  console.log('');
-  if (h !== undefined && d !== undefined) {
-    console.log(`router / direct req/s @${CONNECTIONS}: ${fmt(h.many.rps / d.many.rps, 2)}`);
-    console.log(
-      `router added median latency @1: ${fmt(h.one.p50Ms - d.one.p50Ms, 3)} ms (target <= 0.15)`,
-    );
-  }
-  if (h !== undefined && hp !== undefined)
-    console.log(
-      `router / http-proxy req/s @${CONNECTIONS}: ${fmt(h.many.rps / hp.many.rps, 2)} (target >= 2.5)`,
-    );
-  if (h !== undefined && ng !== undefined)
-    console.log(
-      `router / nginx req/s @${CONNECTIONS}: ${fmt(h.many.rps / ng.many.rps, 2)} (target >= 0.75)`,
-    );
-  console.log(
-    `router RSS: ${fmt(rssBefore / 1024, 1)} MiB before, ${fmt(rssAfter / 1024, 1)} MiB after ${SECONDS * 3}s more at ${fmt(long.rps)} req/s`,
-  );
-  for (const c of children) c.kill('SIGTERM');
-  if (nginxDir !== null) fs.rmSync(nginxDir, { recursive: true, force: true });
+  stopAll();
+  await new Promise((r) => setTimeout(r, 300)); // let the router flush its last lines
+  const lines = execFileSync('wc', ['-l', routerLog], { encoding: 'utf8' }).trim().split(' ')[0];
+  const head = Buffer.alloc(400);
+  const fd = fs.openSync(routerLog, 'r');
+  const n = fs.readSync(fd, head, 0, head.length, 0);
+  fs.closeSync(fd);
+  const sample = head.toString('latin1', 0, n).split('\n')[0];
+  console.log(`router log: ${lines} lines written to a file, e.g.\n  ${sample}`);
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((err: unknown) => {

@@ -25,7 +25,8 @@ const S = {
 } as const;
 type State = (typeof S)[keyof typeof S];
 
-const MAX_SIZE_DIGITS = 15; // 2^60: far past anything real, still exact as a double
+// 13 hex digits stay below 2^53, so the size is exact as a double; 4.5 PB is past anything real.
+const MAX_SIZE_DIGITS = 13;
 const MAX_EXT = 16 * 1024;
 const MAX_TRAILER_LINE = 8192;
 

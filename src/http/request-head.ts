@@ -73,6 +73,25 @@ const VERSION = /^HTTP\/(\d)\.(\d)$/;
  */
 const trimOws = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '');
 
+/** trimOws(line.slice(from)) without the intermediate copy; most values have one leading SP. */
+function owsTrimmed(line: string, from: number): string {
+  let start = from;
+  let end = line.length;
+  while (start < end && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
+  return line.slice(start, end);
+}
+
+/** Append to a list made on first use. */
+function add(list: string[] | null, value: string): string[] {
+  if (list === null) return [value];
+  list.push(value);
+  return list;
+}
+
+const NO_BODY: BodyFraming = { kind: 'none' };
+const CHUNKED: BodyFraming = { kind: 'chunked' };
+
 const reject = (status: number, reason: string): RequestHeadResult => ({
   kind: 'reject',
   status,
@@ -88,10 +107,11 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
   if (end < 0) return checkPartial(buf, start);
   const text = buf.toString('latin1', start, end);
   const lines = text.split('\n');
-  const requestLine = (lines[0] as string).replace(/\r$/, '');
+  const firstLine = lines[0] as string;
+  const requestLine = firstLine.endsWith('\r') ? firstLine.slice(0, -1) : firstLine;
   if (requestLine.length > REQUEST_LIMITS.requestLine)
     return reject(414, 'request line over 8192 bytes');
-  if (/\r/.test(requestLine)) return reject(400, 'bare CR in request line');
+  if (requestLine.includes('\r')) return reject(400, 'bare CR in request line');
   const parts = requestLine.split(' ');
   if (parts.length !== 3) return reject(400, 'request line is not METHOD SP TARGET SP VERSION');
   const [method, target, versionText] = parts as [string, string, string];
@@ -99,19 +119,24 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
   if (method.length > REQUEST_LIMITS.method) return reject(400, 'method over 127 characters');
   if (method === 'CONNECT') return reject(405, 'CONNECT is not supported');
   if (target === '' || BAD_TARGET.test(target)) return reject(400, 'invalid request target');
-  const v = VERSION.exec(versionText);
-  if (v === null) return reject(400, 'invalid HTTP version');
-  if (v[1] !== '1' || (v[2] !== '0' && v[2] !== '1'))
-    return reject(505, `${versionText} is not supported`);
-  const version = v[2] === '0' ? '1.0' : '1.1';
+  let version: '1.0' | '1.1' = '1.1';
+  if (versionText !== 'HTTP/1.1') {
+    const v = VERSION.exec(versionText);
+    if (v === null) return reject(400, 'invalid HTTP version');
+    if (v[1] !== '1' || (v[2] !== '0' && v[2] !== '1'))
+      return reject(505, `${versionText} is not supported`);
+    version = v[2] === '0' ? '1.0' : '1.1';
+  }
 
   const headers: Array<[string, string]> = [];
   const hosts: string[] = [];
-  const lengths: string[] = [];
-  const codings: string[] = [];
-  const connection: string[] = [];
-  const expect: string[] = [];
-  const upgrade: string[] = [];
+  // The rarer headers get their list only when one appears (this runs for every request).
+  const none: readonly string[] = [];
+  let lengths: string[] | null = null;
+  let codings: string[] | null = null;
+  let connection: string[] | null = null;
+  let expect: string[] | null = null;
+  let upgrade: string[] | null = null;
   for (let i = 1; i < lines.length; i++) {
     const raw = lines[i] as string;
     // A bare LF is accepted as a line end, as on the response side.
@@ -127,38 +152,41 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     if (name.length > REQUEST_LIMITS.headerName) return reject(400, 'header name over 1000 bytes');
     if (!TOKEN.test(name))
       return reject(400, `invalid header name ${JSON.stringify(name.slice(0, 40))}`);
-    const value = trimOws(line.slice(colon + 1));
+    const value = owsTrimmed(line, colon + 1);
     if (BAD_VALUE.test(value)) return reject(400, `control character in ${name}`);
     if (headers.length >= REQUEST_LIMITS.headers) return reject(400, 'more than 1000 headers');
     headers.push([name, value]);
+    const n = name.length;
+    // Only names of these lengths can matter: skip the lowercase copy for the others.
+    if (n !== 4 && n !== 14 && n !== 17 && n !== 10 && n !== 6 && n !== 7) continue;
     switch (name.toLowerCase()) {
       case 'host':
         hosts.push(value);
         break;
       case 'content-length':
-        lengths.push(value);
+        lengths = add(lengths, value);
         break;
       case 'transfer-encoding':
-        codings.push(value);
+        codings = add(codings, value);
         break;
       case 'connection':
-        connection.push(value);
+        connection = add(connection, value);
         break;
       case 'expect':
-        expect.push(value);
+        expect = add(expect, value);
         break;
       case 'upgrade':
-        upgrade.push(value);
+        upgrade = add(upgrade, value);
         break;
     }
   }
   if (hosts.length > 1) return reject(400, 'more than one Host header');
   if (hosts.length === 0 && version === '1.1') return reject(400, 'missing Host header');
 
-  let framing: BodyFraming = { kind: 'none' };
-  if (codings.length > 0) {
+  let framing: BodyFraming = NO_BODY;
+  if (codings !== null) {
     if (version === '1.0') return reject(400, 'Transfer-Encoding in an HTTP/1.0 request');
-    if (lengths.length > 0) return reject(400, 'both Content-Length and Transfer-Encoding');
+    if (lengths !== null) return reject(400, 'both Content-Length and Transfer-Encoding');
     const list = codings
       .join(',')
       .split(',')
@@ -166,8 +194,8 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     if (list[list.length - 1] !== 'chunked' || list.indexOf('chunked') !== list.length - 1) {
       return reject(400, `unsupported Transfer-Encoding ${JSON.stringify(codings.join(', '))}`);
     }
-    framing = { kind: 'chunked' };
-  } else if (lengths.length > 0) {
+    framing = CHUNKED;
+  } else if (lengths !== null) {
     let value: number | null = null;
     for (const raw of lengths) {
       for (const part of raw.split(',')) {
@@ -183,15 +211,18 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
   }
 
   let h26: string | null = null;
-  const connectionText = connection.join(', ');
-  if (connection.length > 0 && !TOKEN_LIST.test(connectionText)) h26 = H26_CAUSES.badHeader;
-  const tokens = connectionText
-    .toLowerCase()
-    .split(',')
-    .map((t) => t.trim());
-  const expectText = expect.join(', ').trim().toLowerCase();
+  let tokens = none;
+  if (connection !== null) {
+    const connectionText = connection.join(', ');
+    if (!TOKEN_LIST.test(connectionText)) h26 = H26_CAUSES.badHeader;
+    tokens = connectionText
+      .toLowerCase()
+      .split(',')
+      .map((t) => t.trim());
+  }
   let expectContinue = false;
-  if (expect.length > 0) {
+  if (expect !== null) {
+    const expectText = expect.join(', ').trim().toLowerCase();
     if (expectText === '100-continue') expectContinue = true;
     else if (h26 === null)
       h26 =
@@ -199,10 +230,10 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
           ? H26_CAUSES.expect
           : H26_CAUSES.badHeader;
   }
-  const upgradeText = upgrade.join(', ');
-  if (upgrade.length > 0 && !PROTOCOL_LIST.test(upgradeText) && h26 === null)
+  const upgradeText = upgrade === null ? '' : upgrade.join(', ');
+  if (upgrade !== null && !PROTOCOL_LIST.test(upgradeText) && h26 === null)
     h26 = H26_CAUSES.badHeader;
-  const wantsUpgrade = upgrade.length > 0 && tokens.includes('upgrade') && h26 === null;
+  const wantsUpgrade = upgrade !== null && tokens.includes('upgrade') && h26 === null;
   const keepAlive = version === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive');
 
   return {

@@ -54,6 +54,7 @@ export interface PushResult {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NO_INTERIM: readonly ResponseHead[] = Object.freeze([]);
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
 const DIGITS = /^\d+$/;
 
@@ -63,6 +64,9 @@ function fault(code: 'H17' | 'H25', detail: string, desc: string | null = null):
 
 /** Read `Content-Length` values; identical repeats are one value, anything else is a fault. */
 function contentLength(values: readonly string[]): number | ResponseFault {
+  // The common case, one plain number, without the split and re-normalising below.
+  const only = values.length === 1 ? (values[0] as string) : '';
+  if (only.length > 0 && only.length <= 15 && DIGITS.test(only)) return Number(only);
   let found: string | null = null;
   for (const raw of values) {
     for (const part of raw.split(',')) {
@@ -116,7 +120,8 @@ export class ResponseParser {
   }
 
   push(chunk: Buffer): PushResult {
-    const interim: ResponseHead[] = [];
+    // Allocated only when a 1xx head arrives: nearly every push has none.
+    let interim: ResponseHead[] | null = null;
     let head: ResponseHead | null = null;
     let bodyStart = 0;
     let buf = chunk;
@@ -130,19 +135,20 @@ export class ResponseParser {
       const end = findHeadEnd(buf, offset);
       if (end < 0) {
         const tooLong = this.#checkPartialHead(buf, offset);
-        if (tooLong !== null) return this.#fail(tooLong, interim);
+        if (tooLong !== null) return this.#fail(tooLong, interim ?? NO_INTERIM);
         this.#pending = Buffer.from(buf.subarray(offset));
-        return { interim, head: null, bodyStart: 0, end: null, fault: null };
+        return { interim: interim ?? NO_INTERIM, head: null, bodyStart: 0, end: null, fault: null };
       }
       const parsed = parseHead(buf.toString('latin1', offset, end), end - offset, this.#restrict);
-      if ('code' in parsed) return this.#fail(parsed, interim);
+      if ('code' in parsed) return this.#fail(parsed, interim ?? NO_INTERIM);
       offset = end;
       if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) {
-        interim.push(parsed);
+        if (interim === null) interim = [parsed];
+        else interim.push(parsed);
         continue;
       }
       const framed = this.#frame(parsed);
-      if (framed !== null) return this.#fail(framed, interim);
+      if (framed !== null) return this.#fail(framed, interim ?? NO_INTERIM);
       head = parsed;
       this.head = parsed;
       bodyStart = offset;
@@ -152,11 +158,19 @@ export class ResponseParser {
       offset = bodyStart;
     }
     if (this.phase === 'done') {
-      return { interim, head, bodyStart, end: head === null ? 0 : bodyStart, fault: null };
+      return {
+        interim: interim ?? NO_INTERIM,
+        head,
+        bodyStart,
+        end: head === null ? 0 : bodyStart,
+        fault: null,
+      };
     }
     const end = this.#body(buf, offset);
-    if (this.fault !== null) return { interim, head, bodyStart, end: null, fault: this.fault };
-    return { interim, head, bodyStart, end, fault: null };
+    const done = interim ?? NO_INTERIM;
+    if (this.fault !== null)
+      return { interim: done, head, bodyStart, end: null, fault: this.fault };
+    return { interim: done, head, bodyStart, end, fault: null };
   }
 
   /** The peer closed the connection: is the response complete? */
@@ -165,7 +179,7 @@ export class ResponseParser {
     return this.phase === 'done';
   }
 
-  #fail(f: ResponseFault, interim: ResponseHead[]): PushResult {
+  #fail(f: ResponseFault, interim: readonly ResponseHead[]): PushResult {
     this.phase = 'error';
     this.fault = f;
     this.#pending = null;
@@ -193,7 +207,20 @@ export class ResponseParser {
   }
 
   #frame(head: ResponseHead): ResponseFault | null {
-    const connection = headerValues(head, 'connection').join(',').toLowerCase();
+    // One pass over the headers for the three that frame the response (a hot path: every
+    // relayed response goes through here).
+    let connection = '';
+    let te: string[] | null = null;
+    let cls: string[] | null = null;
+    for (const [k, v] of head.headers) {
+      const n = k.length;
+      if (n !== 10 && n !== 14 && n !== 17) continue;
+      const lower = k.toLowerCase();
+      if (lower === 'connection') connection = connection === '' ? v : `${connection},${v}`;
+      else if (lower === 'content-length') cls = cls === null ? [v] : [...cls, v];
+      else if (lower === 'transfer-encoding') te = te === null ? [v] : [...te, v];
+    }
+    connection = connection.toLowerCase();
     this.keepAlive =
       head.version === '1.1'
         ? !/(^|[\s,])close($|[\s,])/.test(connection)
@@ -204,15 +231,14 @@ export class ResponseParser {
       this.keepAlive = false;
       return null;
     }
-    const te = headerValues(head, 'transfer-encoding');
-    const cl = contentLength(headerValues(head, 'content-length'));
+    const cl = cls === null ? -1 : contentLength(cls);
     if (typeof cl !== 'number') return cl;
     if (this.#noBody || head.status === 204 || head.status === 304) {
       this.framing = 'none';
       this.phase = 'done';
       return null;
     }
-    if (te.length > 0) {
+    if (te !== null) {
       const codings = te.join(',').toLowerCase().split(',');
       if ((codings[codings.length - 1] ?? '').trim() === 'chunked') {
         this.framing = 'chunked';
@@ -279,33 +305,40 @@ export function findHeadEnd(buf: Buffer, from: number): number {
 }
 
 function parseHead(text: string, length: number, restrict: boolean): ResponseHead | ResponseFault {
-  const lines = text.split('\n');
-  const statusLine = (lines[0] ?? '').replace(/\r$/, '');
+  // Lines are walked with indexOf rather than split + a regex per line: this runs for every
+  // relayed response.
+  let lineEnd = text.indexOf('\n');
+  if (lineEnd < 0) lineEnd = text.length;
+  const statusLine = text.slice(0, text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd);
   if (restrict && statusLine.length > RESPONSE_LIMITS.statusLine) {
     return fault('H25', 'status line over 8192 bytes', H25_DESCS.statusLine);
   }
   const m = STATUS_LINE.exec(statusLine);
   if (m === null) return fault('H17', `status line ${JSON.stringify(statusLine.slice(0, 64))}`);
   const headers: Array<[string, string]> = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = (lines[i] as string).replace(/\r$/, '');
-    if (line === '') continue;
-    if (restrict && line.length > RESPONSE_LIMITS.headerLine) {
+  let pos = lineEnd + 1;
+  while (pos < text.length) {
+    let next = text.indexOf('\n', pos);
+    if (next < 0) next = text.length;
+    const stop = text.charCodeAt(next - 1) === 13 && next - 1 >= pos ? next - 1 : next;
+    const start = pos;
+    pos = next + 1;
+    const size = stop - start;
+    if (size === 0) continue;
+    if (restrict && size > RESPONSE_LIMITS.headerLine) {
       return fault('H25', 'header line over 512 KiB', H25_DESCS.header);
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0)
+    const colon = text.indexOf(':', start);
+    if (colon < 0 || colon >= stop || colon === start) {
+      const line = text.slice(start, stop);
       return fault('H17', `header line without a colon: ${JSON.stringify(line.slice(0, 64))}`);
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return fault('H17', `header name ${JSON.stringify(name.slice(0, 64))}`);
-    if (
-      restrict &&
-      line.length > RESPONSE_LIMITS.setCookieLine &&
-      name.toLowerCase() === 'set-cookie'
-    ) {
-      return fault('H25', `Set-Cookie line of ${line.length} bytes`, H25_DESCS.cookie);
     }
-    headers.push([name, line.slice(colon + 1).trim()]);
+    const name = text.slice(start, colon);
+    if (!TOKEN.test(name)) return fault('H17', `header name ${JSON.stringify(name.slice(0, 64))}`);
+    if (restrict && size > RESPONSE_LIMITS.setCookieLine && name.toLowerCase() === 'set-cookie') {
+      return fault('H25', `Set-Cookie line of ${size} bytes`, H25_DESCS.cookie);
+    }
+    headers.push([name, text.slice(colon + 1, stop).trim()]);
   }
   return {
     version: m[1] === '0' ? '1.0' : '1.1',

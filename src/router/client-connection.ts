@@ -12,6 +12,7 @@
 import type net from 'node:net';
 import { parseRequestHead } from '../http/request-head.js';
 import type { RouterContext } from './context.js';
+import { Deadline } from './deadline.js';
 import { rejectionResponse } from './error-page.js';
 import { Exchange } from './exchange.js';
 
@@ -19,10 +20,6 @@ import { Exchange } from './exchange.js';
 const MAX_STASH = 64 * 1024;
 /** How long a refused client gets to read the answer and close before it is cut off. */
 const LINGER_MS = 2_000;
-
-function onHeadTimer(client: ClientConnection): void {
-  client.onHeadTimeout();
-}
 
 function onLinger(client: ClientConnection): void {
   client.abort();
@@ -35,7 +32,10 @@ export class ClientConnection {
   #exchange: Exchange | null = null;
   /** Bytes not yet consumed: a head still arriving, or requests pipelined behind the current. */
   #buffered: Buffer | null = null;
-  #headTimer: NodeJS.Timeout;
+  /** `clientHead`: armed while waiting for a head, cleared while a request is live. */
+  readonly #headTimer = new Deadline(() => this.onHeadTimeout());
+  /** The current request's timer (H12/H15/H19/H20/H28), reused by every request. */
+  readonly requestTimer = new Deadline(() => this.#exchange?.onTimer());
   #lingerTimer: NodeJS.Timeout | null = null;
   #closing = false;
   #pausedByRouter = false;
@@ -50,7 +50,7 @@ export class ClientConnection {
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     socket.on('drain', this.#onDrain);
-    this.#headTimer = setTimeout(onHeadTimer, ctx.timers.clientHead, this);
+    this.#headTimer.set(ctx.timers.clientHead);
   }
 
   readonly #onData = (chunk: Buffer): void => {
@@ -70,7 +70,8 @@ export class ClientConnection {
   };
 
   readonly #onClose = (): void => {
-    clearTimeout(this.#headTimer);
+    this.#headTimer.dispose();
+    this.requestTimer.dispose();
     if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
     if (this.#exchange !== null) this.#exchange.onClientGone();
     this.#exchange = null;
@@ -98,6 +99,7 @@ export class ClientConnection {
       return;
     }
     const head = result.head;
+    this.#headTimer.clear();
     const exchange = new Exchange(this.#ctx, this, head);
     this.#exchange = exchange;
     exchange.start(buf.length > head.length ? buf.subarray(head.length) : null);
@@ -157,7 +159,7 @@ export class ClientConnection {
       return;
     }
     this.resume();
-    this.#headTimer.refresh();
+    this.#headTimer.set(this.#ctx.timers.clientHead);
     const next = this.#buffered;
     if (next !== null) {
       this.#buffered = null;

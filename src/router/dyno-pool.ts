@@ -9,6 +9,9 @@
  *
  * Each socket gets its listeners once, when it is opened; events go to whichever request owns
  * the connection at that moment (`owner`), so no per-request closure is created.
+ *
+ * Idle expiry is one timer for the whole pool, armed for the oldest idle connection, rather
+ * than socket.setTimeout on every take and release (two timer re-insertions per request).
  */
 
 import net from 'node:net';
@@ -29,6 +32,10 @@ export type ConnectFunction = (host: string, port: number) => net.Socket;
 export const defaultConnect: ConnectFunction = (host, port) =>
   net.connect({ host, port, noDelay: true });
 
+function sweep(pool: DynoPool): void {
+  pool.sweepIdle();
+}
+
 export class DynoConnection {
   readonly socket: net.Socket;
   readonly dyno: Dyno;
@@ -37,6 +44,8 @@ export class DynoConnection {
   connected = false;
   /** In the pool, waiting for the next request. */
   idle = false;
+  /** performance.now() when it last went idle. */
+  idleSince = 0;
   /** FIN, error or close seen: never reuse. */
   gone = false;
   error: NodeJS.ErrnoException | null = null;
@@ -53,7 +62,6 @@ export class DynoConnection {
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     socket.on('drain', this.#onDrain);
-    socket.on('timeout', this.#onTimeout);
   }
 
   readonly #onConnect = (): void => {
@@ -86,10 +94,6 @@ export class DynoConnection {
 
   readonly #onDrain = (): void => {
     this.owner?.onDynoDrain(this);
-  };
-
-  readonly #onTimeout = (): void => {
-    if (this.idle) this.destroy();
   };
 
   /** After an upgrade: flush what was written, then close. */
@@ -126,6 +130,8 @@ export class DynoPool {
   readonly #idle = new Map<string, DynoConnection[]>();
   readonly #live = new Set<DynoConnection>();
   #onEmpty: (() => void) | null = null;
+  /** Fires when the oldest idle connection expires; null while none is armed. */
+  #sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -150,7 +156,6 @@ export class DynoPool {
     }
     conn.idle = false;
     conn.owner = owner;
-    conn.socket.setTimeout(0);
     return conn;
   }
 
@@ -169,7 +174,8 @@ export class DynoPool {
       return;
     }
     conn.idle = true;
-    conn.socket.setTimeout(this.#options.idleMs);
+    conn.idleSince = performance.now();
+    if (this.#sweepTimer === null) this.#armSweep(this.#options.idleMs);
     let stack = this.#idle.get(conn.key);
     if (stack === undefined) {
       stack = [];
@@ -193,8 +199,30 @@ export class DynoPool {
     }
   }
 
+  #armSweep(ms: number): void {
+    this.#sweepTimer = setTimeout(sweep, ms, this);
+    this.#sweepTimer.unref();
+  }
+
+  /** Close the connections idle for `idleMs`; re-arm for the next one to expire. */
+  sweepIdle(): void {
+    this.#sweepTimer = null;
+    const now = performance.now();
+    const idleMs = this.#options.idleMs;
+    let next = Number.POSITIVE_INFINITY;
+    for (const conn of this.#live) {
+      if (!conn.idle) continue;
+      const expires = conn.idleSince + idleMs;
+      if (expires <= now + 1) conn.destroy();
+      else if (expires < next) next = expires;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#armSweep(Math.max(1, Math.ceil(next - now)));
+  }
+
   /** Destroy every connection; resolves once all their sockets have closed. */
   closeAll(): Promise<void> {
+    if (this.#sweepTimer !== null) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = null;
     for (const conn of this.#live) conn.destroy();
     if (this.#live.size === 0) return Promise.resolve();
     return new Promise((resolve) => {

@@ -6,7 +6,8 @@
  *
  * Phases and their allowed order are data (phases.ts). One timer per request, whose meaning
  * follows the phase: H20 (queued), H19 (connecting), H28 (sending), H12 (awaiting), H15
- * (streaming, upgraded). Socket events reach the request through its client connection and
+ * (streaming, upgraded); it is the client connection's reusable Deadline (deadline.ts), so a
+ * request or a relayed chunk moves a number instead of creating or re-inserting a timer. Socket events reach the request through its client connection and
  * its dyno connection, which hold a reference to it, so no closure is made per request.
  */
 
@@ -23,6 +24,7 @@ import type { DynoConnection, DynoListener } from './dyno-pool.js';
 import type { Dyno } from './dynos.js';
 import { CONTINUE_RESPONSE, ERROR_PAGE, errorPageHead } from './error-page.js';
 import {
+  buildInterimHead,
   buildRequestHead,
   buildResponseHead,
   forwardedFor,
@@ -45,8 +47,34 @@ function keyOf(dyno: Dyno): string {
   return key;
 }
 
-function onTimer(exchange: Exchange): void {
-  exchange.onTimer();
+/** Past this many body bytes the head and body go out as a writev instead of one copy. */
+const JOIN_LIMIT = 16 * 1024;
+
+/**
+ * The relayed head and the body bytes that arrived with it leave in one syscall. A small body
+ * is copied behind the head into one Buffer (from Node's shared pool): a single write skips
+ * the stream's writev path, which builds a chunk array and a write request per cork/uncork.
+ */
+function writeHead(
+  client: ClientConnection,
+  head: string,
+  chunk: Buffer,
+  start: number,
+  stop: number,
+): boolean {
+  const body = stop - start;
+  if (body <= 0) return client.write(head);
+  if (body <= JOIN_LIMIT) {
+    const out = Buffer.allocUnsafe(head.length + body);
+    out.write(head, 0, 'latin1');
+    chunk.copy(out, head.length, start, stop);
+    return client.write(out);
+  }
+  client.socket.cork();
+  client.write(head);
+  const writable = client.write(chunk.subarray(start, stop));
+  client.socket.uncork();
+  return writable;
 }
 
 export class Exchange implements DynoListener {
@@ -81,7 +109,7 @@ export class Exchange implements DynoListener {
   /** The dyno connection may carry another request after this one. */
   #reusable = true;
 
-  #timer: NodeJS.Timeout | null = null;
+  /** What the client connection's request timer means right now (null: not running). */
   #timerCode: TimerCode | null = null;
 
   constructor(ctx: RouterContext, client: ClientConnection, head: RequestHead) {
@@ -104,7 +132,9 @@ export class Exchange implements DynoListener {
       this.fail('H26', this.head.h26);
       return;
     }
-    if (this.head.expectContinue && !this.#requestDone) this.#client.write(CONTINUE_RESPONSE);
+    // RFC 9110 §10.1.1: never send 100 (Continue) to an HTTP/1.0 client.
+    if (this.head.expectContinue && !this.#requestDone && this.head.version === '1.1')
+      this.#client.write(CONTINUE_RESPONSE);
     if (rest !== null) this.onClientData(rest);
     if (isTerminal(this.phase)) return;
     this.phase = nextPhase(this.phase, 'routing');
@@ -311,9 +341,7 @@ export class Exchange implements DynoListener {
     }
     if (!this.#headRelayed && r.interim.length > 0 && this.head.version === '1.1') {
       for (const interim of r.interim) {
-        let text = `HTTP/1.1 ${interim.status} ${interim.reason}\r\n`;
-        for (const [name, value] of interim.headers) text += `${name}: ${value}\r\n`;
-        text += '\r\n';
+        const text = buildInterimHead(interim, this.#ctx.via);
         this.#bytes += text.length;
         this.#client.write(text);
       }
@@ -321,6 +349,15 @@ export class Exchange implements DynoListener {
     let writable = true;
     let start = 0;
     if (r.head !== null) {
+      if (parser.framing === 'upgrade' && this.head.upgrade === null) {
+        // A 101 nobody asked for would turn the connection into an unlogged tunnel to the dyno.
+        this.#responseFault({
+          code: 'H17',
+          desc: null,
+          detail: '101 Switching Protocols to a request that asked for no upgrade',
+        });
+        return;
+      }
       const ctx = this.#ctx;
       this.#status = r.head.status;
       this.#clientKeepAlive =
@@ -330,6 +367,7 @@ export class Exchange implements DynoListener {
         server: ctx.server,
         clientKeepAlive: this.#clientKeepAlive,
         clientVersion: this.head.version,
+        framing: parser.framing,
       });
       this.#headRelayed = true;
       this.#bytes += text.length;
@@ -339,21 +377,22 @@ export class Exchange implements DynoListener {
         this.#upgrade(chunk, start);
         return;
       }
-      // Head and the body bytes that came with it leave in one writev.
-      this.#client.socket.cork();
-      writable = this.#client.write(text);
+      // Head and the body bytes that came with it leave in one write (one syscall).
+      const stop = r.end ?? chunk.length;
+      this.#bytes += stop - start;
+      writable = writeHead(this.#client, text, chunk, start, stop);
     } else if (!this.#headRelayed) {
       this.#ensureIdleTimer();
       return;
+    } else {
+      const stop = r.end ?? chunk.length;
+      if (stop > start) {
+        this.#bytes += stop - start;
+        writable = this.#client.write(
+          start === 0 && stop === chunk.length ? chunk : chunk.subarray(start, stop),
+        );
+      }
     }
-    const stop = r.end ?? chunk.length;
-    if (stop > start) {
-      this.#bytes += stop - start;
-      writable = this.#client.write(
-        start === 0 && stop === chunk.length ? chunk : chunk.subarray(start, stop),
-      );
-    }
-    if (r.head !== null) this.#client.socket.uncork();
     if (r.end !== null) {
       if (r.end < chunk.length) this.#reusable = false; // bytes past the response: not HTTP
       this.#complete();
@@ -487,7 +526,6 @@ export class Exchange implements DynoListener {
 
   onTimer(): void {
     const code = this.#timerCode;
-    this.#timer = null;
     this.#timerCode = null;
     if (code === null || isTerminal(this.phase)) return;
     if (code === 'H19') this.#connectFailed('H19');
@@ -496,28 +534,25 @@ export class Exchange implements DynoListener {
   }
 
   #setTimer(code: TimerCode, ms: number): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timerCode = code;
-    this.#timer = setTimeout(onTimer, ms, this);
+    this.#client.requestTimer.set(ms);
   }
 
   #clearTimer(): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
+    if (this.#timerCode !== null) {
+      this.#client.requestTimer.clear();
       this.#timerCode = null;
     }
   }
 
   /** Bytes moved: restart the rolling idle window (H15 while streaming, H28 while sending). */
   #refreshIdle(): void {
-    if (this.#timer !== null && (this.#timerCode === 'H15' || this.#timerCode === 'H28'))
-      this.#timer.refresh();
+    if (this.#timerCode === 'H15' || this.#timerCode === 'H28')
+      this.#client.requestTimer.set(this.#ctx.timers.idle);
   }
 
   #ensureIdleTimer(): void {
-    if (this.#timerCode === 'H15') this.#timer?.refresh();
-    else this.#setTimer('H15', this.#ctx.timers.idle);
+    this.#setTimer('H15', this.#ctx.timers.idle);
   }
 
   #emit(

@@ -8,7 +8,7 @@
  */
 
 import type { RequestHead } from '../http/request-head.js';
-import type { ResponseHead } from '../http/response-parser.js';
+import type { Framing, ResponseHead } from '../http/response-parser.js';
 import { httpDate } from './http-date.js';
 
 /** Headers the router sets itself: a client's copy is dropped, never forwarded. */
@@ -21,6 +21,12 @@ const REPLACED = new Set([
   'total-route-time',
 ]);
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'proxy-authorization']);
+/**
+ * Headers a `Connection: <token>` list may never remove. A client that lists
+ * `content-length` there must not make the router forward a body with no framing: the app
+ * would read that body as a second, hidden request (request smuggling).
+ */
+const NOT_HOP_BY_HOP = new Set(['host', 'content-length', 'transfer-encoding']);
 
 /** Lowercased tokens of every Connection header: they name more hop-by-hop headers. */
 export function connectionTokens(
@@ -31,7 +37,13 @@ export function connectionTokens(
     if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
     for (const t of value.split(',')) {
       const token = t.trim().toLowerCase();
-      if (token === '' || token === 'close' || token === 'keep-alive' || token === 'upgrade')
+      if (
+        token === '' ||
+        token === 'close' ||
+        token === 'keep-alive' ||
+        token === 'upgrade' ||
+        NOT_HOP_BY_HOP.has(token)
+      )
         continue;
       if (tokens === null) tokens = [];
       tokens.push(token);
@@ -69,10 +81,17 @@ export function requestIdHeader(head: RequestHead): string | null {
   return null;
 }
 
+/**
+ * The request head sent to the dyno. Framing is never copied from the client: every
+ * Content-Length and Transfer-Encoding the client sent is dropped and exactly one framing
+ * header is written from what the router itself enforces (`head.framing`), so the router and
+ * the app always agree on where the request ends.
+ */
 export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string {
   const extra = head.headers.length > 0 ? connectionTokens(head.headers) : null;
   let out = `${head.method} ${head.target} HTTP/${head.version}\r\n`;
   let via: string | null = null;
+  let sentLength = false;
   for (const [name, value] of head.headers) {
     const n = name.length;
     // Fast path: names no rule touches (checked by length before lowercasing).
@@ -81,6 +100,7 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
       n === 3 ||
       n === 10 ||
       n === 12 ||
+      n === 14 ||
       n === 15 ||
       n === 16 ||
       n === 17 ||
@@ -91,6 +111,11 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
     ) {
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower) || REPLACED.has(lower) || lower === 'x-forwarded-for') continue;
+      if (lower === 'content-length') {
+        sentLength = true;
+        continue;
+      }
+      if (lower === 'transfer-encoding') continue;
       if (lower === 'via') {
         via = via === null ? value : `${via}, ${value}`;
         continue;
@@ -101,6 +126,10 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
     }
     out += `${name}: ${value}\r\n`;
   }
+  const framing = head.framing;
+  if (framing.kind === 'length') out += `Content-Length: ${framing.length}\r\n`;
+  else if (framing.kind === 'chunked') out += 'Transfer-Encoding: chunked\r\n';
+  else if (sentLength) out += 'Content-Length: 0\r\n';
   out +=
     `X-Request-Id: ${ctx.requestId}\r\n` +
     `X-Forwarded-For: ${ctx.fwd}\r\n` +
@@ -123,6 +152,8 @@ export interface RelayContext {
   /** What the router tells the client about its connection: keep it, or close it. */
   readonly clientKeepAlive: boolean;
   readonly clientVersion: '1.0' | '1.1';
+  /** How the router reads the body: a chunked body's Content-Length is not relayed. */
+  readonly framing: Framing;
 }
 
 /** The response head as the client receives it. */
@@ -135,7 +166,17 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
   const extra = connectionTokens(head.headers);
   for (const [name, value] of head.headers) {
     const n = name.length;
-    if (n === 2 || n === 3 || n === 4 || n === 6 || n === 7 || n === 10 || n === 19 || extra) {
+    if (
+      n === 2 ||
+      n === 3 ||
+      n === 4 ||
+      n === 6 ||
+      n === 7 ||
+      n === 10 ||
+      n === 14 ||
+      n === 19 ||
+      extra
+    ) {
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower)) continue;
       if (lower === 'via') {
@@ -145,6 +186,9 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
       if (lower === 'date') hasDate = true;
       else if (lower === 'server') hasServer = true;
       else if (lower === 'upgrade' && !upgrade) continue;
+      // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3): relaying both would let
+      // a client that trusts Content-Length fall out of step with the stream.
+      else if (lower === 'content-length' && ctx.framing === 'chunked') continue;
       if (extra?.includes(lower)) continue;
     }
     out += `${name}: ${value}\r\n`;
@@ -157,4 +201,21 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
   else if (ctx.clientVersion === '1.0') out += 'Connection: keep-alive\r\n\r\n';
   else out += '\r\n';
   return out;
+}
+
+/** A 1xx head relayed before the final one: hop-by-hop headers removed, Via added. */
+export function buildInterimHead(head: ResponseHead, via: string): string {
+  const extra = connectionTokens(head.headers);
+  let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+  let theirVia: string | null = null;
+  for (const [name, value] of head.headers) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || extra?.includes(lower)) continue;
+    if (lower === 'via') {
+      theirVia = theirVia === null ? value : `${theirVia}, ${value}`;
+      continue;
+    }
+    out += `${name}: ${value}\r\n`;
+  }
+  return `${out}Via: ${theirVia === null ? via : `${theirVia}, ${via}`}\r\n\r\n`;
 }

@@ -211,6 +211,94 @@ describe('headers (spec §3)', () => {
   });
 });
 
+describe('request smuggling and framing (review findings)', () => {
+  for (const flavor of ['2', 'legacy'] as const) {
+    test(`router ${flavor}: Connection cannot strip the framing headers (no hidden second request)`, async () => {
+      const h = await startHarness({ flavor });
+      try {
+        const hidden = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+        for (const token of ['content-length', 'Content-Length, close', 'host']) {
+          const res = await h.send(
+            `POST /ok HTTP/1.1\r\nHost: app.test\r\nConnection: ${token}\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`,
+          );
+          assert.equal(res.status, 200, token);
+          const seen = h.app?.requests.at(-1);
+          assert.equal(seen?.path, '/ok');
+          assert.deepEqual(header(seen?.raw ?? '', 'content-length'), [String(hidden.length)]);
+          assert.deepEqual(header(seen?.raw ?? '', 'host'), ['app.test']);
+        }
+        const chunked = await h.send(
+          'POST /ok HTTP/1.1\r\nHost: app.test\r\nConnection: transfer-encoding\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+        );
+        assert.equal(chunked.status, 200);
+        assert.deepEqual(header(h.app?.requests.at(-1)?.raw ?? '', 'transfer-encoding'), [
+          'chunked',
+        ]);
+        assert.ok(
+          !h.app?.requests.some((r) => r.path === '/smuggled'),
+          'the app saw a hidden request',
+        );
+      } finally {
+        await h.close();
+      }
+    });
+  }
+
+  test('identical repeated Content-Length values reach the app as one header', async () => {
+    const h = await startHarness();
+    try {
+      const res = await h.send(
+        'POST /ok HTTP/1.1\r\nHost: app.test\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc',
+      );
+      assert.equal(res.status, 200);
+      assert.deepEqual(header(h.app?.requests.at(-1)?.raw ?? '', 'content-length'), ['3']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a 101 to a request that asked for no upgrade is H17, not a tunnel', async () => {
+    const h = await startHarness();
+    try {
+      const n = h.records.length;
+      const res = await h.send(get('/upgrade'));
+      assert.equal(res.status, 503);
+      const r = await h.record(n);
+      assert.equal(r.code, 'H17');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a response with Transfer-Encoding and Content-Length is relayed without the Content-Length', async () => {
+    const h = await startHarness();
+    try {
+      const res = await h.send(get('/te-and-cl'));
+      assert.equal(res.ending, 'answered');
+      assert.equal(res.body.toString(), '3\r\nabc\r\n0\r\n\r\n');
+      assert.equal(
+        res.head?.headers.filter(([k]) => k.toLowerCase() === 'content-length').length,
+        0,
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('Expect: 100-continue from an HTTP/1.0 client gets no 100 (RFC 9110 §10.1.1)', async () => {
+    const h = await startHarness();
+    try {
+      const res = await h.send(
+        'POST /ok HTTP/1.0\r\nHost: app.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi',
+      );
+      assert.deepEqual(res.interim, []);
+      assert.equal(res.status, 200);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('Router 2.0 pool', () => {
   test('keep-alive: requests reuse one dyno connection', async () => {
     const h = await startHarness();

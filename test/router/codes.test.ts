@@ -43,7 +43,7 @@ describe('router codes (Router 2.0, fault app)', () => {
     const res = await h.send(get('/ok?size=10'));
     assert.equal(res.ending, 'answered');
     assert.equal(res.status, 200);
-    assert.equal(res.body.toString(), 'x'.repeat(10));
+    assert.equal(res.body.toString(), 'z'.repeat(10));
     const r = await h.record(n);
     assert.equal(
       shape(h.lines[n] as string),
@@ -330,7 +330,7 @@ describe('router codes without a working dyno', () => {
       const c = await rawClient(h.router.port);
       c.write(get('/ok'));
       dynos.setState('web.1', app.app?.port ?? 0, 'up');
-      await c.waitFor(/\r\n\r\nxx$/);
+      await c.waitFor(/\r\n\r\nzz$/);
       const r = await h.record(0);
       assert.equal(r.at, 'info');
       assert.equal(r.dyno, 'web.1');

@@ -147,7 +147,7 @@ describe('headers (spec §3)', () => {
     );
     await c.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
     c.write('hello');
-    await c.waitFor(/\r\n\r\nxx$/);
+    await c.waitFor(/\r\n\r\nzz$/);
     assert.equal(h.app?.requests.length, seen + 1);
     assert.deepEqual(header(h.app?.requests.at(-1)?.raw ?? '', 'expect'), []);
     assert.equal((await h.record(n)).status, 200);
@@ -179,10 +179,10 @@ describe('headers (spec §3)', () => {
     const n = h.records.length;
     const c = await rawClient(h.router.port);
     c.write(get('/ok?size=3') + get('/chunked-ok') + get('/ok?size=4'));
-    await c.waitFor(/xxxx$/);
+    await c.waitFor(/zzzz$/);
     const text = c.received();
     assert.equal(text.match(/HTTP\/1\.1 200 OK/g)?.length, 3);
-    assert.ok(text.indexOf('xxx\r\n') < text.indexOf('hello') || text.includes('xxxHTTP'));
+    assert.ok(text.indexOf('zzz\r\n') < text.indexOf('hello') || text.includes('zzzHTTP'));
     await h.record(n + 2);
     assert.deepEqual(
       h.records.slice(n).map((r) => r.path),

@@ -9,116 +9,22 @@
  * `at=info ` test): a line accepted here is one the string path would count the same way.
  */
 
-const D0 = 48;
-/** Microseconds per digit of the fraction. */
-const PLACES = [100_000, 10_000, 1000, 100, 10, 1] as const;
+import { type ByteTimestampReader, dataViewOf } from './byte-timestamp.js';
 
-function digits(buf: Uint8Array, from: number, count: number): number {
-  let n = 0;
-  for (let i = from; i < from + count; i++) {
-    const d = (buf[i] as number) - D0;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
-/** `YYYY-MM-DDTHH:MM:SS` (T or space) at `start`, as epoch seconds; NaN when it is not. */
-function secondsOfBytes(buf: Uint8Array, start: number): number {
-  const y = digits(buf, start, 4);
-  const mo = digits(buf, start + 5, 2);
-  const d = digits(buf, start + 8, 2);
-  const h = digits(buf, start + 11, 2);
-  const mi = digits(buf, start + 14, 2);
-  const s = digits(buf, start + 17, 2);
-  const sep = buf[start + 10];
-  if (
-    y < 0 ||
-    mo < 1 ||
-    mo > 12 ||
-    d < 1 ||
-    d > 31 ||
-    h < 0 ||
-    h > 23 ||
-    mi < 0 ||
-    mi > 59 ||
-    s < 0 ||
-    s > 60 ||
-    buf[start + 4] !== 45 ||
-    buf[start + 7] !== 45 ||
-    (sep !== 84 && sep !== 32 && sep !== 116) ||
-    buf[start + 13] !== 58 ||
-    buf[start + 16] !== 58
-  ) {
-    return Number.NaN;
-  }
-  return Date.UTC(y, mo - 1, d, h, mi, s) / 1000;
-}
-
-export interface ByteTimestampReader {
-  /** `buf[start, end)` is an RFC 3339 timestamp; epoch microseconds, NaN when it is not. */
-  read(buf: Uint8Array, start: number, end: number): number;
-}
-
-/**
- * Same grammar and result as createTimestampReader. Neighbouring lines share their
- * date-and-second prefix, so it is parsed once and compared byte by byte afterwards, from
- * the seconds backwards (they change first, so a new second is noticed after one compare).
- */
-export function createByteTimestampReader(): ByteTimestampReader {
-  const prefix = new Uint8Array(19);
-  let hasPrefix = false;
-  let prefixSeconds = 0;
-  return {
-    read(buf, start, end) {
-      if (end - start < 20) return Number.NaN;
-      let seconds: number;
-      let same = hasPrefix;
-      for (let k = 18; same && k >= 0; k--) same = buf[start + k] === prefix[k];
-      if (same) {
-        seconds = prefixSeconds;
-      } else {
-        const s = secondsOfBytes(buf, start);
-        if (Number.isNaN(s)) return Number.NaN;
-        for (let k = 0; k < 19; k++) prefix[k] = buf[start + k] as number;
-        hasPrefix = true;
-        prefixSeconds = s;
-        seconds = s;
-      }
-      let i = start + 19;
-      let micros = 0;
-      if (buf[i] === 46 /* . */) {
-        i++;
-        const fracStart = i;
-        while (i < end) {
-          const d = (buf[i] as number) - D0;
-          if (d < 0 || d > 9) break;
-          // Digits past the sixth count for nothing, as in the string reader.
-          const k = i - fracStart;
-          if (k < 6) micros += d * (PLACES[k] as number);
-          i++;
-        }
-        if (i === fracStart) return Number.NaN;
-      }
-      const c = buf[i];
-      if (c === 90 /* Z */ || c === 122 /* z */) {
-        return i + 1 === end ? seconds * 1_000_000 + micros : Number.NaN;
-      }
-      if (c !== 43 && c !== 45) return Number.NaN;
-      // Every byte read below lies inside [start, end) when the final length check passes.
-      const hh = digits(buf, i + 1, 2);
-      const colon = buf[i + 3] === 58 ? 1 : 0;
-      const mm = digits(buf, i + 3 + colon, 2);
-      if (hh < 0 || mm < 0 || i + 5 + colon !== end) return Number.NaN;
-      const offset = (hh * 3600 + mm * 60) * (c === 43 ? 1 : -1);
-      return (seconds - offset) * 1_000_000 + micros;
-    },
-  };
-}
+export { type ByteTimestampReader, createByteTimestampReader } from './byte-timestamp.js';
 
 /** `heroku[router]: at=info ` as bytes. */
 const ROUTER_INFO = Buffer.from('heroku[router]: at=info ', 'latin1');
 const TAG_LENGTH = ROUTER_INFO.length;
+const CODE_FIELD = Buffer.from('code=', 'latin1');
+
+function isCodeField(buf: Uint8Array, at: number, end: number): boolean {
+  if (at + CODE_FIELD.length > end) return false;
+  for (let i = 0; i < CODE_FIELD.length; i++) if (buf[at + i] !== CODE_FIELD[i]) return false;
+  return true;
+}
+/** The same 24 bytes as six little-endian words: six compares instead of 24 on every line. */
+const TAG_WORDS = Array.from({ length: TAG_LENGTH / 4 }, (_, k) => ROUTER_INFO.readUInt32LE(k * 4));
 const HEROKU = Buffer.from('heroku', 'latin1');
 const APP = Buffer.from('app', 'latin1');
 const ROUTER = Buffer.from('router', 'latin1');
@@ -186,9 +92,13 @@ export function readHead(
   }
   const srcStart = sp + 1;
   if (buf[srcStart] === 104 /* h */ && srcStart + TAG_LENGTH <= end) {
-    let k = 1;
-    while (k < TAG_LENGTH && buf[srcStart + k] === ROUTER_INFO[k]) k++;
-    if (k === TAG_LENGTH) {
+    const v = dataViewOf(buf);
+    let k = 0;
+    while (k < TAG_WORDS.length && v.getUint32(srcStart + 4 * k, true) === TAG_WORDS[k]) k++;
+    // `at=info code=H80` (maintenance mode, H81, H82) is an info-level router error, not a
+    // plain request: it takes the string path, which reports it.
+    const after = srcStart + TAG_LENGTH;
+    if (k === TAG_WORDS.length && !(buf[after] === 99 /* c */ && isCodeField(buf, after, end))) {
       out.micros = micros;
       return HEAD.routerInfo;
     }

@@ -67,17 +67,19 @@ export class LineRing {
     const raw = this.raws[slot] as string;
     if (this.plainHeads[slot] === 0) return raw.includes(id);
     const offset = this.offsets[slot] as number;
-    if (raw.indexOf(id, offset) >= 0) return true;
+    // A message shorter than the id cannot hold it: most app lines end here.
+    if (raw.length - offset >= id.length && raw.indexOf(id, offset) >= 0) return true;
     if (plain) return process.length >= id.length && process.includes(id);
     return offset > 0 && raw.lastIndexOf(id, offset - 1) >= 0;
   }
 
   /**
    * Slots with a time in [from, to], newest first. Lines may be slightly out of order, so the
-   * walk stops only after `slack` microseconds of lines older than `from`.
+   * walk stops only after `slack` microseconds of lines older than `from`. `out` is filled
+   * and returned (a caller on the hot path passes its own, reused).
    */
-  slotsBetween(from: number, to: number, slack: number): number[] {
-    const out: number[] = [];
+  slotsBetween(from: number, to: number, slack: number, out: number[] = []): number[] {
+    out.length = 0;
     let slot = this.next;
     for (let k = 0; k < this.size; k++) {
       slot = slot === 0 ? this.capacity - 1 : slot - 1;

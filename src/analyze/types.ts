@@ -1,4 +1,4 @@
-/** What the analyzer produces for one router error (or one guard line with no router line). */
+/** What the analyzer produces: one diagnosis per router error (or guard line), the input stats. */
 
 import type { CauseId, Confidence } from './causes.js';
 import type { Evidence } from './evidence.js';
@@ -52,4 +52,27 @@ export interface InputStats {
   forcedEarly: number;
   firstMicros: number;
   lastMicros: number;
+}
+
+/** Stats before the first byte. */
+export function emptyStats(): InputStats {
+  return {
+    bytes: 0,
+    lines: 0,
+    blank: 0,
+    records: 0,
+    parsed: 0,
+    unparsed: 0,
+    oversized: 0,
+    truncatedFrames: 0,
+    formats: { heroku: 0, papertrail: 0, syslog: 0, json: 0 },
+    routerLines: 0,
+    routerErrors: 0,
+    appLines: 0,
+    platformLines: 0,
+    unparsedSamples: [],
+    forcedEarly: 0,
+    firstMicros: Number.NaN,
+    lastMicros: Number.NaN,
+  };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeFile, verdicts } from './analyze-helpers.js';
+import { analyzeFile, analyzeText, verdicts } from './analyze-helpers.js';
 
 /** Each hand-made log, in its input format, and the causes the analyzer must name on it. */
 const CASES: ReadonlyArray<{ file: string; format: string; expect: string[] }> = [
@@ -49,6 +49,17 @@ describe('analyze names the cause of each router error', () => {
       assert.equal(result.aggregate.total, diagnoses.length);
     });
   }
+
+  it('reports at=info router codes (H80, H81, H82) as errors, not as plain requests', () => {
+    const line = (code: string, desc: string, sec: number) =>
+      `2026-03-02T10:15:0${sec}.123456+00:00 heroku[router]: at=info code=${code} desc="${desc}" method=GET path="/" host=demo.herokuapp.com request_id=0b7c6a52-9f3e-4d1b-8a7e-3c2f1e0d9b8${sec} fwd="203.0.113.9" dyno= connect= service= status=503 bytes= protocol=https\n`;
+    const { diagnoses } = analyzeText(
+      line('H80', 'Maintenance mode', 1) +
+        line('H81', 'Blank app', 2) +
+        line('H82', 'Free dyno quota exhausted', 3),
+    );
+    assert.deepEqual(diagnoses.map((d) => d.code).sort(), ['H80', 'H81', 'H82']);
+  });
 
   it('a crash: the stack trace and the exit are the proof, frames deduplicated', async () => {
     const { diagnoses } = await analyzeFile('heroku-crash.txt');

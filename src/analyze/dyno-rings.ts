@@ -1,0 +1,82 @@
+/**
+ * The recent app lines of every web dyno, one LineRing each: what a router error looks back
+ * at, and what a crash leaves behind. An app line's evidence is worked out at most once,
+ * the first time anything asks, and cached in its slot.
+ */
+
+import { appEvidence, type Evidence, mayBeEvidence } from './evidence.js';
+import { LIMITS } from './limits.js';
+import { LineRing } from './ring.js';
+
+/** How far around a crash the app's error lines are kept for later H10s. */
+const SNAPSHOT_BEFORE_US = 10_000_000;
+const SNAPSHOT_AFTER_US = 1_000_000;
+const SNAPSHOT_LINES = 8;
+
+export class DynoRings {
+  private readonly rings = new Map<string, LineRing>();
+  /** Most app lines come from the dyno of the line before: one compare instead of a lookup. */
+  private lastName = '';
+  private last: LineRing | null = null;
+
+  constructor(
+    /** How far out of timestamp order lines may arrive, in microseconds. */
+    private readonly reorderUs: number,
+  ) {}
+
+  /** Dynos with a ring (at most LIMITS.dynos). */
+  get size(): number {
+    return this.rings.size;
+  }
+
+  get(process: string): LineRing | undefined {
+    return this.rings.get(process);
+  }
+
+  /** The dyno's ring, made on its first line; past LIMITS.dynos the first dyno seen goes. */
+  ringFor(process: string): LineRing {
+    if (process === this.lastName && this.last !== null) return this.last;
+    let ring = this.rings.get(process);
+    if (ring === undefined) {
+      if (this.rings.size >= LIMITS.dynos) {
+        const oldest = this.rings.keys().next().value as string;
+        this.rings.delete(oldest);
+      }
+      ring = new LineRing(LIMITS.ringLines);
+      this.rings.set(process, ring);
+    }
+    this.lastName = process;
+    this.last = ring;
+    return ring;
+  }
+
+  /** The line in `slot` as evidence (a stack line, a worker timeout, out of memory), or null. */
+  evidenceAt(process: string, ring: LineRing, slot: number): Evidence | null {
+    let evidence = ring.evidence[slot];
+    if (evidence === undefined) {
+      const raw = ring.raws[slot] as string;
+      evidence = mayBeEvidence(raw, ring.offsets[slot] as number)
+        ? appEvidence(process, ring.micros[slot] as number, raw, ring.message(slot))
+        : null;
+      ring.evidence[slot] = evidence;
+    }
+    return evidence;
+  }
+
+  /**
+   * The app's last error lines around a crash at `t`, newest first: kept with the events so
+   * an H10 that comes long after the lines have left the ring can still show them.
+   */
+  crashSnapshot(process: string, t: number): Evidence[] {
+    const kept: Evidence[] = [];
+    const ring = this.rings.get(process);
+    if (ring === undefined) return kept;
+    const slots = ring.slotsBetween(t - SNAPSHOT_BEFORE_US, t + SNAPSHOT_AFTER_US, this.reorderUs);
+    for (const slot of slots) {
+      if (kept.length >= SNAPSHOT_LINES) break;
+      const evidence = this.evidenceAt(process, ring, slot);
+      if (evidence !== null) kept.push(evidence);
+    }
+    return kept;
+  }
+}

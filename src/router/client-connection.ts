@@ -10,7 +10,7 @@
  */
 
 import type net from 'node:net';
-import { parseRequestHead } from '../http/request-head.js';
+import { parseRequestHead, REQUEST_LIMITS } from '../http/request-head.js';
 import type { RouterContext } from './context.js';
 import { Deadline } from './deadline.js';
 import { rejectionResponse } from './error-page.js';
@@ -18,6 +18,9 @@ import { Exchange } from './exchange.js';
 
 /** Pipelined bytes kept while a request is in flight before the client is paused. */
 const MAX_STASH = 64 * 1024;
+/** The largest head the limits allow: past it the parser refuses it (400). */
+const MAX_HEAD =
+  REQUEST_LIMITS.requestLine + (REQUEST_LIMITS.headerLine + 2) * REQUEST_LIMITS.headers;
 /** How long a refused client gets to read the answer and close before it is cut off. */
 const LINGER_MS = 2_000;
 
@@ -36,6 +39,17 @@ export class ClientConnection {
   readonly #headTimer = new Deadline(() => this.onHeadTimeout());
   /** The current request's timer (H12/H15/H19/H20/H28), reused by every request. */
   readonly requestTimer = new Deadline(() => this.#exchange?.onTimer());
+  /**
+   * Chunks of a head still arriving that cannot have completed it (no blank line yet), kept
+   * apart so a head sent a few bytes at a time is not copied and re-parsed on every chunk.
+   */
+  #parts: Buffer[] = [];
+  #partsBytes = 0;
+  /** Bytes since the last LF of the head so far (the line being received). */
+  #lineBytes = 0;
+  /** The last and second-last byte held of the head so far (-1: none). */
+  #tail1 = -1;
+  #tail2 = -1;
   #lingerTimer: NodeJS.Timeout | null = null;
   #closing = false;
   #pausedByRouter = false;
@@ -76,6 +90,7 @@ export class ClientConnection {
     if (this.#exchange !== null) this.#exchange.onClientGone();
     this.#exchange = null;
     this.#buffered = null;
+    this.#parts = [];
     const ctx = this.#ctx;
     ctx.clients.delete(this);
     if (ctx.clients.size === 0 && ctx.onClientsEmpty !== null) ctx.onClientsEmpty();
@@ -86,12 +101,29 @@ export class ClientConnection {
   };
 
   #readHead(chunk: Buffer): void {
-    const buf = this.#buffered === null ? chunk : Buffer.concat([this.#buffered, chunk]);
+    if (this.#buffered !== null && this.#cannotEndHead(chunk)) {
+      // Past a limit the parser gives the answer (414/400); otherwise keep waiting, cheaply.
+      const held = this.#partsBytes + chunk.length + this.#buffered.length;
+      if (this.#lineBytes <= REQUEST_LIMITS.headerLine && held <= MAX_HEAD) {
+        this.#parts.push(chunk);
+        this.#partsBytes += chunk.length;
+        this.#remember(chunk);
+        return;
+      }
+    }
+    const buf =
+      this.#buffered === null ? chunk : Buffer.concat([this.#buffered, ...this.#parts, chunk]);
     this.#buffered = null;
+    this.#parts = [];
+    this.#partsBytes = 0;
     if (buf.length === 0) return;
     const result = parseRequestHead(buf);
     if (result.kind === 'incomplete') {
       this.#buffered = buf;
+      this.#lineBytes = buf.length - buf.lastIndexOf(10) - 1;
+      this.#tail1 = -1;
+      this.#tail2 = -1;
+      this.#remember(buf);
       return;
     }
     if (result.kind === 'reject') {
@@ -103,6 +135,37 @@ export class ClientConnection {
     const exchange = new Exchange(this.#ctx, this, head);
     this.#exchange = exchange;
     exchange.start(buf.length > head.length ? buf.subarray(head.length) : null);
+  }
+
+  /**
+   * Whether `chunk` certainly does not complete the head: it has no LF that ends a blank line
+   * (LF LF or LF CR LF, looking back into the last two bytes already held, whichever chunks
+   * they came in). Updates the current line's length as a side effect.
+   */
+  #cannotEndHead(chunk: Buffer): boolean {
+    let lf = chunk.indexOf(10);
+    if (lf < 0) {
+      this.#lineBytes += chunk.length;
+      return true;
+    }
+    while (lf >= 0) {
+      const prev = lf >= 1 ? chunk[lf - 1] : this.#tail1;
+      const prev2 = lf >= 2 ? chunk[lf - 2] : lf === 1 ? this.#tail1 : this.#tail2;
+      if (prev === 10 || (prev === 13 && prev2 === 10)) return false;
+      lf = chunk.indexOf(10, lf + 1);
+    }
+    this.#lineBytes = chunk.length - chunk.lastIndexOf(10) - 1;
+    return true;
+  }
+
+  #remember(bytes: Buffer): void {
+    if (bytes.length >= 2) {
+      this.#tail2 = bytes[bytes.length - 2] as number;
+      this.#tail1 = bytes[bytes.length - 1] as number;
+    } else if (bytes.length === 1) {
+      this.#tail2 = this.#tail1;
+      this.#tail1 = bytes[0] as number;
+    }
   }
 
   /** Answer a request the router will not forward, then close. */

@@ -299,6 +299,41 @@ describe('request smuggling and framing (review findings)', () => {
   });
 });
 
+describe('heads that arrive a few bytes at a time', () => {
+  test('a head sent byte by byte (CR and LF in separate writes) is read once and forwarded', async () => {
+    const h = await startHarness();
+    try {
+      const n = h.records.length;
+      const c = await rawClient(h.router.port);
+      c.socket.setNoDelay(true);
+      const head = `GET /ok?size=2 HTTP/1.1\r\nHost: app.test\r\nX-Pad: ${'p'.repeat(3000)}\r\n\r\n`;
+      for (const byte of Buffer.from(head)) {
+        await new Promise<void>((resolve) => c.socket.write(Buffer.of(byte), () => resolve()));
+      }
+      await c.waitFor(/\r\n\r\nzz$/);
+      assert.match(c.received(), /^HTTP\/1\.1 200 OK\r\n/);
+      assert.equal((await h.record(n)).path, '/ok?size=2');
+      assert.equal(h.app?.requests.at(-1)?.path, '/ok?size=2');
+      c.socket.destroy();
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a header line growing past 8192 bytes in small pieces is refused with 400', async () => {
+    const h = await startHarness();
+    try {
+      const c = await rawClient(h.router.port);
+      c.write('GET / HTTP/1.1\r\nHost: app.test\r\nX-Long: ');
+      for (let i = 0; i < 10; i++) c.write('a'.repeat(1000));
+      await c.waitFor(/^HTTP\/1\.1 400 /);
+      await c.closed();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('Router 2.0 pool', () => {
   test('keep-alive: requests reuse one dyno connection', async () => {
     const h = await startHarness();

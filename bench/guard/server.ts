@@ -72,7 +72,9 @@ if (variant.startsWith('guard'))
   });
 // CPU time on request over stdin: a per-request cost that contention from other processes
 // on the machine distorts far less than throughput.
-process.stdin.setEncoding('utf8').on('data', () => {
+// "exit" ends the process normally, so that --cpu-prof can write its profile.
+process.stdin.setEncoding('utf8').on('data', (command: string) => {
+  if (command.startsWith('exit')) process.exit(0);
   const { user, system } = process.cpuUsage();
   console.log(`cpu ${user + system}`);
 });

@@ -2,20 +2,30 @@
  * Throughput of a bare node:http server against the same server guarded (defaults), and the
  * cost of each optional feature, with pino-http on the same run for scale.
  *
- *   node build/bench/guard/throughput.js [--seconds 3] [--rounds 3] [--connections 10]
+ *   node build/bench/guard/throughput.js [--seconds 3] [--warmup 1] [--rounds 5]
+ *     [--connections 10] [--modes sync,async] [--variants bare,guard,...]
+ *     [--server-cpu 1] [--load-cpu 0] [--no-pin] [--request-id]
  *
+ * --request-id sends a valid X-Request-Id with every request (to every variant), as Heroku's
+ * router does; without it the guard makes a UUID per request (direct traffic).
  * Each variant runs in its own process; autocannon (programmatic) drives it over loopback
- * from this process. Variants are interleaved round by round so machine noise hits them alike;
- * the figure per variant is the median of its rounds.
+ * from this process. On a shared machine the figures move with other people's load, so:
+ * the server and the load generator are pinned to different cores (taskset, the same pinning
+ * for every variant), each server is warmed up before it is measured, variants are
+ * interleaved round by round with the order rotated, and every variant is compared with the
+ * bare server of the same round (paired ratios), whose median and range are reported.
+ * Server CPU time per request (process.cpuUsage in the server) is the steadier figure:
+ * req/s also moves with the load generator's share of the machine.
  */
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { formatRow, type Measure, summarize } from './stats.js';
 
 interface AutocannonResult {
-  requests: { average: number; total: number };
+  requests: { total: number };
   errors: number;
   non2xx: number;
 }
@@ -27,23 +37,46 @@ const autocannon = require('autocannon') as Autocannon;
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
     modes: { type: 'string', default: 'sync,async' },
+    variants: { type: 'string', default: 'bare,guard,guard+context,guard+steps,pino-http' },
+    'server-cpu': { type: 'string', default: '1' },
+    'load-cpu': { type: 'string', default: '0' },
+    'no-pin': { type: 'boolean', default: false },
+    'request-id': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
 const modes = String(values.modes).split(',');
+const variants = String(values.variants).split(',');
+if (variants[0] !== 'bare') throw new Error('--variants must start with bare (the baseline)');
 
-const VARIANTS = ['bare', 'guard', 'guard+context', 'guard+steps', 'pino-http'] as const;
+const headers = values['request-id']
+  ? { 'x-request-id': '6f0c2e7a-1f4b-4c55-9a7e-2b8d1c3e4f50' }
+  : undefined;
+
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 
-async function startServer(variant: string, mode: string) {
-  const child = spawn(process.execPath, [SERVER, variant, mode], {
-    stdio: ['pipe', 'pipe', 'inherit'],
+/** Pinning needs taskset and two cores; without them the run says so in its header. */
+const pin =
+  !values['no-pin'] && spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+if (pin) {
+  const r = spawnSync('taskset', ['-pc', String(values['load-cpu']), String(process.pid)], {
+    stdio: 'ignore',
   });
+  if (r.status !== 0) throw new Error('taskset could not pin the load generator');
+}
+
+async function startServer(variant: string, mode: string) {
+  const [cmd, args] = pin
+    ? ['taskset', ['-c', String(values['server-cpu']), process.execPath, SERVER, variant, mode]]
+    : [process.execPath, [SERVER, variant, mode]];
+  const child = spawn(cmd as string, args as string[], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${variant} exited ${code}`)));
     child.stdout.on('data', (d: Buffer) => {
@@ -65,61 +98,47 @@ async function startServer(variant: string, mode: string) {
   return { child, port, cpu };
 }
 
-interface Measure {
-  readonly rps: number;
-  /** Server CPU (user + system) per request, microseconds. */
-  readonly cpuUs: number;
-}
-
 async function measure(variant: string, mode: string): Promise<Measure> {
   const { child, port, cpu } = await startServer(variant, mode);
   try {
-    // Warm-up (JIT), then the measured run.
-    await autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: 1 });
+    const url = `http://127.0.0.1:${port}/`;
+    // Warm-up: the JIT settles before anything is counted.
+    await autocannon({ url, connections, headers, duration: warmup });
     const before = await cpu();
-    const r = await autocannon({
-      url: `http://127.0.0.1:${port}/`,
-      connections,
-      duration: seconds,
-    });
+    const start = performance.now();
+    const r = await autocannon({ url, connections, headers, duration: seconds });
+    const wall = (performance.now() - start) / 1000;
     const after = await cpu();
     if (r.errors > 0 || r.non2xx > 0)
       throw new Error(`${variant}: ${r.errors} errors, ${r.non2xx} non-2xx`);
-    return { rps: r.requests.average, cpuUs: (after - before) / r.requests.total };
+    return { rps: r.requests.total / wall, cpuUs: (after - before) / r.requests.total };
   } finally {
     child.kill('SIGKILL');
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-};
-
-const pct = (x: number, base: number) => {
-  const d = (x / base - 1) * 100;
-  return `${d >= 0 ? '+' : ''}${d.toFixed(1)}%`;
-};
-
+console.log(
+  `guard throughput: ${seconds}s measured after ${warmup}s warm-up, ${rounds} rounds, ` +
+    `${connections} connections, ${headers ? 'X-Request-Id sent' : 'no X-Request-Id'}, ` +
+    (pin
+      ? `server pinned to cpu ${values['server-cpu']}, load generator to cpu ${values['load-cpu']}`
+      : 'no pinning'),
+);
 for (const mode of modes) {
-  const results = new Map<string, Measure[]>(VARIANTS.map((v) => [v, []]));
+  const results = new Map<string, Measure[]>(variants.map((v) => [v, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const variant of VARIANTS) results.get(variant)?.push(await measure(variant, mode));
+    // Rotate the order so that no variant always runs right after the same neighbour.
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(i + round) % variants.length] as string;
+      results.get(variant)?.push(await measure(variant, mode));
+    }
   }
-  const rpsOf = (v: string) => median((results.get(v) ?? []).map((m) => m.rps));
-  const cpuOf = (v: string) => median((results.get(v) ?? []).map((m) => m.cpuUs));
-  const bareRps = rpsOf('bare');
-  const bareCpu = cpuOf('bare');
+  const bare = results.get('bare') ?? [];
+  console.log(`\nhandler=${mode}: medians [min–max over ${rounds} rounds]; vs bare = paired`);
   console.log(
-    `\nhandler=${mode} connections=${connections} ${seconds}s x ${rounds} rounds, medians`,
+    'variant            req/s [range]        vs bare [range]           cpu µs/req [range]       vs bare [range]',
   );
-  console.log('variant          req/s  vs bare   cpu us/req  vs bare   req/s per round');
-  for (const variant of VARIANTS) {
-    const rps = rpsOf(variant);
-    const cpu = cpuOf(variant);
-    const rounds = (results.get(variant) ?? []).map((m) => m.rps.toFixed(0)).join(' ');
-    console.log(
-      `${variant.padEnd(15)} ${rps.toFixed(0).padStart(6)} ${pct(rps, bareRps).padStart(8)}   ${cpu.toFixed(2).padStart(10)} ${pct(cpu, bareCpu).padStart(8)}   ${rounds}`,
-    );
+  for (const variant of variants) {
+    console.log(formatRow(variant, summarize(results.get(variant) ?? [], bare)));
   }
 }

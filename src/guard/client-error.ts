@@ -12,7 +12,7 @@ import { isValidRequestId } from '../core/request-id.js';
 import { canAnswer, cannedResponse } from './answer.js';
 import { previewBytes } from './detect.js';
 import type { ServerState, SocketState } from './state.js';
-import { socketState, stats } from './state.js';
+import { liveRecord, socketState, stats } from './state.js';
 
 /** The client is gone: nothing can be answered and a socket error is not a bad request. */
 const GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
@@ -54,8 +54,9 @@ export function handleClientError(
   const s = socketState(socket);
   const code = typeof err?.code === 'string' ? err.code : 'UNKNOWN';
   const gone = GONE.has(code);
-  const res = s?.current?.res;
-  const owed = s?.current?.owed() === true;
+  const live = s === undefined ? null : liveRecord(s);
+  const res = live?.res;
+  const owed = live?.owed() === true;
   if (s !== undefined) {
     s.clientErrorSeen = code;
     if (gone) s.clientGone = code;

@@ -1,10 +1,13 @@
 /**
- * Detection: one `close` listener per response and a per-socket destroy() wrapper.
+ * Detection: per socket, one `close` listener and a destroy() wrapper; nothing per request.
  *
- * A response whose `close` comes without `finish` ended unfinished: H13 when no header went
- * out, H18 when some did. Every close path in Node (timeouts, parse errors, res.destroy(),
- * closeAllConnections, app code) goes through socket.destroy(), so the wrapper records who
- * called it, but only when a response is owed; the normal path never pays for a stack.
+ * A response that closes without `finish` ended unfinished: H13 when no header went out, H18
+ * when some did. In Node that only happens when its socket closes: the response attached to
+ * the socket (socket._httpMessage) is the one Node closes with it (onServerResponseClose), so
+ * the socket's own close listener classifies it, and responses need no listener of their own.
+ * Every close path in Node (timeouts, parse errors, res.destroy(), closeAllConnections, app
+ * code) goes through socket.destroy(), so the wrapper records who called it, but only when a
+ * response is owed; the normal path never pays for a stack.
  */
 
 import type { ServerResponse } from 'node:http';
@@ -14,7 +17,14 @@ import { answerFor, canAnswer, cannedResponse } from './answer.js';
 import { stepLine, unfinishedLine } from './lines.js';
 import { type RequestRecord, recordOf } from './record.js';
 import { captureStack, causeFromStack, topFrames } from './stack.js';
-import { kSocketState, type ServerState, SocketState, socketState, stats } from './state.js';
+import {
+  kSocketState,
+  liveRecord,
+  type ServerState,
+  SocketState,
+  socketState,
+  stats,
+} from './state.js';
 
 const protoDestroy = net.Socket.prototype.destroy;
 
@@ -45,8 +55,22 @@ export function trackSocket(server: ServerState, socket: Socket): SocketState {
   return s;
 }
 
+/**
+ * Registered at 'connection', before Node's own listeners, so it runs before Node closes the
+ * attached response: the state it reads (headersSent, writableFinished, readableEnded) is what
+ * a response 'close' listener would have seen.
+ */
 function onSocketClose(this: Socket): void {
-  socketState(this)?.server.sockets.delete(this);
+  const s = socketState(this);
+  if (s === undefined) return;
+  s.server.sockets.delete(this);
+  s.current = null;
+  // Responses queued behind it (pipelining) are never closed by Node 20 either.
+  const res = (this as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (res === null || res === undefined) return;
+  const rec = recordOf(res.req);
+  if (rec === undefined || rec.answered !== 0 || res.writableFinished) return;
+  classify(rec, s);
 }
 
 function beforeDestroy(socket: Socket, s: SocketState, above: (...args: never[]) => unknown): void {
@@ -57,14 +81,14 @@ function beforeDestroy(socket: Socket, s: SocketState, above: (...args: never[])
       !s.clientErrorAnswered &&
       s.clientGone === undefined &&
       socket.bytesWritten === s.clientErrorBytes &&
-      canAnswer(socket, s.current?.res)
+      canAnswer(socket, liveRecord(s)?.res)
     ) {
       socket.write(cannedResponse(s.clientErrorStatus, s.clientErrorId));
       s.clientErrorAnswered = true;
     }
     return;
   }
-  const rec = s.current;
+  const rec = liveRecord(s);
   if (rec !== null) {
     if (!rec.owed() || s.destroyStack !== null || rec.cut !== undefined) return;
     if (s.clientErrorSeen !== undefined || s.clientGone !== undefined) return;
@@ -106,16 +130,6 @@ function preRequestClose(socket: Socket, s: SocketState, holder: Error): void {
     },
     'Connection closed without response',
   );
-}
-
-/** res 'close': the one place a request's outcome is decided. `this` is the response. */
-export function onResClose(this: ServerResponse): void {
-  const rec = recordOf(this.req);
-  if (rec === undefined) return;
-  const s = rec.sock;
-  if (s.current === rec) s.current = null;
-  if (rec.answered !== 0 || this.writableFinished) return;
-  classify(rec, s);
 }
 
 function classify(rec: RequestRecord, s: SocketState): void {

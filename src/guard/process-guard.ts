@@ -23,7 +23,7 @@ import type { Output } from './output.js';
 import { activeRecord, type RequestRecord } from './record.js';
 import { recordForError } from './server-guard.js';
 import { errorFrames, errorMessage } from './stack.js';
-import { registry, type ServerState, socketState, stats } from './state.js';
+import { liveRecord, registry, type ServerState, socketState, stats } from './state.js';
 
 export type ShutdownHook = () => unknown;
 
@@ -243,7 +243,7 @@ function reapIdle(quiet: number): void {
     for (const socket of st.sockets) {
       const s = socketState(socket);
       if (s === undefined) continue;
-      if (s.current !== null || socket.readableLength > 0) {
+      if (liveRecord(s) !== null || socket.readableLength > 0) {
         s.quietBytes = -1;
         continue;
       }
@@ -272,7 +272,10 @@ function onDeadline(g: ProcessGuard, d: Drain): void {
     rec.socket.destroy();
   }
   for (const st of registry.servers) {
-    for (const socket of st.sockets) if (socketState(socket)?.current == null) socket.destroy();
+    for (const socket of st.sockets) {
+      const s = socketState(socket);
+      if (s === undefined || liveRecord(s) === null) socket.destroy();
+    }
   }
   g.out.line(
     d.exitCode === 0 ? 'warning' : 'error',
@@ -362,7 +365,8 @@ export function owedRecords(): RequestRecord[] {
   const out: RequestRecord[] = [];
   for (const st of registry.servers) {
     for (const socket of st.sockets) {
-      const rec = socketState(socket)?.current;
+      const s = socketState(socket);
+      const rec = s === undefined ? null : liveRecord(s);
       if (rec?.owed()) out.push(rec);
     }
   }

@@ -34,36 +34,40 @@ export interface RequestInfo {
 export const kRecord = Symbol('h13.guard.record');
 
 export class RequestRecord implements RequestInfo {
-  readonly id: string;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly socket: Socket;
-  readonly sock: SocketState;
-  readonly server: ServerState;
-  readonly started: number;
-  lastStep: string | undefined = undefined;
-  stepList: Step[] | null = null;
-  routeSet: string | undefined = undefined;
+  // `declare` + assignments in the constructor: ES2022 class fields would define every field
+  // once as undefined and then assign it again, on every request.
+  declare readonly id: string;
+  declare readonly req: IncomingMessage;
+  declare readonly res: ServerResponse;
+  declare readonly sock: SocketState;
+  declare readonly started: number;
+  declare lastStep: string | undefined;
+  declare stepList: Step[] | null;
+  declare routeSet: string | undefined;
   /** Status the guard answered on the app's behalf (0: it did not). */
-  answered = 0;
+  declare answered: number;
   /** Why the guard cut this response (shutdown deadline, crash), when it did. */
-  cut: string | undefined = undefined;
+  declare cut: string | undefined;
 
-  constructor(
-    id: string,
-    req: IncomingMessage,
-    res: ServerResponse,
-    socket: Socket,
-    sock: SocketState,
-    server: ServerState,
-  ) {
+  constructor(id: string, req: IncomingMessage, res: ServerResponse, sock: SocketState) {
     this.id = id;
     this.req = req;
     this.res = res;
-    this.socket = socket;
     this.sock = sock;
-    this.server = server;
     this.started = performance.now();
+    this.lastStep = undefined;
+    this.stepList = null;
+    this.routeSet = undefined;
+    this.answered = 0;
+    this.cut = undefined;
+  }
+
+  get socket(): Socket {
+    return this.req.socket;
+  }
+
+  get server(): ServerState {
+    return this.sock.server;
   }
 
   get method(): string {

@@ -6,19 +6,20 @@
  * AsyncLocalStorage.run() when the `context` option is on.
  */
 
-import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isValidRequestId } from '../core/request-id.js';
 import { answerFor } from './answer.js';
 import { handleClientError } from './client-error.js';
-import { onResClose, trackSocket } from './detect.js';
+import { trackSocket } from './detect.js';
+import { installIdEcho } from './echo-id.js';
 import { tuneKeepAlive } from './keep-alive.js';
 import type { ResolvedOptions } from './options.js';
 import { createOutput } from './output.js';
 import { attachRecord, contextStorage, RequestRecord } from './record.js';
-import { registry, type ServerState, socketState, stats } from './state.js';
+import { liveRecord, registry, type ServerState, socketState, stats } from './state.js';
+import { newRequestId } from './uuid.js';
 
 const kGuarded = Symbol('h13.guard.server');
 
@@ -43,6 +44,8 @@ export function guardServer(server: http.Server, options: ResolvedOptions): Serv
     out: createOutput(options.log),
     sockets: new Set<Socket>(),
     emit,
+    // Echoed by the head-assembly wrapper when this Node has one, else by setHeader.
+    setIdHeader: options.requestId && !installIdEcho(),
     closed: null,
   };
   (server as unknown as { [kGuarded]: ServerState })[kGuarded] = st;
@@ -86,14 +89,12 @@ function onRequest(
   const s = socketState(socket) ?? trackSocket(st, socket);
   stats.requests++;
   const header = rawRequestId(req.rawHeaders);
-  const id = header !== undefined && isValidRequestId(header) ? header : randomUUID();
-  if (st.options.requestId) res.setHeader('x-request-id', id);
-  const rec = new RequestRecord(id, req, res, socket, s, st);
+  const id = header !== undefined && isValidRequestId(header) ? header : newRequestId();
+  if (st.setIdHeader) res.setHeader('x-request-id', id);
+  const rec = new RequestRecord(id, req, res, s);
   attachRecord(req, rec);
   s.current = rec;
   s.requests++;
-  // 'close' fires once per response; on() avoids once()'s wrapper allocation.
-  res.on('close', onResClose);
   const phase = registry.phase;
   if (phase !== 'running') {
     if (phase !== 'draining') {
@@ -117,7 +118,8 @@ function rawRequestId(raw: string[]): string | undefined {
   let found: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 12 && name.toLowerCase() === 'x-request-id') {
+    // Heroku's router spells it X-Request-Id: compared as is before lowercasing a copy.
+    if (name.length === 12 && (name === 'X-Request-Id' || name.toLowerCase() === 'x-request-id')) {
       if (found !== undefined) return undefined;
       found = raw[i + 1];
     }
@@ -145,8 +147,9 @@ function callListeners(
  */
 function answerTimeout(st: ServerState, server: http.Server, socket: Socket): boolean {
   if (!st.options.answer || server.listenerCount('timeout') > 0) return false;
-  const rec = socketState(socket)?.current;
-  if (rec === null || rec === undefined || !rec.owed() || rec.res.headersSent) return false;
+  const s = socketState(socket);
+  const rec = s === undefined ? null : liveRecord(s);
+  if (rec === null || !rec.owed() || rec.res.headersSent) return false;
   if (rec.res.listenerCount('timeout') > 0) return false;
   if (!rec.req.complete && rec.req.listenerCount('timeout') > 0) return false;
   return answerFor(rec, 503, 'socket_timeout', undefined, 'end');

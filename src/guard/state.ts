@@ -17,13 +17,19 @@ export interface ServerState {
   readonly sockets: Set<Socket>;
   /** The server's emit as it was before the guard wrapped it. */
   readonly emit: (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
+  /** Echo the request id with res.setHeader (only where the cheaper path is unavailable). */
+  readonly setIdHeader: boolean;
   /** Resolved by the net-level close callback once every connection has ended. */
   closed: Promise<void> | null;
 }
 
 export class SocketState {
   readonly server: ServerState;
-  /** The latest request whose response has not closed yet. */
+  /**
+   * The latest request on this socket. It stays here after its response closed (until the
+   * next request or the socket's close) because clearing it would take a 'close' listener on
+   * every response; liveRecord() tells whether its response is still open.
+   */
   current: RequestRecord | null = null;
   requests = 0;
   /** The stack of a destroy() called while a response was owed. */
@@ -51,6 +57,12 @@ export class SocketState {
 }
 
 export const kSocketState = Symbol('h13.guard.socket');
+
+/** The latest request on the socket whose response has not closed yet (Node's res.closed). */
+export function liveRecord(s: SocketState): RequestRecord | null {
+  const rec = s.current;
+  return rec !== null && !rec.res.closed ? rec : null;
+}
 
 export function socketState(socket: Socket): SocketState | undefined {
   return (socket as unknown as { [kSocketState]?: SocketState })[kSocketState];

@@ -6,41 +6,31 @@
  * H17, H18 and H25 exactly) and every client that classifies an ending (bad-client, probe,
  * tests), so they all agree on what "a complete response" is.
  *
- * Rules (shared/spec/heroku-router.md §1, §2): the status line must be `HTTP/1.0 ` or
- * `HTTP/1.1 ` and three digits; each header line needs a colon and a token name (obs-fold is
- * refused); a status line over 8192 bytes, a header line over 512 KiB, a Set-Cookie line over
- * 8192 bytes and a bad Content-Length are H25. Bare LF line ends are accepted, as most proxies do.
+ * Head lines are read by response-head.ts (re-exported here, so this stays the one import for
+ * response parsing); this module frames the body: a bad Content-Length is H25 and an invalid
+ * chunk H17 (shared/spec/heroku-router.md §1, §2).
  */
 
 import { H25_DESCS } from '../core/codes.js';
 import { ChunkedValidator } from './chunked.js';
+import {
+  checkPartialHead,
+  findHeadEnd,
+  parseResponseHead,
+  type ResponseFault,
+  type ResponseHead,
+  responseFault,
+} from './response-head.js';
 
-export const RESPONSE_LIMITS = {
-  statusLine: 8192,
-  headerLine: 512 * 1024,
-  setCookieLine: 8192,
-  /** Past this the head is refused as oversized whatever its lines. */
-  head: 1024 * 1024,
-} as const;
-
-export interface ResponseHead {
-  readonly version: '1.0' | '1.1';
-  readonly status: number;
-  readonly reason: string;
-  /** In the order received, names as the peer spelled them. */
-  readonly headers: ReadonlyArray<readonly [string, string]>;
-  /** Bytes of the head, blank line included. */
-  readonly length: number;
-}
+export {
+  findHeadEnd,
+  headerValues,
+  RESPONSE_LIMITS,
+  type ResponseFault,
+  type ResponseHead,
+} from './response-head.js';
 
 export type Framing = 'none' | 'length' | 'chunked' | 'close' | 'upgrade';
-
-export interface ResponseFault {
-  readonly code: 'H17' | 'H25';
-  /** The exact desc for H25; the H17 desc is fixed. */
-  readonly desc: string | null;
-  readonly detail: string;
-}
 
 export interface PushResult {
   /** 1xx heads (other than 101) completed in this push, to relay before the final head. */
@@ -53,14 +43,8 @@ export interface PushResult {
   readonly fault: ResponseFault | null;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const NO_INTERIM: readonly ResponseHead[] = Object.freeze([]);
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
 const DIGITS = /^\d+$/;
-
-function fault(code: 'H17' | 'H25', detail: string, desc: string | null = null): ResponseFault {
-  return { code, desc, detail };
-}
 
 /** Read `Content-Length` values; identical repeats are one value, anything else is a fault. */
 function contentLength(values: readonly string[]): number | ResponseFault {
@@ -72,26 +56,20 @@ function contentLength(values: readonly string[]): number | ResponseFault {
     for (const part of raw.split(',')) {
       const v = part.trim();
       if (!DIGITS.test(v) || v.length > 15) {
-        return fault('H25', `Content-Length ${JSON.stringify(raw)}`, H25_DESCS.contentLength);
+        return responseFault(
+          'H25',
+          `Content-Length ${JSON.stringify(raw)}`,
+          H25_DESCS.contentLength,
+        );
       }
       const normal = String(Number(v));
       if (found !== null && found !== normal) {
-        return fault('H25', 'conflicting Content-Length values', H25_DESCS.contentLength);
+        return responseFault('H25', 'conflicting Content-Length values', H25_DESCS.contentLength);
       }
       found = normal;
     }
   }
   return found === null ? -1 : Number(found);
-}
-
-export function headerValues(
-  head: ResponseHead | { headers: ResponseHead['headers'] },
-  name: string,
-): string[] {
-  const out: string[] = [];
-  for (const [k, v] of head.headers)
-    if (k.length === name.length && k.toLowerCase() === name) out.push(v);
-  return out;
 }
 
 export class ResponseParser {
@@ -134,12 +112,16 @@ export class ResponseParser {
       }
       const end = findHeadEnd(buf, offset);
       if (end < 0) {
-        const tooLong = this.#checkPartialHead(buf, offset);
+        const tooLong = checkPartialHead(buf, offset);
         if (tooLong !== null) return this.#fail(tooLong, interim ?? NO_INTERIM);
         this.#pending = Buffer.from(buf.subarray(offset));
         return { interim: interim ?? NO_INTERIM, head: null, bodyStart: 0, end: null, fault: null };
       }
-      const parsed = parseHead(buf.toString('latin1', offset, end), end - offset, this.#restrict);
+      const parsed = parseResponseHead(
+        buf.toString('latin1', offset, end),
+        end - offset,
+        this.#restrict,
+      );
       if ('code' in parsed) return this.#fail(parsed, interim ?? NO_INTERIM);
       offset = end;
       if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) {
@@ -184,26 +166,6 @@ export class ResponseParser {
     this.fault = f;
     this.#pending = null;
     return { interim, head: null, bodyStart: 0, end: null, fault: f };
-  }
-
-  #checkPartialHead(buf: Buffer, offset: number): ResponseFault | null {
-    const size = buf.length - offset;
-    const firstLf = buf.indexOf(10, offset);
-    if (firstLf < 0 && size > RESPONSE_LIMITS.statusLine) {
-      return fault('H25', 'status line over 8192 bytes', H25_DESCS.statusLine);
-    }
-    // A head that cannot be HTTP is malformed as soon as its first bytes say so.
-    const probe = buf.toString('latin1', offset, Math.min(buf.length, offset + 9));
-    if (!'HTTP/1.1 '.startsWith(probe) && !'HTTP/1.0 '.startsWith(probe)) {
-      return fault('H17', `response starts with ${JSON.stringify(probe)}`);
-    }
-    const lastLf = buf.lastIndexOf(10);
-    if (buf.length - (lastLf < offset ? offset : lastLf + 1) > RESPONSE_LIMITS.headerLine) {
-      return fault('H25', 'header line over 512 KiB', H25_DESCS.header);
-    }
-    if (size > RESPONSE_LIMITS.head)
-      return fault('H25', 'response head over 1 MiB', H25_DESCS.header);
-    return null;
   }
 
   #frame(head: ResponseHead): ResponseFault | null {
@@ -275,7 +237,7 @@ export class ResponseParser {
       const r = this.#chunked.push(buf, offset);
       if (r.state === 'error') {
         this.phase = 'error';
-        this.fault = fault('H17', `invalid chunked body: ${r.reason}`);
+        this.fault = responseFault('H17', `invalid chunked body: ${r.reason}`);
         return null;
       }
       if (r.state === 'done') {
@@ -289,62 +251,4 @@ export class ResponseParser {
     this.bodyBytes += available; // close-delimited
     return null;
   }
-}
-
-/** Index just past the blank line ending a head (CRLFCRLF, or bare LFs), or -1. */
-export function findHeadEnd(buf: Buffer, from: number): number {
-  let i = buf.indexOf(10, from);
-  while (i >= 0) {
-    const next = buf[i + 1];
-    if (next === 10) return i + 2;
-    if (next === 13 && buf[i + 2] === 10) return i + 3;
-    if (next === undefined || (next === 13 && buf[i + 2] === undefined)) return -1;
-    i = buf.indexOf(10, i + 1);
-  }
-  return -1;
-}
-
-function parseHead(text: string, length: number, restrict: boolean): ResponseHead | ResponseFault {
-  // Lines are walked with indexOf rather than split + a regex per line: this runs for every
-  // relayed response.
-  let lineEnd = text.indexOf('\n');
-  if (lineEnd < 0) lineEnd = text.length;
-  const statusLine = text.slice(0, text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd);
-  if (restrict && statusLine.length > RESPONSE_LIMITS.statusLine) {
-    return fault('H25', 'status line over 8192 bytes', H25_DESCS.statusLine);
-  }
-  const m = STATUS_LINE.exec(statusLine);
-  if (m === null) return fault('H17', `status line ${JSON.stringify(statusLine.slice(0, 64))}`);
-  const headers: Array<[string, string]> = [];
-  let pos = lineEnd + 1;
-  while (pos < text.length) {
-    let next = text.indexOf('\n', pos);
-    if (next < 0) next = text.length;
-    const stop = text.charCodeAt(next - 1) === 13 && next - 1 >= pos ? next - 1 : next;
-    const start = pos;
-    pos = next + 1;
-    const size = stop - start;
-    if (size === 0) continue;
-    if (restrict && size > RESPONSE_LIMITS.headerLine) {
-      return fault('H25', 'header line over 512 KiB', H25_DESCS.header);
-    }
-    const colon = text.indexOf(':', start);
-    if (colon < 0 || colon >= stop || colon === start) {
-      const line = text.slice(start, stop);
-      return fault('H17', `header line without a colon: ${JSON.stringify(line.slice(0, 64))}`);
-    }
-    const name = text.slice(start, colon);
-    if (!TOKEN.test(name)) return fault('H17', `header name ${JSON.stringify(name.slice(0, 64))}`);
-    if (restrict && size > RESPONSE_LIMITS.setCookieLine && name.toLowerCase() === 'set-cookie') {
-      return fault('H25', `Set-Cookie line of ${size} bytes`, H25_DESCS.cookie);
-    }
-    headers.push([name, text.slice(colon + 1, stop).trim()]);
-  }
-  return {
-    version: m[1] === '0' ? '1.0' : '1.1',
-    status: Number(m[2]),
-    reason: m[3] ?? '',
-    headers,
-    length,
-  };
 }

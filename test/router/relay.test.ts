@@ -2,7 +2,7 @@
  * The relayed response is byte-exact whichever way the router writes it: a head with a small
  * body arriving in the same read is copied into one Buffer (one write), a larger one goes out
  * as head + body (writev), and later reads are relayed as they come. Sizes straddle the 16 KiB
- * join limit in src/router/exchange.ts; `bytes=` must count the relayed head and body.
+ * join limit in src/router/response-relay.ts; `bytes=` must count the relayed head and body.
  */
 
 import assert from 'node:assert/strict';

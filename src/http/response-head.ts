@@ -1,0 +1,153 @@
+/**
+ * The head of an HTTP/1.x response as the router reads it: where it ends, its status line and
+ * header lines, and the ways a head breaks the router's rules (H17 malformed, H25 oversized).
+ * Framing and the body are ResponseParser's (response-parser.ts); this module only reads lines.
+ *
+ * Rules (shared/spec/heroku-router.md §1, §2): the status line must be `HTTP/1.0 ` or
+ * `HTTP/1.1 ` and three digits; each header line needs a colon and a token name (obs-fold is
+ * refused); a status line over 8192 bytes, a header line over 512 KiB and a Set-Cookie line
+ * over 8192 bytes are H25. Bare LF line ends are accepted, as most proxies do.
+ */
+
+import { H25_DESCS } from '../core/codes.js';
+
+export const RESPONSE_LIMITS = {
+  statusLine: 8192,
+  headerLine: 512 * 1024,
+  setCookieLine: 8192,
+  /** Past this the head is refused as oversized whatever its lines. */
+  head: 1024 * 1024,
+} as const;
+
+export interface ResponseHead {
+  readonly version: '1.0' | '1.1';
+  readonly status: number;
+  readonly reason: string;
+  /** In the order received, names as the peer spelled them. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Bytes of the head, blank line included. */
+  readonly length: number;
+}
+
+export interface ResponseFault {
+  readonly code: 'H17' | 'H25';
+  /** The exact desc for H25; the H17 desc is fixed. */
+  readonly desc: string | null;
+  readonly detail: string;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
+
+export function responseFault(
+  code: 'H17' | 'H25',
+  detail: string,
+  desc: string | null = null,
+): ResponseFault {
+  return { code, desc, detail };
+}
+
+export function headerValues(
+  head: ResponseHead | { headers: ResponseHead['headers'] },
+  name: string,
+): string[] {
+  const out: string[] = [];
+  for (const [k, v] of head.headers)
+    if (k.length === name.length && k.toLowerCase() === name) out.push(v);
+  return out;
+}
+
+/** Index just past the blank line ending a head (CRLFCRLF, or bare LFs), or -1. */
+export function findHeadEnd(buf: Buffer, from: number): number {
+  let i = buf.indexOf(10, from);
+  while (i >= 0) {
+    const next = buf[i + 1];
+    if (next === 10) return i + 2;
+    if (next === 13 && buf[i + 2] === 10) return i + 3;
+    if (next === undefined || (next === 13 && buf[i + 2] === undefined)) return -1;
+    i = buf.indexOf(10, i + 1);
+  }
+  return -1;
+}
+
+/**
+ * A head still arriving (from `offset`, no blank line yet) that is already condemned: too
+ * long for its limits, or not starting like HTTP. Waiting for the rest would only buffer more.
+ */
+export function checkPartialHead(buf: Buffer, offset: number): ResponseFault | null {
+  const size = buf.length - offset;
+  const firstLf = buf.indexOf(10, offset);
+  if (firstLf < 0 && size > RESPONSE_LIMITS.statusLine) {
+    return responseFault('H25', 'status line over 8192 bytes', H25_DESCS.statusLine);
+  }
+  // A head that cannot be HTTP is malformed as soon as its first bytes say so.
+  const probe = buf.toString('latin1', offset, Math.min(buf.length, offset + 9));
+  if (!'HTTP/1.1 '.startsWith(probe) && !'HTTP/1.0 '.startsWith(probe)) {
+    return responseFault('H17', `response starts with ${JSON.stringify(probe)}`);
+  }
+  const lastLf = buf.lastIndexOf(10);
+  if (buf.length - (lastLf < offset ? offset : lastLf + 1) > RESPONSE_LIMITS.headerLine) {
+    return responseFault('H25', 'header line over 512 KiB', H25_DESCS.header);
+  }
+  if (size > RESPONSE_LIMITS.head)
+    return responseFault('H25', 'response head over 1 MiB', H25_DESCS.header);
+  return null;
+}
+
+/**
+ * Read a complete head (`text`, blank line included, `length` bytes). `restrict: false` skips
+ * the H25 size limits, for clients that want to read whatever came back.
+ */
+export function parseResponseHead(
+  text: string,
+  length: number,
+  restrict: boolean,
+): ResponseHead | ResponseFault {
+  // Lines are walked with indexOf rather than split + a regex per line: this runs for every
+  // relayed response.
+  let lineEnd = text.indexOf('\n');
+  if (lineEnd < 0) lineEnd = text.length;
+  const statusLine = text.slice(0, text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd);
+  if (restrict && statusLine.length > RESPONSE_LIMITS.statusLine) {
+    return responseFault('H25', 'status line over 8192 bytes', H25_DESCS.statusLine);
+  }
+  const m = STATUS_LINE.exec(statusLine);
+  if (m === null)
+    return responseFault('H17', `status line ${JSON.stringify(statusLine.slice(0, 64))}`);
+  const headers: Array<[string, string]> = [];
+  let pos = lineEnd + 1;
+  while (pos < text.length) {
+    let next = text.indexOf('\n', pos);
+    if (next < 0) next = text.length;
+    const stop = text.charCodeAt(next - 1) === 13 && next - 1 >= pos ? next - 1 : next;
+    const start = pos;
+    pos = next + 1;
+    const size = stop - start;
+    if (size === 0) continue;
+    if (restrict && size > RESPONSE_LIMITS.headerLine) {
+      return responseFault('H25', 'header line over 512 KiB', H25_DESCS.header);
+    }
+    const colon = text.indexOf(':', start);
+    if (colon < 0 || colon >= stop || colon === start) {
+      const line = text.slice(start, stop);
+      return responseFault(
+        'H17',
+        `header line without a colon: ${JSON.stringify(line.slice(0, 64))}`,
+      );
+    }
+    const name = text.slice(start, colon);
+    if (!TOKEN.test(name))
+      return responseFault('H17', `header name ${JSON.stringify(name.slice(0, 64))}`);
+    if (restrict && size > RESPONSE_LIMITS.setCookieLine && name.toLowerCase() === 'set-cookie') {
+      return responseFault('H25', `Set-Cookie line of ${size} bytes`, H25_DESCS.cookie);
+    }
+    headers.push([name, text.slice(colon + 1, stop).trim()]);
+  }
+  return {
+    version: m[1] === '0' ? '1.0' : '1.1',
+    status: Number(m[2]),
+    reason: m[3] ?? '',
+    headers,
+    length,
+  };
+}

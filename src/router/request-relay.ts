@@ -1,0 +1,117 @@
+/**
+ * Client → dyno: the request's way to the app. Refuses what the head already condemned (H26),
+ * answers `Expect: 100-continue` itself (the header is not forwarded), keeps body bytes that
+ * arrive before a dyno is connected, writes the rewritten head, and relays the body with its
+ * framing enforced (Content-Length counted, chunked walked by ChunkedValidator; an invalid
+ * chunk is H26) so bytes past the body are kept as the next pipelined request, never sent to
+ * the dyno. The idle window while sending is H28.
+ */
+
+import type { DynoConnection } from './dyno-pool.js';
+import { CONTINUE_RESPONSE } from './error-page.js';
+import type { Exchange } from './exchange.js';
+import { failExchange } from './exchange-end.js';
+import { refreshIdle, setTimer } from './exchange-timer.js';
+import { buildRequestHead } from './forward-head.js';
+import { isTerminal, nextPhase } from './phases.js';
+
+/** Body bytes a client may send before a dyno is connected, before it is paused. */
+const MAX_EARLY_BODY = 64 * 1024;
+
+/** The head was parsed: act on what it asks for, then take the bytes that followed it. */
+export function openRequest(ex: Exchange, rest: Buffer | null): void {
+  const head = ex.head;
+  if (head.h26 !== null) {
+    failExchange(ex, 'H26', head.h26, null);
+    return;
+  }
+  // RFC 9110 §10.1.1: never send 100 (Continue) to an HTTP/1.0 client.
+  if (head.expectContinue && !ex.requestDone && head.version === '1.1')
+    ex.client.write(CONTINUE_RESPONSE);
+  if (rest !== null) relayRequestBody(ex, rest);
+}
+
+/** A dyno connection is ready: write the rewritten head and any body that arrived early. */
+export function sendRequestHead(ex: Exchange): void {
+  const conn = ex.conn as DynoConnection;
+  const now = performance.now();
+  ex.connectMs = now - ex.connectStartedAt;
+  ex.phase = nextPhase(ex.phase, 'sending');
+  ex.proxyStartedAt = now;
+  const ctx = ex.ctx;
+  const text = buildRequestHead(ex.head, {
+    requestId: ex.requestId,
+    fwd: ex.fwd,
+    via: ctx.via,
+    port: ctx.port,
+    requestStartMs: ex.acceptedEpochMs,
+    connectMs: Math.round(ex.connectMs),
+    totalRouteMs: Math.round(now - ex.acceptedAt),
+    keepAlive: ctx.flavor === '2',
+  });
+  const socket = conn.socket;
+  if (ex.early === null) {
+    socket.write(text, 'latin1');
+  } else {
+    // Head and early body leave together rather than as one segment each.
+    socket.cork();
+    socket.write(text, 'latin1');
+    for (const chunk of ex.early) socket.write(chunk);
+    socket.uncork();
+    ex.early = null;
+    ex.earlyBytes = 0;
+    ex.client.resume();
+  }
+  if (ex.requestDone) requestWritten(ex);
+  else setTimer(ex, 'H28', ctx.timers.idle);
+}
+
+/** Bytes from the client while this request is live and not upgraded. */
+export function relayRequestBody(ex: Exchange, chunk: Buffer): void {
+  const phase = ex.phase;
+  if (isTerminal(phase)) return;
+  const client = ex.client;
+  if (ex.requestDone) {
+    // Pipelined requests wait until this one is answered.
+    client.stash(chunk);
+    if (ex.timerCode === 'H15') refreshIdle(ex);
+    return;
+  }
+  let take = chunk.length;
+  if (ex.chunked !== null) {
+    const r = ex.chunked.push(chunk);
+    if (r.state === 'error') {
+      failExchange(ex, 'H26', 'bad chunk', null);
+      return;
+    }
+    if (r.state === 'done') {
+      take = r.end;
+      ex.requestDone = true;
+    }
+  } else {
+    if (take >= ex.bodyRemaining) {
+      take = ex.bodyRemaining;
+      ex.requestDone = true;
+    }
+    ex.bodyRemaining -= take;
+  }
+  const body = take === chunk.length ? chunk : chunk.subarray(0, take);
+  if (take < chunk.length) client.stash(chunk.subarray(take));
+  if (phase === 'sending' || phase === 'streaming') {
+    refreshIdle(ex);
+    if (take > 0 && !(ex.conn as DynoConnection).socket.write(body)) client.pause();
+    if (ex.requestDone) requestWritten(ex);
+  } else if (take > 0) {
+    if (ex.early === null) ex.early = [body];
+    else ex.early.push(body);
+    ex.earlyBytes += take;
+    if (ex.earlyBytes > MAX_EARLY_BODY) client.pause();
+  }
+}
+
+/** The whole request reached the dyno: the first-byte timer (H12) starts. */
+function requestWritten(ex: Exchange): void {
+  if (ex.phase !== 'sending') return;
+  ex.phase = nextPhase(ex.phase, 'awaiting');
+  setTimer(ex, 'H12', ex.ctx.timers.firstByte);
+}

@@ -1,0 +1,158 @@
+/**
+ * Dyno → client: the response's way back. ResponseParser decides where the head and the
+ * response end and what is malformed (H17/H25); the head is re-serialized with the router's
+ * headers and leaves with the body bytes that came with it in one write; the rest of the body
+ * is relayed as it arrives, pausing the dyno while the client cannot take more. A 101 turns
+ * the exchange into a byte tunnel both ways under the idle window (H15).
+ */
+
+import { type ResponseFault, ResponseParser } from '../http/response-parser.js';
+import type { ClientConnection } from './client-connection.js';
+import type { DynoConnection } from './dyno-pool.js';
+import type { Exchange } from './exchange.js';
+import { completeExchange, failExchange } from './exchange-end.js';
+import { refreshIdle, setTimer } from './exchange-timer.js';
+import { buildInterimHead, buildResponseHead } from './forward-head.js';
+import { nextPhase } from './phases.js';
+
+/** Past this many body bytes the head and body go out as a writev instead of one copy. */
+const JOIN_LIMIT = 16 * 1024;
+
+/**
+ * The relayed head and the body bytes that arrived with it leave in one syscall. A small body
+ * is copied behind the head into one Buffer (from Node's shared pool): a single write skips
+ * the stream's writev path, which builds a chunk array and a write request per cork/uncork.
+ */
+function writeHead(
+  client: ClientConnection,
+  head: string,
+  chunk: Buffer,
+  start: number,
+  stop: number,
+): boolean {
+  const body = stop - start;
+  if (body <= 0) return client.write(head);
+  if (body <= JOIN_LIMIT) {
+    const out = Buffer.allocUnsafe(head.length + body);
+    out.write(head, 0, 'latin1');
+    chunk.copy(out, head.length, start, stop);
+    return client.write(out);
+  }
+  client.socket.cork();
+  client.write(head);
+  const writable = client.write(chunk.subarray(start, stop));
+  client.socket.uncork();
+  return writable;
+}
+
+/** Response bytes from this request's dyno connection (not upgraded). */
+export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer): void {
+  const phase = ex.phase;
+  if (phase === 'sending' || phase === 'awaiting') {
+    ex.phase = nextPhase(phase, 'streaming');
+    ex.parser = new ResponseParser(ex.head.method);
+  } else if (phase !== 'streaming') {
+    return;
+  }
+  const client = ex.client;
+  const parser = ex.parser as ResponseParser;
+  const r = parser.push(chunk);
+  if (r.fault !== null) {
+    responseFault(ex, r.fault);
+    return;
+  }
+  if (!ex.headRelayed && r.interim.length > 0 && ex.head.version === '1.1') {
+    for (const interim of r.interim) {
+      const text = buildInterimHead(interim, ex.ctx.via);
+      ex.bytes += text.length;
+      client.write(text);
+    }
+  }
+  let writable = true;
+  let start = 0;
+  if (r.head !== null) {
+    if (parser.framing === 'upgrade' && ex.head.upgrade === null) {
+      // A 101 nobody asked for would turn the connection into an unlogged tunnel to the dyno.
+      responseFault(ex, {
+        code: 'H17',
+        desc: null,
+        detail: '101 Switching Protocols to a request that asked for no upgrade',
+      });
+      return;
+    }
+    const ctx = ex.ctx;
+    ex.status = r.head.status;
+    ex.clientKeepAlive =
+      ex.head.keepAlive && ex.requestDone && parser.framing !== 'close' && !ctx.closing;
+    const text = buildResponseHead(r.head, {
+      via: ctx.via,
+      server: ctx.server,
+      clientKeepAlive: ex.clientKeepAlive,
+      clientVersion: ex.head.version,
+      framing: parser.framing,
+    });
+    ex.headRelayed = true;
+    ex.bytes += text.length;
+    start = r.bodyStart;
+    if (parser.framing === 'upgrade') {
+      client.write(text);
+      upgrade(ex, chunk, start);
+      return;
+    }
+    // Head and the body bytes that came with it leave in one write (one syscall).
+    const stop = r.end ?? chunk.length;
+    ex.bytes += stop - start;
+    writable = writeHead(client, text, chunk, start, stop);
+  } else if (!ex.headRelayed) {
+    setTimer(ex, 'H15', ex.ctx.timers.idle);
+    return;
+  } else {
+    const stop = r.end ?? chunk.length;
+    if (stop > start) {
+      ex.bytes += stop - start;
+      writable = client.write(
+        start === 0 && stop === chunk.length ? chunk : chunk.subarray(start, stop),
+      );
+    }
+  }
+  if (r.end !== null) {
+    if (r.end < chunk.length) ex.reusable = false; // bytes past the response: not HTTP
+    completeExchange(ex);
+    return;
+  }
+  if (!writable) conn.socket.pause();
+  setTimer(ex, 'H15', ex.ctx.timers.idle);
+}
+
+function responseFault(ex: Exchange, fault: ResponseFault): void {
+  ex.reusable = false;
+  failExchange(ex, fault.code, null, fault.desc);
+}
+
+/** A 101 was relayed: from now on bytes are piped both ways until either side closes. */
+function upgrade(ex: Exchange, chunk: Buffer, bodyStart: number): void {
+  ex.phase = nextPhase(ex.phase, 'upgraded');
+  ex.reusable = false;
+  const conn = ex.conn as DynoConnection;
+  if (bodyStart < chunk.length) {
+    ex.bytes += chunk.length - bodyStart;
+    ex.client.write(chunk.subarray(bodyStart));
+  }
+  // Bytes the client sent after its upgrade request belong to the new protocol.
+  const early = ex.client.takeStash();
+  if (early !== null) conn.socket.write(early);
+  setTimer(ex, 'H15', ex.ctx.timers.idle);
+}
+
+/** Upgraded: dyno bytes to the client, counted in `bytes=`. */
+export function tunnelToClient(ex: Exchange, conn: DynoConnection, chunk: Buffer): void {
+  refreshIdle(ex);
+  ex.bytes += chunk.length;
+  if (!ex.client.write(chunk)) conn.socket.pause();
+}
+
+/** Upgraded: client bytes to the dyno. */
+export function tunnelToDyno(ex: Exchange, chunk: Buffer): void {
+  refreshIdle(ex);
+  if (!(ex.conn as DynoConnection).socket.write(chunk)) ex.client.pause();
+}

@@ -32,20 +32,9 @@ import { createFeeder, drain, openInput } from '../../src/analyze/input.js';
 import { buildReport } from '../../src/analyze/report.js';
 import { formatTimestamp } from '../../src/core/heroku-log.js';
 import { formatRouterMessage, type RouterRecord } from '../../src/core/router-line.js';
+import { seededRandom } from '../../test/helpers/random.js';
 
 const logfmt = createRequire(import.meta.url)('logfmt') as { parse(line: string): object };
-
-/** Deterministic PRNG so every run reads the same log. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PATHS = [
   '/',
@@ -75,7 +64,7 @@ const DYNO = [
 
 /** Writes `lines` lines of realistic heroku logs; returns the number written. */
 async function generate(file: string, lines: number, seed = 7): Promise<number> {
-  const rand = rng(seed);
+  const rand = seededRandom(seed); // the same log on every run
   const out = createWriteStream(file, { highWaterMark: 1 << 20 });
   let micros = Date.parse('2026-03-02T00:00:00Z') * 1000;
   let buf = '';

@@ -94,14 +94,20 @@ describe('guard detection: responses that end unfinished', () => {
   });
 
   it('keeps a client that aborts mid-body apart (H27, at=info, not error)', async () => {
+    let bodyStarted: () => void = () => {};
+    const started = new Promise<void>((r) => {
+      bodyStarted = r;
+    });
     const g = await startGuarded((req) => {
+      req.once('data', () => bodyStarted());
       req.resume();
     });
     servers.push(g);
     const socket = net.connect(g.port, '127.0.0.1');
     await withTimeout(new Promise((r) => socket.once('connect', r)), 2000, 'connect');
     socket.write('POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc');
-    await g.waitLine(/^$/, 50).catch(() => {});
+    // Abort once the server is reading the body, so the request is mid-body for certain.
+    await withTimeout(started, 2000, 'the body to start arriving');
     socket.destroy();
     const line = await g.waitLine(/code=H27/);
     assert.equal(line.at, 'info');

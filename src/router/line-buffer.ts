@@ -20,6 +20,8 @@ export function bufferedLines(out: Pick<Writable, 'write'>): Pick<Writable, 'wri
     if (pending === '') return;
     const text = pending;
     pending = '';
+    // No backpressure to honour here: process.stdout/stderr write synchronously to files and
+    // pipes on Linux, so pending never grows past MAX_PENDING plus one turn's lines.
     out.write(text);
   };
   process.on('exit', flush);

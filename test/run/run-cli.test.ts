@@ -1,6 +1,7 @@
 /** `h13 run` as a user runs it: real process, real signals, one merged stream. */
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { describe, it } from 'node:test';
 import { exchange } from '../../src/http/raw-exchange.js';
 import { CLI, fixture } from '../helpers/paths.js';
 import { type Spawned, spawnNode } from '../helpers/process.js';
+import { withTimeout } from '../helpers/wait.js';
 
 const ROUTER = /h13 run: router on http:\/\/127\.0\.0\.1:(\d+)/;
 const TS = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00`;
@@ -60,6 +62,42 @@ describe('h13 run (CLI)', () => {
       assert.equal(p.stdout().match(/State changed from up to down/g)?.length, 1);
     } finally {
       p.kill();
+    }
+  });
+
+  it('on a terminal, r restarts the dynos and q stops them (a real pty through script(1))', async () => {
+    const command = `${process.execPath} ${CLI} run --port 0 --grace 5s -- ${process.execPath} ${fixture('run-app')}`;
+    const p = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const seen = (pattern: RegExp) =>
+      withTimeout(
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (!pattern.test(out)) return;
+            p.stdout.off('data', check);
+            resolve();
+          };
+          p.stdout.on('data', check);
+          check();
+        }),
+        10_000,
+        `${pattern} in ${out}`,
+      );
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => p.once('exit', resolve));
+    try {
+      await seen(/press r to restart, q to stop/);
+      await seen(/State changed from starting to up/);
+      p.stdin.write('r');
+      await seen(/heroku\[web\.1\]: Restarting/);
+      await seen(/(State changed from starting to up[\s\S]*){2}/);
+      p.stdin.write('q');
+      assert.equal(await withTimeout(exited, 10_000, 'h13 run to exit'), 0);
+      assert.match(out, /State changed from up to down/);
+    } finally {
+      p.kill('SIGKILL');
     }
   });
 

@@ -22,6 +22,11 @@ export interface LogEntry {
 
 export interface LogSink {
   write(entry: LogEntry): void;
+  /**
+   * Whether this sink writes `fields` (the JSON format). false lets a producer skip building
+   * them on its hot path; undefined (a sink written elsewhere) means build them.
+   */
+  readonly wantsFields?: boolean;
   /** Convenience: an entry stamped now. */
   line(
     source: string,
@@ -63,20 +68,22 @@ export function createLogSink(format: LogFormat, out: Pick<Writable, 'write'>): 
         })}\n`,
       );
     } else {
-      out.write(
-        `${formatTimestamp(entry.micros)} ${entry.source}[${entry.process}]: ${oneLine(entry.message)}\n`,
-      );
+      // Router messages come out of the logfmt writer, already one safe line: skip the scan.
+      const message =
+        entry.process === 'router' && entry.source === 'heroku'
+          ? entry.message
+          : oneLine(entry.message);
+      out.write(`${formatTimestamp(entry.micros)} ${entry.source}[${entry.process}]: ${message}\n`);
     }
   };
   return {
     write,
+    wantsFields: format === 'json',
     line: (source, processName, message, fields) =>
-      write({
-        micros: nowMicros(),
-        source,
-        process: processName,
-        message,
-        ...(fields === undefined ? {} : { fields }),
-      }),
+      write(
+        fields === undefined
+          ? { micros: nowMicros(), source, process: processName, message }
+          : { micros: nowMicros(), source, process: processName, message, fields },
+      ),
   };
 }

@@ -64,7 +64,15 @@ function jsonFields(r: RouterRecord): Record<string, unknown> {
 /** Report one finished request; a throwing onRecord or sink never breaks the router. */
 export function emitRecord(ctx: RouterContext, record: RouterRecord): void {
   try {
-    ctx.log?.line('heroku', 'router', formatRouterMessage(record), jsonFields(record));
+    const log = ctx.log;
+    if (log !== undefined) {
+      log.line(
+        'heroku',
+        'router',
+        formatRouterMessage(record),
+        log.wantsFields === false ? undefined : jsonFields(record),
+      );
+    }
   } catch (err) {
     process.emitWarning(`h13 router: log sink failed: ${String(err)}`);
   }

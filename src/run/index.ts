@@ -90,7 +90,8 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
   const lineListeners = new Set<(line: string) => void>();
   const recordListeners = new Set<(r: RouterRecord) => void>();
   const sink: LogSink = {
-    wantsFields: options.log === undefined || options.log === null ? false : (options.log.wantsFields ?? true),
+    wantsFields:
+      options.log === undefined || options.log === null ? false : (options.log.wantsFields ?? true),
     write(entry: LogEntry) {
       options.log?.write(entry);
       if (!collect && lineListeners.size === 0) return;

@@ -10,6 +10,7 @@
  */
 
 import { type ByteTimestampReader, dataViewOf } from './byte-timestamp.js';
+import { isSourceChar } from './line-parse.js';
 
 export { type ByteTimestampReader, createByteTimestampReader } from './byte-timestamp.js';
 
@@ -106,15 +107,7 @@ export function readHead(
   const limit = Math.min(end, srcStart + 64);
   let i = srcStart;
   while (i < limit) {
-    const c = buf[i] as number;
-    if (
-      (c >= 97 && c <= 122) ||
-      (c >= 65 && c <= 90) ||
-      (c >= 48 && c <= 57) ||
-      c === 95 ||
-      c === 45
-    )
-      i++;
+    if (isSourceChar(buf[i] as number)) i++;
     else break;
   }
   if (i >= limit || buf[i] !== 91 /* [ */) return HEAD.other;

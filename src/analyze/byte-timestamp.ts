@@ -5,6 +5,8 @@
  * date-and-second prefix and their zone, which are parsed once and then only compared.
  */
 
+import { validWallTime } from './timestamp.js';
+
 const D0 = 48;
 /** Microseconds per digit of the fraction. */
 const PLACES = [100_000, 10_000, 1000, 100, 10, 1] as const;
@@ -29,17 +31,7 @@ function secondsOfBytes(buf: Uint8Array, start: number): number {
   const s = digits(buf, start + 17, 2);
   const sep = buf[start + 10];
   if (
-    y < 0 ||
-    mo < 1 ||
-    mo > 12 ||
-    d < 1 ||
-    d > 31 ||
-    h < 0 ||
-    h > 23 ||
-    mi < 0 ||
-    mi > 59 ||
-    s < 0 ||
-    s > 60 ||
+    !validWallTime(y, mo, d, h, mi, s) ||
     buf[start + 4] !== 45 ||
     buf[start + 7] !== 45 ||
     (sep !== 84 && sep !== 32 && sep !== 116) ||

@@ -8,6 +8,13 @@
 import type { TimestampReader } from './timestamp.js';
 import { syslogMicros } from './timestamp.js';
 
+/** `[A-Za-z0-9_-]`: the characters of a log source name (`heroku`, `app`); shared by both readers. */
+export function isSourceChar(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45
+  );
+}
+
 export type InputFormat = 'heroku' | 'papertrail' | 'syslog' | 'json';
 
 export const INPUT_FORMATS: readonly InputFormat[] = ['heroku', 'papertrail', 'syslog', 'json'];
@@ -57,15 +64,7 @@ export function parseHerokuAt(
   let i = srcStart;
   const limit = Math.min(end, srcStart + 64);
   while (i < limit) {
-    const c = text.charCodeAt(i);
-    // [A-Za-z0-9_-]
-    if (
-      (c >= 97 && c <= 122) ||
-      (c >= 65 && c <= 90) ||
-      (c >= 48 && c <= 57) ||
-      c === 95 ||
-      c === 45
-    ) {
+    if (isSourceChar(text.charCodeAt(i))) {
       i++;
       continue;
     }

@@ -67,6 +67,30 @@ export function createTimestampReader(): TimestampReader {
   };
 }
 
+/** The fields of a wall time are in range (a leap second allowed); shared by both readers. */
+export function validWallTime(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+): boolean {
+  return (
+    y >= 0 &&
+    mo >= 1 &&
+    mo <= 12 &&
+    d >= 1 &&
+    d <= 31 &&
+    h >= 0 &&
+    h <= 23 &&
+    mi >= 0 &&
+    mi <= 59 &&
+    s >= 0 &&
+    s <= 60
+  );
+}
+
 /** `YYYY-MM-DDTHH:MM:SS` (T or space) at `start`, as epoch seconds of that wall time in UTC. */
 export function secondsOf(text: string, start: number): number {
   const y = digits(text, start, 4);
@@ -77,17 +101,7 @@ export function secondsOf(text: string, start: number): number {
   const s = digits(text, start + 17, 2);
   const sep = text.charCodeAt(start + 10);
   if (
-    y < 0 ||
-    mo < 1 ||
-    mo > 12 ||
-    d < 1 ||
-    d > 31 ||
-    h < 0 ||
-    h > 23 ||
-    mi < 0 ||
-    mi > 59 ||
-    s < 0 ||
-    s > 60 ||
+    !validWallTime(y, mo, d, h, mi, s) ||
     text.charCodeAt(start + 4) !== 45 ||
     text.charCodeAt(start + 7) !== 45 ||
     (sep !== 84 && sep !== 32 && sep !== 116) ||

@@ -52,7 +52,8 @@ export interface RunHandle {
   /** Resolves once every dyno is up. */
   whenUp(): Promise<void>;
   waitForRecord(match: (r: RouterRecord) => boolean, ms: number): Promise<RouterRecord>;
-  waitForLine(pattern: RegExp, ms: number): Promise<string>;
+  /** Resolves with the `nth` (default 1st) line matching `pattern`, already seen or future. */
+  waitForLine(pattern: RegExp, ms: number, nth?: number): Promise<string>;
   /** `heroku ps:restart`: resolves when the new dynos are up and the old ones have exited. */
   restart(): Promise<void>;
   /** Stop the dynos (SIGTERM, SIGKILL after grace) and the router; resolves with the exit code. */
@@ -154,8 +155,16 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     whenUp: () => manager.whenUp(),
     waitForRecord: (match, ms) =>
       waiter(records, recordListeners, match, ms, 'a matching router record'),
-    waitForLine: (pattern, ms) =>
-      waiter(lines, lineListeners, (l) => pattern.test(l), ms, `a line matching ${pattern}`),
+    waitForLine: (pattern, ms, nth = 1) => {
+      let seen = 0;
+      return waiter(
+        lines,
+        lineListeners,
+        (l) => pattern.test(l) && ++seen >= nth,
+        ms,
+        `line ${nth} matching ${pattern}`,
+      );
+    },
     restart: () => manager.restart(),
     stop() {
       stopped ??= (async () => {

@@ -9,6 +9,18 @@ function workerPids(app: Spawned): number[] {
   return [...app.stdout().matchAll(/worker (\d+) listening/g)].map((m) => Number(m[1]));
 }
 
+/** The primary and every worker it ever forked: a failed test leaves no process behind. */
+function killAll(app: Spawned): void {
+  app.kill();
+  for (const pid of workerPids(app)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 async function startCluster(workers: number, forwardAfter = 1000) {
   const app = spawnNode(fixture('guard-cluster'), [], {
     env: { WEB_CONCURRENCY: String(workers), FORWARD_AFTER: String(forwardAfter) },
@@ -29,12 +41,7 @@ describe('h13/cluster', () => {
       for (let i = 0; i < 20 && seen.size < 2; i++) seen.add((await httpGet(`${url}/pid`)).body);
       assert.deepEqual([...seen].map(Number).sort(), workerPids(app).sort());
     } finally {
-      app.kill();
-      for (const pid of workerPids(app)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-      }
+      killAll(app);
     }
   });
 
@@ -50,12 +57,7 @@ describe('h13/cluster', () => {
       const after = await httpGet(`${urls.at(-1)?.[1]}/pid`);
       assert.equal(Number(after.body), workerPids(app)[1]);
     } finally {
-      app.kill();
-      for (const pid of workerPids(app)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-      }
+      killAll(app);
     }
   });
 

@@ -97,12 +97,7 @@ describe('proof against h13 run: the demo unguarded vs guarded', () => {
         // The guard answers, drains, then exits 1: wait for that exit, then the replacement
         // (the router's record comes before the dyno manager sees the exit).
         crashes++;
-        await until(
-          () =>
-            h.lines.filter((l) => l.endsWith('State changed from up to crashed')).length >= crashes,
-          10_000,
-          'the crash',
-        );
+        await h.waitForLine(/State changed from up to crashed$/, 10_000, crashes);
         await withTimeout(h.whenUp(), 10_000, 'dyno up again');
       }
     }

@@ -272,54 +272,33 @@ describe('router codes (Router 2.0, fault app)', () => {
 });
 
 describe('router codes without a working dyno', () => {
-  test('H14: no dynos at all', async () => {
-    const h = await startHarness({ noApp: true });
-    try {
-      const res = await h.send(get('/'));
-      assert.equal(res.status, 503);
-      await h.record(0);
-      assert.equal(
-        shape(h.lines[0] as string),
-        `at=error code=H14 desc="No web processes running" method=GET path="/" ${HEAD_FIELDS} dyno= connect= service= status=503 bytes=567 ${TAIL}`,
-      );
-    } finally {
-      await h.close();
-    }
-  });
-
-  test('H10: every dyno crashed', async () => {
-    const dynos = new DynoTable();
-    dynos.set({ name: 'web.1', host: '127.0.0.1', port: await closedPort(), state: 'crashed' });
-    const h = await startHarness({ dynos });
-    try {
-      const res = await h.send(get('/'));
-      assert.equal(res.status, 503);
-      await h.record(0);
-      assert.equal(
-        shape(h.lines[0] as string),
-        `at=error code=H10 desc="App crashed" method=GET path="/" ${HEAD_FIELDS} dyno= connect= service= status=503 bytes=567 ${TAIL}`,
-      );
-    } finally {
-      await h.close();
-    }
-  });
-
-  test('H20: waited bootQueue for a starting dyno', async () => {
-    const dynos = new DynoTable();
-    dynos.set({ name: 'web.1', host: '127.0.0.1', port: await closedPort(), state: 'starting' });
-    const h = await startHarness({ dynos });
-    try {
-      const res = await h.send(get('/'));
-      assert.equal(res.status, 503);
-      await h.record(0);
-      assert.equal(
-        shape(h.lines[0] as string),
-        `at=error code=H20 desc="App boot timeout" method=GET path="/" ${HEAD_FIELDS} dyno= connect= service= status=503 bytes=567 ${TAIL}`,
-      );
-    } finally {
-      await h.close();
-    }
-  });
+  // The router answers these itself: no dyno connection, empty dyno/connect/service fields.
+  const CASES = [
+    ['H14', 'No web processes running', 'no dynos at all', null],
+    ['H10', 'App crashed', 'every dyno crashed', 'crashed'],
+    ['H20', 'App boot timeout', 'waited bootQueue for a starting dyno', 'starting'],
+  ] as const;
+  for (const [code, desc, what, state] of CASES) {
+    test(`${code}: ${what}`, async () => {
+      let dynos: DynoTable | undefined;
+      if (state !== null) {
+        dynos = new DynoTable();
+        dynos.set({ name: 'web.1', host: '127.0.0.1', port: await closedPort(), state });
+      }
+      const h = await startHarness(dynos === undefined ? { noApp: true } : { dynos });
+      try {
+        const res = await h.send(get('/'));
+        assert.equal(res.status, 503);
+        await h.record(0);
+        assert.equal(
+          shape(h.lines[0] as string),
+          `at=error code=${code} desc="${desc}" method=GET path="/" ${HEAD_FIELDS} dyno= connect= service= status=503 bytes=567 ${TAIL}`,
+        );
+      } finally {
+        await h.close();
+      }
+    });
+  }
 
   test('a queued request goes as soon as the starting dyno is up', async () => {
     const app = await startHarness();

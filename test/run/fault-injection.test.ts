@@ -87,13 +87,7 @@ it(`${COUNT} requests with random faults and crashes: one matching line each, no
         // The router sees the dropped connection before the dyno manager sees the exit: wait
         // for the crash itself, then for the restarted dyno.
         crashed++;
-        await until(
-          () =>
-            run.lines.filter((l) => l.endsWith('State changed from up to crashed')).length >=
-            crashed,
-          10_000,
-          `crash ${crashed} to be logged`,
-        );
+        await run.waitForLine(/State changed from up to crashed$/, 10_000, crashed);
         await withTimeout(run.whenUp(), 15_000, 'dyno back up after a crash');
       }
     }

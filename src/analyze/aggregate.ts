@@ -34,40 +34,21 @@ export class Aggregate {
   readonly groups = new Map<string, RouteGroup>();
   total = 0;
   readonly byCode = new Map<string, number>();
+  /**
+   * The same groups by code, then cause, then route: finding a diagnosis's group takes three
+   * lookups of strings it already has instead of building and hashing a key per diagnosis.
+   */
+  private readonly index = new Map<string, Map<string, Map<string, RouteGroup>>>();
 
   add(d: Diagnosis): void {
     this.total++;
     this.byCode.set(d.code, (this.byCode.get(d.code) ?? 0) + 1);
-    let key = `${d.code}\u0000${d.cause}\u0000${d.route}`;
-    let g = this.groups.get(key);
-    let route = d.route;
-    if (g === undefined && this.groups.size >= MAX_GROUPS) {
-      route = OTHER_ROUTES;
-      key = `${d.code}\u0000${d.cause}\u0000${route}`;
-      g = this.groups.get(key);
-    }
-    if (g === undefined) {
-      g = {
-        code: d.code,
-        cause: d.cause,
-        route,
-        count: 0,
-        first: d.micros,
-        last: d.micros,
-        dynos: new Set(),
-        methods: new Set(),
-        confidence: { high: 0, medium: 0, low: 0 },
-        service: new Histogram(),
-        frames: new Map(),
-        samples: [],
-      };
-      this.groups.set(key, g);
-    }
+    const g = this.groupOf(d);
     g.count++;
     if (d.micros < g.first) g.first = d.micros;
     if (d.micros > g.last) g.last = d.micros;
     if (d.dyno !== null && g.dynos.size < MAX_DYNOS) g.dynos.add(d.dyno);
-    if (g.methods.size < 8) g.methods.add(d.method.slice(0, 16));
+    if (g.methods.size < 8 && !g.methods.has(d.method)) g.methods.add(d.method.slice(0, 16));
     g.confidence[d.confidence]++;
     if (d.serviceMs !== null) g.service.record(d.serviceMs);
     for (const f of d.frames) {
@@ -76,6 +57,42 @@ export class Aggregate {
       else if (g.frames.size < MAX_FRAMES) g.frames.set(f, 1);
     }
     if (g.samples.length < SAMPLES_PER_GROUP) g.samples.push(d);
+  }
+
+  /** The diagnosis's group, made on first use; past MAX_GROUPS new routes share one group. */
+  private groupOf(d: Diagnosis): RouteGroup {
+    let byCause = this.index.get(d.code);
+    if (byCause === undefined) {
+      byCause = new Map();
+      this.index.set(d.code, byCause);
+    }
+    let byRoute = byCause.get(d.cause);
+    if (byRoute === undefined) {
+      byRoute = new Map();
+      byCause.set(d.cause, byRoute);
+    }
+    let g = byRoute.get(d.route);
+    if (g !== undefined) return g;
+    const route = this.groups.size >= MAX_GROUPS ? OTHER_ROUTES : d.route;
+    g = byRoute.get(route);
+    if (g !== undefined) return g;
+    g = {
+      code: d.code,
+      cause: d.cause,
+      route,
+      count: 0,
+      first: d.micros,
+      last: d.micros,
+      dynos: new Set(),
+      methods: new Set(),
+      confidence: { high: 0, medium: 0, low: 0 },
+      service: new Histogram(),
+      frames: new Map(),
+      samples: [],
+    };
+    byRoute.set(route, g);
+    this.groups.set(`${d.code}\u0000${d.cause}\u0000${route}`, g);
+    return g;
   }
 
   /** Groups sorted: errors before noise, then by count. */

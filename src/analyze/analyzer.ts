@@ -31,7 +31,6 @@ import { PendingErrors } from './pending-errors.js';
 import { Timeline } from './timeline.js';
 import { type Diagnosis, emptyStats, type InputStats } from './types.js';
 import { guardRequest, UnmatchedGuards } from './unmatched-guards.js';
-import type { Windows } from './verdict.js';
 
 export { LIMITS } from './limits.js';
 
@@ -96,8 +95,7 @@ export class Analyzer implements LineSink {
       windowMs,
       reorderUs: this.reorderUs,
       maxPending: options.maxPending ?? LIMITS.pending,
-      onDecided: (r: RouterRecord, w: Windows, line: string, ev: readonly Evidence[]) =>
-        this.report(diagnosisOf(r, w, line, ev)),
+      onDecided: (r, w, line, ev, releases) => this.report(diagnosisOf(r, w, line, ev, releases)),
       onForcedEarly: () => {
         this.stats.forcedEarly++;
       },

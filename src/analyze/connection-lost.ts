@@ -23,13 +23,15 @@ export function connectionLost(
   r: RouterRecord,
   w: Windows,
   ev: readonly Evidence[],
+  /** The releases near the error (kept apart from `ev`, see diagnose.ts). */
+  releases: readonly Evidence[],
 ): Verdict | null {
   const dyno = r.dyno ?? undefined;
   const guard = ev.filter((e) => e.kind === 'guard');
   if (guard.length > 0) {
     const g = guard[0] as Evidence;
     const cause = guardCause(g.detail);
-    const release = pick(ev, ['release'], w.t - RELEASE_US, w.after);
+    const release = pick(releases, ['release'], w.t - RELEASE_US, w.after);
     return {
       cause: cause === 'restart-race' && release.length > 0 ? 'deploy-race' : cause,
       confidence: 'high',
@@ -69,7 +71,7 @@ export function connectionLost(
   const sigterm = pick(ev, ['sigterm'], w.t - SHUTDOWN_US, w.after, dyno);
   if (sigterm.length > 0) {
     const s = sigterm[0] as Evidence;
-    const release = pick(ev, ['release'], s.micros - RELEASE_US, w.after);
+    const release = pick(releases, ['release'], s.micros - RELEASE_US, w.after);
     const before = s.micros <= w.t;
     return {
       cause: release.length > 0 ? 'deploy-race' : 'restart-race',
@@ -91,8 +93,12 @@ export function connectionLost(
       proof: [...stack.slice(0, 6), ...died.slice(0, 2)],
     };
   }
-  const restart = pick(ev, ['restart', 'release'], w.t - SHUTDOWN_US, w.t + SLACK_US);
-  const restartHere = restart.filter((e) => e.kind === 'release' || e.process === dyno);
+  // The dyno's restarts and the releases, in time order.
+  const restarts =
+    dyno === undefined ? [] : pick(ev, ['restart'], w.t - SHUTDOWN_US, w.t + SLACK_US, dyno);
+  const restartHere = restarts
+    .concat(pick(releases, ['release'], w.t - SHUTDOWN_US, w.t + SLACK_US))
+    .sort((a, b) => a.micros - b.micros);
   if (restartHere.length > 0) {
     const release = restartHere.some((e) => e.kind === 'release');
     return {

@@ -40,7 +40,16 @@ function appDown(r: RouterRecord, w: Windows, ev: readonly Evidence[]): Verdict 
   };
 }
 
-export function decide(r: RouterRecord, w: Windows, evidence: readonly Evidence[]): Verdict {
+/**
+ * `releases`: the releases near the error, apart from the rest of its evidence (see
+ * PendingErrors: they are not gathered per error); only connectionLost reads them.
+ */
+export function decide(
+  r: RouterRecord,
+  w: Windows,
+  evidence: readonly Evidence[],
+  releases: readonly Evidence[] = [],
+): Verdict {
   switch (r.code) {
     case 'H27':
     case 'H28':
@@ -54,7 +63,7 @@ export function decide(r: RouterRecord, w: Windows, evidence: readonly Evidence[
     case 'H20':
       return appDown(r, w, evidence);
     case 'H12': {
-      const found = connectionLost(r, w, evidence);
+      const found = connectionLost(r, w, evidence, releases);
       if (found !== null && (found.cause === 'worker-timeout' || found.cause === 'out-of-memory'))
         return found;
       return {
@@ -66,9 +75,9 @@ export function decide(r: RouterRecord, w: Windows, evidence: readonly Evidence[
     }
     case 'H13':
     case 'H18':
-      return connectionLost(r, w, evidence) ?? noEvidence(r, evidence);
+      return connectionLost(r, w, evidence, releases) ?? noEvidence(r, evidence);
     default: {
-      const found = connectionLost(r, w, evidence);
+      const found = connectionLost(r, w, evidence, releases);
       return {
         cause: 'router-code',
         confidence: 'high',

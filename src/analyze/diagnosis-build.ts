@@ -19,8 +19,9 @@ export function diagnosisOf(
   w: Windows,
   line: string,
   evidence: readonly Evidence[],
+  releases: readonly Evidence[] = [],
 ): Diagnosis {
-  const v = decide(r, w, evidence);
+  const v = decide(r, w, evidence, releases);
   const proof = [...v.proof].sort((a, b) => a.micros - b.micros);
   return {
     code: r.code as string,

@@ -18,6 +18,8 @@ export class DynoRings {
   /** Most app lines come from the dyno of the line before: one compare instead of a lookup. */
   private lastName = '';
   private last: LineRing | null = null;
+  /** Scratch for crashSnapshot, reused (see LineRing.slotsBetween). */
+  private readonly slots: number[] = [];
 
   constructor(
     /** How far out of timestamp order lines may arrive, in microseconds. */
@@ -71,10 +73,15 @@ export class DynoRings {
     const kept: Evidence[] = [];
     const ring = this.rings.get(process);
     if (ring === undefined) return kept;
-    const slots = ring.slotsBetween(t - SNAPSHOT_BEFORE_US, t + SNAPSHOT_AFTER_US, this.reorderUs);
-    for (const slot of slots) {
-      if (kept.length >= SNAPSHOT_LINES) break;
-      const evidence = this.evidenceAt(process, ring, slot);
+    const slots = this.slots;
+    const n = ring.slotsBetween(
+      t - SNAPSHOT_BEFORE_US,
+      t + SNAPSHOT_AFTER_US,
+      this.reorderUs,
+      slots,
+    );
+    for (let k = 0; k < n && kept.length < SNAPSHOT_LINES; k++) {
+      const evidence = this.evidenceAt(process, ring, slots[k] as number);
       if (evidence !== null) kept.push(evidence);
     }
     return kept;

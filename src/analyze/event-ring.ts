@@ -61,38 +61,72 @@ export class EventRing {
   }
 
   /**
-   * Ring indexes of the releases and of `process`'s other events, oldest first: the same
-   * events, in the same order, as a walk over all of them keeping those.
+   * Ring indexes of every event back to the first older than `from`, oldest first, written
+   * to `out[0, n)`; returns n. Events come in log order give or take the reorder slack, which
+   * the caller subtracts from `from`. Scratch arrays here and below are never truncated
+   * (`length = 0` would drop their storage, and every call would grow them again).
    */
-  forDyno(process: string, out: number[]): void {
-    out.length = 0;
+  recent(from: number, out: number[]): number {
     const first = this.total - this.count;
-    const own = this.chain(this.lastOfProcess.get(process) ?? -1, first, this.own);
-    const releases = this.chain(this.lastRelease, first, this.releases);
+    let oldest = this.total;
+    while (oldest > first && (this.micros[(oldest - 1) % this.capacity] as number) >= from)
+      oldest--;
+    let n = 0;
+    for (let s = oldest; s < this.total; s++) out[n++] = s % this.capacity;
+    return n;
+  }
+
+  /**
+   * Ring indexes of the releases back to `releasesFrom` and of `process`'s other events back
+   * to `ownFrom`, oldest first: the same events, in the same order, as a walk over all of
+   * them keeping those (each walk stops at its first event older than its bound, see recent).
+   * Written to `out[0, n)`; returns n.
+   */
+  forDyno(process: string, out: number[], ownFrom: number, releasesFrom: number): number {
+    const first = this.total - this.count;
+    const own = this.own;
+    const releases = this.releases;
+    let a = this.chain(this.lastOfProcess.get(process) ?? -1, first, ownFrom, own) - 1;
+    let b = this.chain(this.lastRelease, first, releasesFrom, releases) - 1;
     // Both chains are newest first: merge them from their ends.
-    let a = own.length - 1;
-    let b = releases.length - 1;
+    let n = 0;
     while (a >= 0 || b >= 0) {
       const sa = a >= 0 ? (own[a] as number) : Number.POSITIVE_INFINITY;
       const sb = b >= 0 ? (releases[b] as number) : Number.POSITIVE_INFINITY;
       if (sa < sb) {
-        out.push(sa % this.capacity);
+        out[n++] = sa % this.capacity;
         a--;
       } else {
-        out.push(sb % this.capacity);
+        out[n++] = sb % this.capacity;
         b--;
       }
     }
+    return n;
   }
 
-  private chain(seq: number, first: number, out: number[]): number[] {
-    out.length = 0;
+  /**
+   * The releases held back to the first older than `from`, oldest first (see recent for
+   * `from`). A new array: it becomes part of a decided error's evidence.
+   */
+  releasesSince(from: number): Evidence[] {
+    const n = this.chain(this.lastRelease, this.total - this.count, from, this.releases);
+    const out: Evidence[] = [];
+    for (let k = n - 1; k >= 0; k--)
+      out.push(this.items[(this.releases[k] as number) % this.capacity] as Evidence);
+    return out;
+  }
+
+  /** The chain from `seq` back to its first event older than `from`, newest first; its length. */
+  private chain(seq: number, first: number, from: number, out: number[]): number {
+    let n = 0;
     let s = seq;
     while (s >= first) {
-      out.push(s);
-      s = this.previous[s % this.capacity] as number;
+      const i = s % this.capacity;
+      if ((this.micros[i] as number) < from) break;
+      out[n++] = s;
+      s = this.previous[i] as number;
     }
-    return out;
+    return n;
   }
 
   /** Processes whose last event has left the ring: their chains are empty anyway. */

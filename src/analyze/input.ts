@@ -105,17 +105,23 @@ export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTE
       analyzer.pushBytes(chunk, from, to);
       return;
     }
-    // A big chunk: find lines over the cap and cut around them.
+    // A big chunk: find lines over the cap and cut around them. The line at `pos` is within
+    // the cap when a newline lies in [pos, pos + maxLine], and so is every line up to the
+    // last such newline: one backward search skips up to maxLine bytes of lines (the analyzer
+    // finds each line end itself; finding them all here too cost a tenth of a run).
     let segStart = from;
     let pos = from;
-    while (pos < to) {
-      let nl = chunk.indexOf(10, pos);
-      if (nl < 0 || nl >= to) nl = to - 1;
-      if (nl - pos > maxLine) {
-        if (segStart < pos) analyzer.pushBytes(chunk, segStart, pos);
-        analyzer.pushOversized(chunk.toString('utf8', pos, pos + HEAD_KEPT), nl - pos);
-        segStart = nl + 1;
+    while (to - pos > maxLine) {
+      const last = chunk.lastIndexOf(10, pos + maxLine);
+      if (last >= pos) {
+        pos = last + 1;
+        continue;
       }
+      let nl = chunk.indexOf(10, pos + maxLine);
+      if (nl < 0 || nl >= to) nl = to - 1;
+      if (segStart < pos) analyzer.pushBytes(chunk, segStart, pos);
+      analyzer.pushOversized(chunk.toString('utf8', pos, pos + HEAD_KEPT), nl - pos);
+      segStart = nl + 1;
       pos = nl + 1;
     }
     if (segStart < to) analyzer.pushBytes(chunk, segStart, to);

@@ -8,6 +8,7 @@
  * is a string of its own and never pins the input chunk.
  */
 
+import { isAscii } from 'node:buffer';
 import { formatTimestamp } from '../core/heroku-log.js';
 import type { RouterRecord } from '../core/router-line.js';
 import {
@@ -93,6 +94,9 @@ export class LineReader {
     // Router at=info lines are most lines: counted here, added to the stats once at the end
     // (nothing reads the stats while a chunk is being read).
     let requests = 0;
+    // Bytes below 0x80 read the same as UTF-8 and as Latin-1, and Latin-1 decodes about
+    // twice as fast per line: one check of the whole chunk picks the decoder for its lines.
+    const encoding = isAscii(buf.subarray(from, to)) ? 'latin1' : 'utf8';
     let pos = from;
     while (pos < to) {
       let nl = buf.indexOf(10, pos);
@@ -114,8 +118,7 @@ export class LineReader {
         stats.formats.heroku++;
         this.seen(head.micros);
         const process = this.nameOf(buf, head.processStart, head.processEnd);
-        // No encoding named: toString then goes straight to its UTF-8 decoder (the default).
-        const raw = buf.toString(undefined, pos, end);
+        const raw = buf.toString(encoding, pos, end);
         if (head.platform) {
           stats.platformLines++;
           this.sink.platformLine(process, head.micros, raw, head.message - pos);
@@ -124,7 +127,7 @@ export class LineReader {
           this.sink.appLine(process, head.micros, raw, head.message - pos, true);
         }
       } else {
-        const text = buf.toString(undefined, pos, end);
+        const text = buf.toString(encoding, pos, end);
         this.lineAt(text, 0, text.length);
       }
       pos = nl + 1;

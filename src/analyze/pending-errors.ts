@@ -3,8 +3,9 @@
  * (plus the reorder slack): it gathers what was already seen (the dyno's ring, the events,
  * an early guard line) when it arrives, and what arrives while it waits; then it is decided.
  *
- * Evidence is kept in the order it was offered and capped (LIMITS.evidencePerError): the
- * rules take the first line of a kind, so the order is part of the result.
+ * Evidence is kept only when a rule could use it (relevance.ts), in the order it was offered,
+ * and capped (LIMITS.evidencePerError): the rules take the first line of a kind, so the
+ * order is part of the result.
  */
 
 import type { RouterRecord } from '../core/router-line.js';
@@ -12,22 +13,23 @@ import type { DynoRings } from './dyno-rings.js';
 import type { EventRing } from './event-ring.js';
 import { detach, type Evidence, type EvidenceKind, parseGuardLine } from './evidence.js';
 import { LIMITS } from './limits.js';
-import { type LineRing, plainId } from './ring.js';
+import { decidedByAppDown, isRelevant, ownEventsFrom, releasesFrom } from './relevance.js';
+import { type LineRing, lineHasId, plainId } from './ring.js';
 import type { UnmatchedGuards } from './unmatched-guards.js';
-import { CRASH_LOOKBACK_US, RELEASE_US, SHUTDOWN_US, SLACK_US, type Windows } from './verdict.js';
+import { SLACK_US, type Windows } from './verdict.js';
 
 interface Pending {
   readonly record: RouterRecord;
   readonly windows: Windows;
   readonly line: string;
   readonly evidence: Evidence[];
+  /** Decided by appDown (H10, H20): which evidence is relevant to it, see relevance.ts. */
+  readonly appDown: boolean;
   readonly arrivedWall: number;
   /** The request id when it is long enough to be looked for in app lines (8+), else null. */
   readonly idToFind: string | null;
   /** See plainId: its request id can be looked for in app messages alone. */
   readonly plainId: boolean;
-  /** Lower bound of what evidence it takes (wider than the request for H10). */
-  readonly from: number;
   done: boolean;
 }
 
@@ -35,8 +37,18 @@ export interface PendingOptions {
   readonly windowMs: number;
   readonly reorderUs: number;
   readonly maxPending: number;
-  /** A decided error (or a client-side one, decided at once with no evidence). */
-  readonly onDecided: (r: RouterRecord, w: Windows, line: string, ev: readonly Evidence[]) => void;
+  /**
+   * A decided error (or a client-side one, decided at once with no evidence): its evidence,
+   * and apart from it the releases relevant to it (the same for every error, so they are
+   * read from the event ring at the decision rather than gathered by each error).
+   */
+  readonly onDecided: (
+    r: RouterRecord,
+    w: Windows,
+    line: string,
+    ev: readonly Evidence[],
+    releases: readonly Evidence[],
+  ) => void;
   /** An error decided before its window closed because too many were waiting. */
   readonly onForcedEarly: () => void;
 }
@@ -51,6 +63,8 @@ export class PendingErrors {
   private readonly windowUs: number;
   /** Scratch: the ring slots, then the events, a new error looks back at. */
   private readonly near: number[] = [];
+  /** Scratch: the events a new error takes, newest first. */
+  private readonly picked: Evidence[] = [];
 
   constructor(
     private readonly rings: DynoRings,
@@ -70,19 +84,18 @@ export class PendingErrors {
       after: t + this.windowUs,
     };
     if (code === 'H27' || code === 'H28') {
-      this.options.onDecided(r, windows, line, []);
+      this.options.onDecided(r, windows, line, NONE, NONE);
       return;
     }
-    const appDown = code === 'H10' || code === 'H20';
     const p: Pending = {
       record: r,
       windows,
       line,
       evidence: [],
+      appDown: decidedByAppDown(code),
       arrivedWall: Date.now(),
       idToFind: r.requestId !== null && r.requestId.length >= 8 ? r.requestId : null,
       plainId: r.requestId !== null && plainId(r.requestId),
-      from: appDown ? t - CRASH_LOOKBACK_US : t - RELEASE_US - SHUTDOWN_US,
       done: false,
     };
     this.lookBack(p);
@@ -104,24 +117,36 @@ export class PendingErrors {
     if (dyno !== null) {
       const ring = this.rings.get(dyno);
       if (ring !== undefined) {
-        const slots = ring.slotsBetween(w.requestStart, w.after, this.options.reorderUs, this.near);
-        for (let k = slots.length - 1; k >= 0; k--)
-          this.offerSlot(p, dyno, ring, slots[k] as number);
+        const near = this.near;
+        const n = ring.slotsBetween(w.requestStart, w.after, this.options.reorderUs, near);
+        for (let k = n - 1; k >= 0; k--) this.offerSlot(p, dyno, ring, near[k] as number);
       }
     }
     const events = this.events;
     const near = this.near;
-    if (dyno !== null) events.forDyno(dyno, near);
-    else {
-      near.length = 0;
-      for (let k = 0; k < events.count; k++) near.push(events.index(k));
+    const slack = this.options.reorderUs;
+    const ownFrom = ownEventsFrom(p.appDown, w) - slack;
+    // Releases are not gathered: they are the same for every error, so each takes them
+    // from the ring when it is decided (see decide).
+    const n =
+      dyno !== null
+        ? events.forDyno(dyno, near, ownFrom, Number.POSITIVE_INFINITY)
+        : events.recent(ownFrom, near);
+    // Newest first: when more events are relevant than an error keeps (an H10 looks ten
+    // minutes back on every dyno), it keeps the latest, i.e. the crash just before it rather
+    // than one from ten minutes ago, and leaves room for lines still to come. Added oldest
+    // first, the order the rules read.
+    const picked = this.picked;
+    const budget = LIMITS.evidencePerError - LATE_EVIDENCE - p.evidence.length;
+    let m = 0;
+    for (let k = n - 1; k >= 0 && m < budget; k--) {
+      const i = near[k] as number;
+      // On the typed array first: events later than the window are common.
+      if ((events.micros[i] as number) > w.after) continue;
+      const e = events.at(i);
+      if (takesEvent(p, e)) picked[m++] = e;
     }
-    for (const i of near) {
-      const m = events.micros[i] as number;
-      // offerEvent's own test, on the typed array: many events are older than any window.
-      if (m < p.from || m > w.after) continue;
-      this.offerEvent(p, events.at(i));
-    }
+    for (let j = m - 1; j >= 0; j--) addEvidence(p, picked[j] as Evidence);
     if (r.requestId !== null) {
       const g = this.guards.take(r.requestId);
       if (g !== undefined) addEvidence(p, g);
@@ -138,11 +163,16 @@ export class PendingErrors {
     const waiting = this.byDyno.get(process);
     if (waiting === undefined) return;
     const micros = ring.micros[slot] as number;
+    const raw = ring.raws[slot] as string;
+    const offset = ring.offsets[slot] as number;
+    const plainHead = ring.plainHeads[slot] === 1;
     let evidence: Evidence | null | undefined;
     for (let k = 0; k < waiting.length; k++) {
       const p = waiting[k] as Pending;
-      if (micros < p.windows.requestStart || micros > p.windows.after) continue;
-      if (p.idToFind !== null && ring.hasRequestId(slot, p.idToFind, p.plainId, process)) {
+      const w = p.windows;
+      if (micros < w.requestStart || micros > w.after) continue;
+      const id = p.idToFind;
+      if (id !== null && lineHasId(raw, offset, plainHead, id, p.plainId, process)) {
         if (this.idEvidence(p, process, ring, slot)) continue;
       }
       if (evidence === undefined) evidence = this.rings.evidenceAt(process, ring, slot);
@@ -150,12 +180,12 @@ export class PendingErrors {
     }
   }
 
-  /** A new dyno-manager event or release, offered to every waiting error. */
+  /** A new dyno-manager event, offered to every waiting error (releases: see lookBack). */
   offerNewEvent(e: Evidence): void {
-    if (this.count === 0) return;
+    if (this.count === 0 || e.kind === 'release') return;
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const p = this.queue[i] as Pending;
-      if (!p.done) this.offerEvent(p, e);
+      if (!p.done && takesEvent(p, e)) addEvidence(p, e);
     }
   }
 
@@ -195,13 +225,6 @@ export class PendingErrors {
       detail: guard !== null ? guard.cause || guard.step || guard.code : '',
     });
     return kind === 'guard';
-  }
-
-  private offerEvent(p: Pending, e: Evidence): void {
-    if (e.micros < p.from || e.micros > p.windows.after) return;
-    const dyno = p.record.dyno;
-    if (e.kind !== 'release' && dyno !== null && e.process !== dyno) return;
-    addEvidence(p, e);
   }
 
   /** Decide errors whose window has closed by log time `due`, oldest first. */
@@ -255,10 +278,32 @@ export class PendingErrors {
       }
     }
     if (r.requestId !== null && this.byId.get(r.requestId) === p) this.byId.delete(r.requestId);
-    this.options.onDecided(r, p.windows, p.line, p.evidence);
+    this.options.onDecided(r, p.windows, p.line, p.evidence, this.releasesFor(p));
+  }
+
+  /** The releases relevant to the error, oldest first. */
+  private releasesFor(p: Pending): readonly Evidence[] {
+    const from = releasesFrom(p.appDown, p.windows);
+    if (from === Number.POSITIVE_INFINITY) return NONE;
+    const releases = this.events.releasesSince(from - this.options.reorderUs);
+    return releases.filter((e) => isRelevant(p.appDown, p.windows, e));
   }
 }
 
+const NONE: readonly Evidence[] = Object.freeze([]);
+
+/** Room kept for evidence that arrives after an error (its exit line, its stack dump). */
+const LATE_EVIDENCE = 16;
+
+/** A dyno-manager event the error can use: on its dyno (if it has one), relevant. */
+function takesEvent(p: Pending, e: Evidence): boolean {
+  if (e.kind === 'release') return false;
+  const dyno = p.record.dyno;
+  if (dyno !== null && e.process !== dyno) return false;
+  return isRelevant(p.appDown, p.windows, e);
+}
+
 function addEvidence(p: Pending, e: Evidence): void {
-  if (p.evidence.length < LIMITS.evidencePerError) p.evidence.push(e);
+  if (p.evidence.length < LIMITS.evidencePerError && isRelevant(p.appDown, p.windows, e))
+    p.evidence.push(e);
 }

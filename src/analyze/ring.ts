@@ -16,6 +16,28 @@ export function plainId(id: string): boolean {
   return !/[ [\]:]/.test(id) && /[^0-9TtZz.+-]/.test(id);
 }
 
+/**
+ * Whether `raw` contains `id` (`raw.includes(id)`). V8 searches a message several times
+ * faster than a whole line whose timestamp is full of the id's first characters, so for a
+ * plain head (see LineRing.plainHeads) only the message is searched, plus the process name:
+ * an id that is `plain` (see plainId) can sit nowhere else in such a head. A function of
+ * the line's parts so that a caller checking one line against several ids reads them once.
+ */
+export function lineHasId(
+  raw: string,
+  offset: number,
+  plainHead: boolean,
+  id: string,
+  plain: boolean,
+  process: string,
+): boolean {
+  if (!plainHead) return raw.includes(id);
+  // A message shorter than the id cannot hold it: most app lines end here.
+  if (raw.length - offset >= id.length && raw.indexOf(id, offset) >= 0) return true;
+  if (plain) return process.length >= id.length && process.includes(id);
+  return offset > 0 && raw.lastIndexOf(id, offset - 1) >= 0;
+}
+
 export class LineRing {
   readonly micros: Float64Array;
   readonly raws: string[];
@@ -57,37 +79,34 @@ export class LineRing {
     return (this.raws[slot] as string).slice(this.offsets[slot] as number);
   }
 
-  /**
-   * Whether the line in `slot` contains `id` (`raw.includes(id)`). V8 searches a message
-   * several times faster than a whole line whose timestamp is full of the id's first
-   * characters, so for a plain head only the message is searched, plus the process name:
-   * an id that is `plain` (see plainId) can sit nowhere else in such a head.
-   */
+  /** Whether the line in `slot` contains `id`: see lineHasId. */
   hasRequestId(slot: number, id: string, plain: boolean, process: string): boolean {
-    const raw = this.raws[slot] as string;
-    if (this.plainHeads[slot] === 0) return raw.includes(id);
-    const offset = this.offsets[slot] as number;
-    // A message shorter than the id cannot hold it: most app lines end here.
-    if (raw.length - offset >= id.length && raw.indexOf(id, offset) >= 0) return true;
-    if (plain) return process.length >= id.length && process.includes(id);
-    return offset > 0 && raw.lastIndexOf(id, offset - 1) >= 0;
+    return lineHasId(
+      this.raws[slot] as string,
+      this.offsets[slot] as number,
+      this.plainHeads[slot] === 1,
+      id,
+      plain,
+      process,
+    );
   }
 
   /**
-   * Slots with a time in [from, to], newest first. Lines may be slightly out of order, so the
-   * walk stops only after `slack` microseconds of lines older than `from`. `out` is filled
-   * and returned (a caller on the hot path passes its own, reused).
+   * Slots with a time in [from, to], newest first, written to `out[0, n)`; returns n. Lines
+   * may be slightly out of order, so the walk stops only after `slack` microseconds of lines
+   * older than `from`. `out` is the caller's scratch, kept across calls: it is never
+   * truncated, as `length = 0` would drop its storage and every call would grow it again.
    */
-  slotsBetween(from: number, to: number, slack: number, out: number[] = []): number[] {
-    out.length = 0;
+  slotsBetween(from: number, to: number, slack: number, out: number[]): number {
+    let n = 0;
     let slot = this.next;
     for (let k = 0; k < this.size; k++) {
       slot = slot === 0 ? this.capacity - 1 : slot - 1;
       const t = this.micros[slot] as number;
       if (t < from - slack) break;
-      if (t >= from && t <= to) out.push(slot);
+      if (t >= from && t <= to) out[n++] = slot;
     }
-    return out;
+    return n;
   }
 
   /** Bytes held by the fixed arrays (the strings are bounded by the line cap). */

@@ -61,6 +61,25 @@ describe('analyze names the cause of each router error', () => {
     assert.deepEqual(diagnoses.map((d) => d.code).sort(), ['H80', 'H81', 'H82']);
   });
 
+  it('an H10 after many crashes names the latest one, not the oldest still in its window', () => {
+    // 120 crashes over eight minutes on six dynos: more than an error keeps as evidence.
+    const start = Date.parse('2026-03-02T10:00:00Z') * 1000;
+    const ts = (us: number) => new Date(us / 1000).toISOString().replace('Z', '000+00:00');
+    let text = '';
+    for (let i = 0; i < 120; i++) {
+      const t = start + i * 4_000_000;
+      const dyno = `web.${1 + (i % 6)}`;
+      text += `${ts(t)} heroku[${dyno}]: State changed from up to crashed\n`;
+      text += `${ts(t + 1000)} heroku[${dyno}]: Process exited with status ${i === 119 ? 137 : 1}\n`;
+    }
+    const h10 = start + 119 * 4_000_000 + 2_000_000;
+    text += `${ts(h10)} heroku[router]: at=error code=H10 desc="App crashed" method=GET path="/" host=demo.herokuapp.com request_id=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d fwd="203.0.113.9" dyno= connect= service= status=503 bytes= protocol=https\n`;
+    const { diagnoses } = analyzeText(text);
+    const d = diagnoses[0];
+    assert.equal(d?.cause, 'crashed-dyno');
+    assert.match(d?.reason ?? '', /web\.6 crashed \(status 137\)/);
+  });
+
   it('a crash: the stack trace and the exit are the proof, frames deduplicated', async () => {
     const { diagnoses } = await analyzeFile('heroku-crash.txt');
     const crash = diagnoses.find((d) => d.code === 'H13' && d.method === 'POST');

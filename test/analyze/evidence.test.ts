@@ -77,11 +77,25 @@ describe('event ring chains', () => {
       const held = all.slice(-16);
       for (const dyno of ['web.1', 'web.2', 'web.9']) {
         const out: number[] = [];
-        ring.forDyno(dyno, out);
-        const got = out.map((i) => ring.at(i));
-        const expected = held.filter((x) => x.kind === 'release' || x.process === dyno);
+        // Bounds below, inside and above what is held (times are in push order here).
+        const ownFrom = n - Math.floor(rand() * 24);
+        const releasesFrom = n - Math.floor(rand() * 24);
+        const count = ring.forDyno(dyno, out, ownFrom, releasesFrom);
+        const got = out.slice(0, count).map((i) => ring.at(i));
+        const expected = held.filter((x) =>
+          x.kind === 'release'
+            ? x.micros >= releasesFrom
+            : x.process === dyno && x.micros >= ownFrom,
+        );
         assert.deepEqual(got, expected);
       }
+      const from = n - Math.floor(rand() * 24);
+      const out: number[] = [];
+      const count = ring.recent(from, out);
+      assert.deepEqual(
+        out.slice(0, count).map((i) => ring.at(i)),
+        held.filter((x) => x.micros >= from),
+      );
     }
   });
 });

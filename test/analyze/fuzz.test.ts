@@ -115,6 +115,31 @@ describe('fuzz: nothing crashes, every entry is accounted for, memory stays boun
     assert.ok(peak < MAX_LINE_BYTES * 4 + block.length * 2, `buffered ${peak} bytes`);
   });
 
+  it('lines around the cap, in chunks of every size: each one over it is found, no other', () => {
+    const rand = rng(23);
+    const cap = 64;
+    for (let round = 0; round < 300; round++) {
+      // Lengths clustered at the cap (cap - 1, cap, cap + 1, …) and some far from it.
+      const lengths = Array.from({ length: 1 + Math.floor(rand() * 40) }, () =>
+        rand() < 0.6 ? cap - 2 + Math.floor(rand() * 5) : Math.floor(rand() * cap * 4),
+      );
+      const text = lengths.map((n) => 'x'.repeat(n)).join('\n') + (rand() < 0.5 ? '\n' : '');
+      const bytes = Buffer.from(text);
+      const analyzer = new Analyzer();
+      const feeder = createFeeder(analyzer, cap);
+      for (let at = 0; at < bytes.length; ) {
+        const size = rand() < 0.3 ? bytes.length : 1 + Math.floor(rand() * cap * 6);
+        feeder.write(bytes.subarray(at, at + size));
+        at += size;
+      }
+      feeder.end();
+      const { stats } = analyzer.finish();
+      const over = lengths.filter((n) => n > cap).length;
+      assert.equal(stats.oversized, over, `round ${round}: ${lengths.join(',')}`);
+      assert.equal(stats.lines, lengths.length, `round ${round}: ${lengths.join(',')}`);
+    }
+  });
+
   it('structures stay capped: many dynos, many routes, many pending errors', () => {
     const analyzer = new Analyzer({ windowMs: 60_000 });
     const feeder = createFeeder(analyzer);

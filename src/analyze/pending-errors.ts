@@ -114,17 +114,16 @@ export class PendingErrors {
     const r = p.record;
     const w = p.windows;
     const dyno = r.dyno;
+    const near = this.near;
+    const slack = this.options.reorderUs;
     if (dyno !== null) {
       const ring = this.rings.get(dyno);
       if (ring !== undefined) {
-        const near = this.near;
-        const n = ring.slotsBetween(w.requestStart, w.after, this.options.reorderUs, near);
+        const n = ring.slotsBetween(w.requestStart, w.after, slack, near);
         for (let k = n - 1; k >= 0; k--) this.offerSlot(p, dyno, ring, near[k] as number);
       }
     }
     const events = this.events;
-    const near = this.near;
-    const slack = this.options.reorderUs;
     const ownFrom = ownEventsFrom(p.appDown, w) - slack;
     // Releases are not gathered: they are the same for every error, so each takes them
     // from the ring when it is decided (see decide).
@@ -281,7 +280,11 @@ export class PendingErrors {
     this.options.onDecided(r, p.windows, p.line, p.evidence, this.releasesFor(p));
   }
 
-  /** The releases relevant to the error, oldest first. */
+  /**
+   * The releases relevant to the error, oldest first. Read at the decision, a few seconds of
+   * log after the look-back: a release the ring dropped in between (after 512 newer events)
+   * is missed, where the look-back would have caught it.
+   */
   private releasesFor(p: Pending): readonly Evidence[] {
     const from = releasesFrom(p.appDown, p.windows);
     if (from === Number.POSITIVE_INFINITY) return NONE;

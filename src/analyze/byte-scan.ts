@@ -38,6 +38,8 @@ export const HEAD = {
   routerInfo: 1,
   /** `TIMESTAMP app[PROCESS]: ` or `heroku[PROCESS]: ` (not the router), all of `out` set. */
   entry: 2,
+  /** Any other `TIMESTAMP heroku[router]: ` line (an error): `micros` and `message` set. */
+  routerOther: 3,
 } as const;
 
 /** Where the parts of a `TIMESTAMP SOURCE[PROCESS]: MESSAGE` line are, in bytes. */
@@ -122,9 +124,13 @@ export function readHead(
     i++;
   }
   if (i >= limit || i === br + 1 || buf[i] !== 93 || buf[i + 1] !== 58) return HEAD.other;
-  if (platform && bytesAre(buf, br + 1, i, ROUTER)) return HEAD.other;
   let msg = i + 2;
   if (msg < end && buf[msg] === 32) msg++;
+  if (platform && bytesAre(buf, br + 1, i, ROUTER)) {
+    out.micros = micros;
+    out.message = Math.min(msg, end);
+    return HEAD.routerOther;
+  }
   out.micros = micros;
   out.platform = platform;
   out.processStart = br + 1;

@@ -126,6 +126,15 @@ export class LineReader {
           stats.appLines++;
           this.sink.appLine(process, head.micros, raw, head.message - pos, true);
         }
+      } else if (kind === HEAD.routerOther) {
+        // A router error: its head is read, so the string path need not read it again.
+        stats.lines++;
+        stats.records++;
+        stats.parsed++;
+        stats.formats.heroku++;
+        this.seen(head.micros);
+        const text = buf.toString(encoding, pos, end);
+        this.router(text, head.message - pos, text.length, 0, head.micros);
       } else {
         const text = buf.toString(encoding, pos, end);
         this.lineAt(text, 0, text.length);

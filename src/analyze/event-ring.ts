@@ -51,11 +51,6 @@ export class EventRing {
     }
   }
 
-  /** The ring index of the k-th oldest event. */
-  index(k: number): number {
-    return (this.total - this.count + k) % this.capacity;
-  }
-
   at(i: number): Evidence {
     return this.items[i] as Evidence;
   }

@@ -45,7 +45,7 @@ export interface LineSink {
   platformLine(process: string, micros: number, raw: string, offset: number): void;
   /**
    * Any other source. `plainHead`: the head is known to be `TIMESTAMP app[PROCESS]: ` with
-   * an ASCII process name (read from the bytes), see LineRing.hasRequestId.
+   * an ASCII process name (read from the bytes), see lineHasId in ring.ts.
    */
   appLine(process: string, micros: number, raw: string, offset: number, plainHead: boolean): void;
 }

@@ -199,7 +199,13 @@ export class PendingErrors {
   private offerSlot(p: Pending, process: string, ring: LineRing, slot: number): void {
     const micros = ring.micros[slot] as number;
     if (micros < p.windows.requestStart || micros > p.windows.after) return;
-    if (p.idToFind !== null && ring.hasRequestId(slot, p.idToFind, p.plainId, process)) {
+    const id = p.idToFind;
+    const raw = ring.raws[slot] as string;
+    const offset = ring.offsets[slot] as number;
+    if (
+      id !== null &&
+      lineHasId(raw, offset, ring.plainHeads[slot] === 1, id, p.plainId, process)
+    ) {
       if (this.idEvidence(p, process, ring, slot)) return;
     }
     const evidence = this.rings.evidenceAt(process, ring, slot);

@@ -46,7 +46,7 @@ export class LineRing {
   /**
    * 1 when the line's head is known to be `TIMESTAMP app[PROCESS]: ` with an ASCII process
    * name (read from the bytes): a request id can then be looked for in the message alone,
-   * see hasRequestId.
+   * see lineHasId.
    */
   readonly plainHeads: Uint8Array;
   /** undefined: not looked at yet; null: not evidence. */
@@ -79,18 +79,6 @@ export class LineRing {
     return (this.raws[slot] as string).slice(this.offsets[slot] as number);
   }
 
-  /** Whether the line in `slot` contains `id`: see lineHasId. */
-  hasRequestId(slot: number, id: string, plain: boolean, process: string): boolean {
-    return lineHasId(
-      this.raws[slot] as string,
-      this.offsets[slot] as number,
-      this.plainHeads[slot] === 1,
-      id,
-      plain,
-      process,
-    );
-  }
-
   /**
    * Slots with a time in [from, to], newest first, written to `out[0, n)`; returns n. Lines
    * may be slightly out of order, so the walk stops only after `slack` microseconds of lines
@@ -107,10 +95,5 @@ export class LineRing {
       if (t >= from && t <= to) out[n++] = slot;
     }
     return n;
-  }
-
-  /** Bytes held by the fixed arrays (the strings are bounded by the line cap). */
-  get fixedBytes(): number {
-    return this.capacity * (8 + 4 + 1 + 8 + 8);
   }
 }

@@ -15,30 +15,7 @@ import {
   parseRouterMessage,
   type RouterRecord,
 } from '../../src/core/router-line.js';
-import { analyzeText, rng, verdicts } from './analyze-helpers.js';
-
-function record(over: Partial<RouterRecord>): RouterRecord {
-  return {
-    at: 'error',
-    code: 'H13',
-    desc: null,
-    cause: null,
-    sock: null,
-    method: 'GET',
-    path: '/',
-    host: 'demo.herokuapp.com',
-    requestId: '5d3f2a10-6b8c-4e7f-9a01-2b3c4d5e6f70',
-    fwd: '203.0.113.9',
-    dyno: 'web.1',
-    connectMs: 0,
-    serviceMs: 10,
-    status: 503,
-    bytes: 0,
-    protocol: 'https',
-    tls: null,
-    ...over,
-  };
-}
+import { analyzeText, routerRecord as record, rng, verdicts } from './analyze-helpers.js';
 
 /** What `h13 run` writes: the router's and the dyno manager's lines through a LogSink. */
 function runOutput(format: 'heroku' | 'json'): string {

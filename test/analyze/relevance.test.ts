@@ -9,8 +9,8 @@ import {
   releasesFrom,
 } from '../../src/analyze/relevance.js';
 import { SLACK_US, type Windows } from '../../src/analyze/verdict.js';
-import type { RouterRecord } from '../../src/core/router-line.js';
 import { seededRandom } from '../helpers/random.js';
+import { routerRecord } from './analyze-helpers.js';
 
 const KINDS: readonly EvidenceKind[] = [
   'guard',
@@ -32,32 +32,6 @@ const DETAILS: Partial<Record<EvidenceKind, readonly string[]>> = {
   stack: ['error', 'at handler (/app/server.js:12:11)'],
 };
 
-function record(
-  code: (typeof CODES)[number],
-  serviceMs: number,
-  dyno: string | null,
-): RouterRecord {
-  return {
-    at: 'error',
-    code,
-    desc: null,
-    cause: null,
-    sock: null,
-    method: 'GET',
-    path: '/orders/1',
-    host: 'demo.herokuapp.com',
-    requestId: 'b7c1d2e3-0000-4000-8000-000000000001',
-    fwd: '203.0.113.9',
-    dyno,
-    connectMs: 1,
-    serviceMs,
-    status: 503,
-    bytes: 0,
-    protocol: 'http1.1',
-    tls: false,
-  };
-}
-
 function partition(ev: readonly Evidence[]): [Evidence[], Evidence[]] {
   return [ev.filter((e) => e.kind !== 'release'), ev.filter((e) => e.kind === 'release')];
 }
@@ -73,7 +47,14 @@ describe('evidence relevance', () => {
       // Short requests, and now and then one that ran for minutes (an H18 stream, an H12).
       const serviceMs = rand() < 0.9 ? Math.floor(rand() * 31_000) : Math.floor(rand() * 900_000);
       const dyno = rand() < 0.15 ? null : 'web.1';
-      const r = record(code, serviceMs, dyno);
+      const r = routerRecord({
+        code,
+        serviceMs,
+        dyno,
+        connectMs: 1,
+        protocol: 'http1.1',
+        tls: false,
+      });
       const w: Windows = {
         requestStart: t - (serviceMs + 1) * 1000 - SLACK_US,
         t,

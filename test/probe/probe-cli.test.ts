@@ -242,7 +242,11 @@ test("timeouts: a 'clientError' listener that destroys turns the slow-body 408 i
       server.url,
     ]);
     checkReport(report);
-    for (const t of report.timeouts as Json[]) assert.equal(t.ending, 'silent', t.id);
+    // Closed without an answer: a FIN, or an RST when drip bytes were still unread in the
+    // server's receive buffer as it destroyed the socket (Linux resets then). A race, and
+    // the probe judges both the same.
+    for (const t of report.timeouts as Json[])
+      assert.ok(t.ending === 'silent' || t.ending === 'reset', `${t.id}: ${t.ending}`);
     assert.deepEqual(findingIds(report, 'timeouts'), ['slow-body']);
     assert.equal(code, 1);
   } finally {

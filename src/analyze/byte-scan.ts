@@ -85,13 +85,12 @@ export function readHead(
   // so that is the first one; otherwise it is looked for.
   const spLimit = Math.min(end, start + 41);
   let sp = start + 32;
-  let micros = sp < spLimit && buf[sp] === 32 ? ts.read(buf, start, sp) : Number.NaN;
-  if (Number.isNaN(micros)) {
+  // out.micros is written as soon as the timestamp reads; a line classed `other` leaves it
+  // unread.
+  if (!(sp < spLimit && buf[sp] === 32 && ts.readInto(buf, start, sp, out))) {
     sp = start + 19;
     while (sp < spLimit && buf[sp] !== 32) sp++;
-    if (sp >= spLimit) return HEAD.other;
-    micros = ts.read(buf, start, sp);
-    if (Number.isNaN(micros)) return HEAD.other;
+    if (sp >= spLimit || !ts.readInto(buf, start, sp, out)) return HEAD.other;
   }
   const srcStart = sp + 1;
   if (buf[srcStart] === 104 /* h */ && srcStart + TAG_LENGTH <= end) {
@@ -102,7 +101,6 @@ export function readHead(
     // plain request: it takes the string path, which reports it.
     const after = srcStart + TAG_LENGTH;
     if (k === TAG_WORDS.length && !(buf[after] === 99 /* c */ && isCodeField(buf, after, end))) {
-      out.micros = micros;
       return HEAD.routerInfo;
     }
   }
@@ -127,11 +125,9 @@ export function readHead(
   let msg = i + 2;
   if (msg < end && buf[msg] === 32) msg++;
   if (platform && bytesAre(buf, br + 1, i, ROUTER)) {
-    out.micros = micros;
     out.message = Math.min(msg, end);
     return HEAD.routerOther;
   }
-  out.micros = micros;
   out.platform = platform;
   out.processStart = br + 1;
   out.processEnd = i;
@@ -140,33 +136,51 @@ export function readHead(
 }
 
 interface KnownName {
+  readonly hash: number;
   readonly bytes: Uint8Array;
   readonly name: string;
 }
 
+/** Slots of the direct-mapped cache in front of the table (a power of two). */
+const CACHE_SLOTS = 64;
+
 /**
  * Process names (`web.1`) straight from the bytes: a hash of the bytes finds the name
  * already made, so the common line allocates no name string. `make` builds a new one
- * (the analyzer's intern), for names not seen yet or whose hash is taken.
+ * (the analyzer's intern), for names not seen yet or whose hash is taken. A small array
+ * indexed by the hash answers the names of the moment without a Map lookup (one per line).
  */
 export function createNameTable(
   make: (name: string) => string,
   max = 4096,
 ): (buf: Uint8Array, from: number, to: number) => string {
   const known = new Map<number, KnownName>();
+  const cache: Array<KnownName | undefined> = new Array<KnownName | undefined>(CACHE_SLOTS).fill(
+    undefined,
+  );
+  const sameBytes = (b: Uint8Array, buf: Uint8Array, from: number, to: number): boolean => {
+    if (b.length !== to - from) return false;
+    for (let k = 0; k < b.length; k++) if (b[k] !== buf[from + k]) return false;
+    return true;
+  };
   return (buf, from, to) => {
     let h = 0x811c9dc5;
     for (let k = from; k < to; k++) h = Math.imul(h ^ (buf[k] as number), 0x01000193);
+    const slot = h & (CACHE_SLOTS - 1);
+    const cached = cache[slot];
+    if (cached !== undefined && cached.hash === h && sameBytes(cached.bytes, buf, from, to))
+      return cached.name;
     const hit = known.get(h);
-    if (hit !== undefined) {
-      const b = hit.bytes;
-      let same = b.length === to - from;
-      for (let k = 0; same && k < b.length; k++) same = b[k] === buf[from + k];
-      if (same) return hit.name;
+    if (hit !== undefined && sameBytes(hit.bytes, buf, from, to)) {
+      cache[slot] = hit;
+      return hit.name;
     }
     const name = make(Buffer.from(buf.buffer, buf.byteOffset + from, to - from).toString('latin1'));
-    if (hit === undefined && known.size < max)
-      known.set(h, { bytes: Uint8Array.prototype.slice.call(buf, from, to), name });
+    if (hit === undefined && known.size < max) {
+      const entry = { hash: h, bytes: Uint8Array.prototype.slice.call(buf, from, to), name };
+      known.set(h, entry);
+      cache[slot] = entry;
+    }
     return name;
   };
 }

@@ -35,21 +35,36 @@ export class DynoRings {
     return this.rings.get(process);
   }
 
-  /** The dyno's ring, made on its first line; past LIMITS.dynos the first dyno seen goes. */
+  /** The dyno's ring, made on its first line or error; past LIMITS.dynos one goes (evictOne). */
   ringFor(process: string): LineRing {
     if (process === this.lastName && this.last !== null) return this.last;
     let ring = this.rings.get(process);
     if (ring === undefined) {
-      if (this.rings.size >= LIMITS.dynos) {
-        const oldest = this.rings.keys().next().value as string;
-        this.rings.delete(oldest);
-      }
+      if (this.rings.size >= LIMITS.dynos) this.evictOne();
       ring = new LineRing(LIMITS.ringLines);
       this.rings.set(process, ring);
     }
     this.lastName = process;
     this.last = ring;
     return ring;
+  }
+
+  /**
+   * The first dyno seen goes, unless errors wait on its lines: they would not see the lines
+   * that come to its new ring. Only when every ring has waiting errors does the first go.
+   */
+  private evictOne(): void {
+    let victim: string | undefined;
+    for (const [name, ring] of this.rings) {
+      victim ??= name;
+      if (ring.waiting.length === 0) {
+        victim = name;
+        break;
+      }
+    }
+    if (victim === undefined) return;
+    this.rings.delete(victim);
+    if (victim === this.lastName) this.last = null;
   }
 
   /** The line in `slot` as evidence (a stack line, a worker timeout, out of memory), or null. */

@@ -18,7 +18,7 @@ import { type LineRing, lineHasId, plainId } from './ring.js';
 import type { UnmatchedGuards } from './unmatched-guards.js';
 import { SLACK_US, type Windows } from './verdict.js';
 
-interface Pending {
+export interface Pending {
   readonly record: RouterRecord;
   readonly windows: Windows;
   readonly line: string;
@@ -26,10 +26,12 @@ interface Pending {
   /** Decided by appDown (H10, H20): which evidence is relevant to it, see relevance.ts. */
   readonly appDown: boolean;
   readonly arrivedWall: number;
-  /** The request id when it is long enough to be looked for in app lines (8+), else null. */
+  /** The request id when it is long enough (8+) and the error can use a line naming it, else null. */
   readonly idToFind: string | null;
   /** See plainId: its request id can be looked for in app messages alone. */
   readonly plainId: boolean;
+  /** The ring of its dyno, whose `waiting` list holds it until it is decided. */
+  readonly ring: LineRing | null;
   done: boolean;
 }
 
@@ -57,7 +59,6 @@ export class PendingErrors {
   /** In arrival order; decided ones stay until the head passes them. */
   private readonly queue: Pending[] = [];
   private queueHead = 0;
-  private readonly byDyno = new Map<string, Pending[]>();
   private readonly byId = new Map<string, Pending>();
   count = 0;
   private readonly windowUs: number;
@@ -87,25 +88,27 @@ export class PendingErrors {
       this.options.onDecided(r, windows, line, NONE, NONE);
       return;
     }
+    const appDown = decidedByAppDown(code);
     const p: Pending = {
       record: r,
       windows,
       line,
       evidence: [],
-      appDown: decidedByAppDown(code),
+      appDown,
       arrivedWall: Date.now(),
-      idToFind: r.requestId !== null && r.requestId.length >= 8 ? r.requestId : null,
+      // H10 and H20 never take a line by its id (relevance.ts: the app never saw the
+      // request), so their ids are not looked for in every app line while they wait.
+      idToFind: !appDown && r.requestId !== null && r.requestId.length >= 8 ? r.requestId : null,
       plainId: r.requestId !== null && plainId(r.requestId),
+      // Made here when the dyno has no app line yet: its lines find the error on the ring,
+      // without a lookup per line.
+      ring: r.dyno === null ? null : this.rings.ringFor(r.dyno),
       done: false,
     };
     this.lookBack(p);
     this.queue.push(p);
     this.count++;
-    if (r.dyno !== null) {
-      const list = this.byDyno.get(r.dyno);
-      if (list === undefined) this.byDyno.set(r.dyno, [p]);
-      else list.push(p);
-    }
+    p.ring?.waiting.push(p);
     if (r.requestId !== null) this.byId.set(r.requestId, p);
   }
 
@@ -116,12 +119,10 @@ export class PendingErrors {
     const dyno = r.dyno;
     const near = this.near;
     const slack = this.options.reorderUs;
-    if (dyno !== null) {
-      const ring = this.rings.get(dyno);
-      if (ring !== undefined) {
-        const n = ring.slotsBetween(w.requestStart, w.after, slack, near);
-        for (let k = n - 1; k >= 0; k--) this.offerSlot(p, dyno, ring, near[k] as number);
-      }
+    const ring = p.ring;
+    if (dyno !== null && ring !== null) {
+      const n = ring.slotsBetween(w.requestStart, w.after, slack, near);
+      for (let k = n - 1; k >= 0; k--) this.offerSlot(p, dyno, ring, near[k] as number);
     }
     const events = this.events;
     const ownFrom = ownEventsFrom(p.appDown, w) - slack;
@@ -158,9 +159,8 @@ export class PendingErrors {
    * the line's own parts read once.
    */
   offerLine(process: string, ring: LineRing, slot: number): void {
-    if (this.count === 0) return;
-    const waiting = this.byDyno.get(process);
-    if (waiting === undefined) return;
+    const waiting = ring.waiting;
+    if (waiting.length === 0) return;
     const micros = ring.micros[slot] as number;
     const raw = ring.raws[slot] as string;
     const offset = ring.offsets[slot] as number;
@@ -274,13 +274,10 @@ export class PendingErrors {
     p.done = true;
     this.count--;
     const r = p.record;
-    if (r.dyno !== null) {
-      const list = this.byDyno.get(r.dyno);
-      if (list !== undefined) {
-        const i = list.indexOf(p);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0) this.byDyno.delete(r.dyno);
-      }
+    const waiting = p.ring?.waiting;
+    if (waiting !== undefined) {
+      const i = waiting.indexOf(p);
+      if (i >= 0) waiting.splice(i, 1);
     }
     if (r.requestId !== null && this.byId.get(r.requestId) === p) this.byId.delete(r.requestId);
     this.options.onDecided(r, p.windows, p.line, p.evidence, this.releasesFor(p));

@@ -5,6 +5,7 @@
  */
 
 import type { Evidence } from './evidence.js';
+import type { Pending } from './pending-errors.js';
 
 /**
  * An id that cannot start inside a plain head `TIMESTAMP app[PROCESS]: ` unless it lies
@@ -51,6 +52,8 @@ export class LineRing {
   readonly plainHeads: Uint8Array;
   /** undefined: not looked at yet; null: not evidence. */
   readonly evidence: Array<Evidence | null | undefined>;
+  /** The router errors waiting for this dyno's next lines (kept by PendingErrors). */
+  readonly waiting: Pending[] = [];
   private next = 0;
   size = 0;
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRequestId } from './uuid.js';
 
 /**
  * Heroku keeps a client's X-Request-Id only when it is 20 to 200 characters of
@@ -12,5 +12,5 @@ export function isValidRequestId(value: string | undefined | null): value is str
 
 /** The id the router (and the guard) uses: the client's when valid, else a new UUID. */
 export function requestIdFrom(value: string | undefined | null): string {
-  return isValidRequestId(value) ? value : randomUUID();
+  return isValidRequestId(value) ? value : newRequestId();
 }

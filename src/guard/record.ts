@@ -7,6 +7,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+// The module's object, not the global: `performance` on globalThis is a getter in Node 20,
+// looked up on every request.
+import { performance } from 'node:perf_hooks';
 import type { LogfmtValue } from '../core/logfmt.js';
 import type { ServerState, SocketState } from './state.js';
 

@@ -10,16 +10,16 @@ import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isValidRequestId } from '../core/request-id.js';
+import { newRequestId } from '../core/uuid.js';
 import { answerFor } from './answer.js';
 import { handleClientError } from './client-error.js';
 import { trackSocket } from './detect.js';
 import { installIdEcho } from './echo-id.js';
-import { tuneKeepAlive } from './keep-alive.js';
+import { checkKeepAlive, tuneKeepAlive } from './keep-alive.js';
 import type { ResolvedOptions } from './options.js';
 import { createOutput } from './output.js';
 import { attachRecord, contextStorage, RequestRecord } from './record.js';
 import { liveRecord, registry, type ServerState, socketState, stats } from './state.js';
-import { newRequestId } from './uuid.js';
 
 const kGuarded = Symbol('h13.guard.server');
 
@@ -47,6 +47,7 @@ export function guardServer(server: http.Server, options: ResolvedOptions): Serv
     // Echoed by the head-assembly wrapper when this Node has one, else by setHeader.
     setIdHeader: options.requestId && !installIdEcho(),
     closed: null,
+    warnedTimeouts: new Set(),
   };
   (server as unknown as { [kGuarded]: ServerState })[kGuarded] = st;
   registry.servers.add(st);
@@ -65,6 +66,7 @@ export function guardServer(server: http.Server, options: ResolvedOptions): Serv
         return onRequest(st, this, event, a as IncomingMessage, b as ServerResponse);
       case 'connection':
         if (socketState(a as Socket) === undefined) trackSocket(st, a as Socket);
+        checkKeepAlive(st);
         break;
       case 'clientError':
         return handleClientError(st, this, a as Error, b as Socket);

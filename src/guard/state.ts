@@ -4,6 +4,7 @@
 
 import type http from 'node:http';
 import type { Socket } from 'node:net';
+import type { TimeoutKey } from './keep-alive.js';
 import type { ResolvedOptions } from './options.js';
 import type { Output } from './output.js';
 import type { RequestRecord } from './record.js';
@@ -21,6 +22,8 @@ export interface ServerState {
   readonly setIdHeader: boolean;
   /** Resolved by the net-level close callback once every connection has ended. */
   closed: Promise<void> | null;
+  /** Timeouts already warned about (keep-alive.ts: once per setting). */
+  readonly warnedTimeouts: Set<TimeoutKey>;
 }
 
 export class SocketState {

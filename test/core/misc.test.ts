@@ -6,6 +6,9 @@ import { H13Error, isH13Error } from '../../src/core/errors.js';
 import { escapeHtml } from '../../src/core/html.js';
 import { createLogSink } from '../../src/core/log-sink.js';
 import { isValidRequestId, requestIdFrom } from '../../src/core/request-id.js';
+import { newRequestId } from '../../src/core/uuid.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('request ids', () => {
   it("keeps ids that pass Heroku's rule and replaces the others with a UUID", () => {
@@ -22,13 +25,20 @@ describe('request ids', () => {
       '',
     ]) {
       assert.ok(!isValidRequestId(bad));
-      assert.match(
-        requestIdFrom(bad),
-        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
-      );
+      assert.match(requestIdFrom(bad), UUID);
     }
     assert.ok(isValidRequestId('a'.repeat(20)) && isValidRequestId('a'.repeat(200)));
     assert.ok(!isValidRequestId('a'.repeat(19)));
+  });
+
+  it('makes distinct version-4 UUIDs across entropy refills', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const id = newRequestId();
+      assert.match(id, UUID);
+      seen.add(id);
+    }
+    assert.equal(seen.size, 10_000);
   });
 });
 

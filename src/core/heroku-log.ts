@@ -3,6 +3,8 @@
  * microseconds and `+00:00` (shared/spec/heroku-router.md §4).
  */
 
+import { performance } from 'node:perf_hooks';
+
 /** Microseconds since the epoch, from the monotonic clock anchored at process start. */
 export function nowMicros(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);

@@ -83,24 +83,36 @@ export type LineWriter = (values: readonly LogfmtValue[]) => string;
  * Keys are checked here, so the hot path only formats values.
  */
 export function compileLine(fields: readonly FieldSpec[]): LineWriter {
-  const prefixes = fields.map((f, i) => {
+  for (const f of fields) {
     if (safeKey(f.key) !== f.key)
       throw new TypeError(`logfmt key ${JSON.stringify(f.key)} is not safe`);
-    return (i === 0 ? '' : ' ') + f.key + '=';
-  });
+  }
+  const leading = fields.map((f) => `${f.key}=`);
+  const prefixes = fields.map((f) => ` ${f.key}=`);
   const always = fields.map((f) => f.quote === 'always');
   const count = fields.length;
+  // A one-entry memo per field: consecutive lines mostly repeat a field's value (the router's
+  // level, method, host, dyno, protocol), and a string compares faster than it is checked.
+  // Primitives only: an object may have changed since it was formatted.
+  const lastValue: unknown[] = new Array<unknown>(count).fill(undefined);
+  const lastText: string[] = new Array<string>(count).fill('');
   return (values) => {
     let out = '';
-    let first = true;
     for (let i = 0; i < count; i++) {
       const v = values[i];
       if (v === undefined) continue;
-      const prefix = prefixes[i] as string;
-      out += first && i !== 0 ? prefix.slice(1) : prefix;
-      first = false;
-      if (always[i] && (typeof v === 'string' || v === null)) out += quoteValue(v ?? '');
-      else out += formatValue(v);
+      let text: string;
+      if (v === lastValue[i]) text = lastText[i] as string;
+      else {
+        text =
+          always[i] && (typeof v === 'string' || v === null) ? quoteValue(v ?? '') : formatValue(v);
+        if (typeof v !== 'object' || v === null) {
+          lastValue[i] = v;
+          lastText[i] = text;
+        }
+      }
+      out += out === '' ? (leading[i] as string) : (prefixes[i] as string);
+      out += text;
     }
     return out;
   };

@@ -10,6 +10,7 @@
  * not emulated).
  */
 
+import { performance } from 'node:perf_hooks';
 import type { Dyno, DynoTable } from './dynos.js';
 
 /** What routing decided when it found no dyno to try. */

@@ -10,6 +10,8 @@
  * deadline (SLACK_MS: Node's timers have millisecond precision).
  */
 
+import { performance } from 'node:perf_hooks';
+
 /** performance.now() and libuv's loop clock may disagree by a fraction of a millisecond. */
 const SLACK_MS = 1;
 

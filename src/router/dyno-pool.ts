@@ -15,6 +15,7 @@
  */
 
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Dyno } from './dynos.js';
 
 /** What a request implements to receive its dyno connection's events. */

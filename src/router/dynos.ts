@@ -9,6 +9,7 @@
  */
 
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 
 export const DYNO_STATES = ['starting', 'up', 'crashed', 'stopping', 'down'] as const;
 export type DynoState = (typeof DYNO_STATES)[number];

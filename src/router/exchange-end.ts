@@ -4,6 +4,7 @@
  * (spec §1), and the dyno connection is either returned to the pool or destroyed, never both.
  */
 
+import { performance } from 'node:perf_hooks';
 import { ROUTER_CODES, type RouterCodeName, statusFor } from '../core/codes.js';
 import type { RouterRecord } from '../core/router-line.js';
 import type { ResponseParser } from '../http/response-parser.js';

@@ -5,6 +5,7 @@
  * failure (spec §5). `connect=` covers every attempt.
  */
 
+import { performance } from 'node:perf_hooks';
 import { dynoKey } from './balancer.js';
 import type { DynoConnection } from './dyno-pool.js';
 import type { Dyno } from './dynos.js';

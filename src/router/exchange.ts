@@ -11,6 +11,7 @@
  * so no closure is made per request. The fields are the parts' shared state, not an API.
  */
 
+import { performance } from 'node:perf_hooks';
 import { requestIdFrom } from '../core/request-id.js';
 import { ChunkedValidator } from '../http/chunked.js';
 import type { RequestHead } from '../http/request-head.js';

@@ -7,6 +7,7 @@
  * the dyno. The idle window while sending is H28.
  */
 
+import { performance } from 'node:perf_hooks';
 import type { DynoConnection } from './dyno-pool.js';
 import { CONTINUE_RESPONSE } from './error-page.js';
 import type { Exchange } from './exchange.js';

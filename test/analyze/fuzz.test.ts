@@ -4,7 +4,7 @@ import { Analyzer, LIMITS } from '../../src/analyze/analyzer.js';
 import { createFeeder, MAX_LINE_BYTES } from '../../src/analyze/input.js';
 import { formatTimestamp } from '../../src/core/heroku-log.js';
 import { formatRouterMessage } from '../../src/core/router-line.js';
-import { rng } from './analyze-helpers.js';
+import { analyzeText, rng, routerRecord, verdicts } from './analyze-helpers.js';
 
 const SEEDS = [
   '2026-03-02T10:15:05.010002+00:00 heroku[router]: at=error code=H13 desc="Connection closed without response" method=POST path="/orders" host=demo.herokuapp.com request_id=5d3f2a10-6b8c-4e7f-9a01-2b3c4d5e6f70 fwd="203.0.113.9" dyno=web.1 connect=1ms service=40ms status=503 bytes=0 protocol=https',
@@ -179,5 +179,20 @@ describe('fuzz: nothing crashes, every entry is accounted for, memory stays boun
     const { aggregate } = analyzer.finish();
     assert.equal(aggregate.total, 30_000);
     assert.ok(aggregate.groups.size <= 2001, `${aggregate.groups.size} groups`);
+  });
+
+  it("more dynos than rings: an error still sees its dyno's later lines", () => {
+    // The H13 waits on web.0's ring; then more dynos than LIMITS.dynos log a line each, which
+    // makes rings go. web.0's must stay, or the worker timeout it logs next would land on a
+    // new ring no error waits on.
+    const t0 = Date.parse('2026-03-02T10:00:00Z') * 1000;
+    const at = (i: number) => formatTimestamp(t0 + i * 1000);
+    const record = routerRecord({ dyno: 'web.0', serviceMs: 10 });
+    const lines = [`${at(0)} heroku[router]: ${formatRouterMessage(record)}`];
+    for (let i = 1; i <= LIMITS.dynos + 50; i++) lines.push(`${at(i)} app[web.${i}]: hello ${i}`);
+    lines.push(`${at(LIMITS.dynos + 51)} app[web.0]: [CRITICAL] WORKER TIMEOUT (pid:42)`);
+    const { diagnoses } = analyzeText(`${lines.join('\n')}\n`, { windowMs: 60_000 });
+    assert.deepEqual(verdicts(diagnoses), ['H13 worker-timeout']);
+    assert.match(diagnoses[0]?.evidence[0]?.line ?? '', /app\[web\.0\]: .*WORKER TIMEOUT/);
   });
 });

@@ -4,10 +4,12 @@ import {
   compileLine,
   formatFields,
   formatValue,
+  type LogfmtValue,
   parseLogfmt,
   quoteValue,
   safeKey,
 } from '../../src/core/logfmt.js';
+import { seededRandom } from '../helpers/random.js';
 
 describe('logfmt writer', () => {
   it('writes safe values bare and quotes space, quote and equals', () => {
@@ -90,6 +92,34 @@ describe('logfmt writer', () => {
     assert.equal(safeKey('user id="x"'), 'user_id__x_');
     assert.equal(safeKey(''), '_');
     assert.throws(() => compileLine([{ key: 'bad key' }]), /not safe/);
+  });
+
+  it('a compiled line remembers the last value of each field, never a stale one', () => {
+    // Reference: every field formatted afresh, as the writer did before it kept a memo.
+    const specs = [{ key: 'at' }, { key: 'path', quote: 'always' as const }, { key: 'n' }];
+    const fresh = (values: readonly LogfmtValue[]) =>
+      specs
+        .map((f, i) => {
+          const v = values[i];
+          if (v === undefined) return null;
+          const quoted = f.quote === 'always' && (typeof v === 'string' || v === null);
+          return `${f.key}=${quoted ? quoteValue(v ?? '') : formatValue(v)}`;
+        })
+        .filter((x) => x !== null)
+        .join(' ');
+    const line = compileLine(specs);
+    const random = seededRandom(11);
+    const pool: LogfmtValue[] = ['info', 'a b', '', null, undefined, 0, 1, 1.5, Number.NaN, true];
+    const pick = () => pool[Math.floor(random() * pool.length)];
+    for (let i = 0; i < 5000; i++) {
+      const values = [pick(), pick(), pick()];
+      assert.equal(line(values), fresh(values), JSON.stringify(values));
+    }
+    // An object may change between two lines: it is formatted every time.
+    const step = { user: 1 } as unknown as LogfmtValue;
+    assert.equal(line(['info', '/', step]), 'at=info path="/" n="{\\"user\\":1}"');
+    (step as unknown as { user: number }).user = 2;
+    assert.equal(line(['info', '/', step]), 'at=info path="/" n="{\\"user\\":2}"');
   });
 });
 

@@ -156,51 +156,51 @@ export function createByteTimestampReader(): ByteTimestampReader {
     return (seconds - offset) * 1_000_000 + micros;
   }
 
-  const scratch = { micros: Number.NaN };
-  return {
-    read(buf, start, end) {
-      return this.readInto(buf, start, end, scratch) ? scratch.micros : Number.NaN;
-    },
-    readInto(buf, start, end, out) {
-      if (end - start < 20) return false;
-      if (end - start === HEROKU_LENGTH && hasPrefix && buf[start + 19] === 46) {
-        const v = dataViewOf(buf);
+  function readInto(buf: Uint8Array, start: number, end: number, out: { micros: number }): boolean {
+    if (end - start < 20) return false;
+    if (end - start === HEROKU_LENGTH && hasPrefix && buf[start + 19] === 46) {
+      const v = dataViewOf(buf);
+      if (
+        buf[start + 18] === p5 &&
+        v.getUint16(start + 16, true) === p4 &&
+        v.getUint32(start + 12, true) === p3 &&
+        v.getUint32(start + 8, true) === p2 &&
+        v.getUint32(start + 4, true) === p1 &&
+        v.getUint32(start, true) === p0 &&
+        v.getUint32(start + ZONE, true) === z0 &&
+        v.getUint16(start + ZONE + 4, true) === z1
+      ) {
+        const f = start + FRACTION;
+        const d0 = (buf[f] as number) - D0;
+        const d1 = (buf[f + 1] as number) - D0;
+        const d2 = (buf[f + 2] as number) - D0;
+        const d3 = (buf[f + 3] as number) - D0;
+        const d4 = (buf[f + 4] as number) - D0;
+        const d5 = (buf[f + 5] as number) - D0;
+        // `>>> 0` folds "below 0" into "above 9": one compare per digit.
         if (
-          buf[start + 18] === p5 &&
-          v.getUint16(start + 16, true) === p4 &&
-          v.getUint32(start + 12, true) === p3 &&
-          v.getUint32(start + 8, true) === p2 &&
-          v.getUint32(start + 4, true) === p1 &&
-          v.getUint32(start, true) === p0 &&
-          v.getUint32(start + ZONE, true) === z0 &&
-          v.getUint16(start + ZONE + 4, true) === z1
+          d0 >>> 0 <= 9 &&
+          d1 >>> 0 <= 9 &&
+          d2 >>> 0 <= 9 &&
+          d3 >>> 0 <= 9 &&
+          d4 >>> 0 <= 9 &&
+          d5 >>> 0 <= 9
         ) {
-          const f = start + FRACTION;
-          const d0 = (buf[f] as number) - D0;
-          const d1 = (buf[f + 1] as number) - D0;
-          const d2 = (buf[f + 2] as number) - D0;
-          const d3 = (buf[f + 3] as number) - D0;
-          const d4 = (buf[f + 4] as number) - D0;
-          const d5 = (buf[f + 5] as number) - D0;
-          // `>>> 0` folds "below 0" into "above 9": one compare per digit.
-          if (
-            d0 >>> 0 <= 9 &&
-            d1 >>> 0 <= 9 &&
-            d2 >>> 0 <= 9 &&
-            d3 >>> 0 <= 9 &&
-            d4 >>> 0 <= 9 &&
-            d5 >>> 0 <= 9
-          ) {
-            const micros = d0 * 100_000 + d1 * 10_000 + d2 * 1000 + d3 * 100 + d4 * 10 + d5;
-            out.micros = (prefixSeconds - zoneSeconds) * 1_000_000 + micros;
-            return true;
-          }
+          const micros = d0 * 100_000 + d1 * 10_000 + d2 * 1000 + d3 * 100 + d4 * 10 + d5;
+          out.micros = (prefixSeconds - zoneSeconds) * 1_000_000 + micros;
+          return true;
         }
       }
-      const micros = general(buf, start, end);
-      if (Number.isNaN(micros)) return false;
-      out.micros = micros;
-      return true;
-    },
+    }
+    const micros = general(buf, start, end);
+    if (Number.isNaN(micros)) return false;
+    out.micros = micros;
+    return true;
+  }
+
+  const scratch = { micros: Number.NaN };
+  return {
+    readInto,
+    read: (buf, start, end) => (readInto(buf, start, end, scratch) ? scratch.micros : Number.NaN),
   };
 }

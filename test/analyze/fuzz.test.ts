@@ -150,25 +150,14 @@ describe('fuzz: nothing crashes, every entry is accounted for, memory stays boun
       const dyno = `web.${i % 400}`;
       lines.push(`${formatTimestamp(micros)} app[${dyno}]: line ${i} ${'x'.repeat(100)}`);
       lines.push(
-        `${formatTimestamp(micros)} heroku[router]: ${formatRouterMessage({
-          at: 'error',
-          code: 'H13',
-          desc: null,
-          cause: null,
-          sock: null,
-          method: 'GET',
-          path: `/r${i}/thing`,
-          host: 'h',
-          requestId: `req-${i}-abcdefghijklmnopqrstu`,
-          fwd: '1.2.3.4',
-          dyno,
-          connectMs: 0,
-          serviceMs: 5,
-          status: 503,
-          bytes: 0,
-          protocol: 'https',
-          tls: null,
-        })}`,
+        `${formatTimestamp(micros)} heroku[router]: ${formatRouterMessage(
+          routerRecord({
+            path: `/r${i}/thing`,
+            requestId: `req-${i}-abcdefghijklmnopqrstu`,
+            dyno,
+            serviceMs: 5,
+          }),
+        )}`,
       );
     }
     feeder.write(Buffer.from(`${lines.join('\n')}\n`));

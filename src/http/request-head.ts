@@ -21,6 +21,7 @@
 
 import { H26_CAUSES } from '../core/codes.js';
 import { findHeadEnd } from './response-parser.js';
+import { digitsValue, hasBadTargetByte, hasBadValueByte, isTokenRange, owsSlice } from './token.js';
 
 export const REQUEST_LIMITS = {
   requestLine: 8192,
@@ -58,29 +59,13 @@ export type RequestHeadResult =
   | { readonly kind: 'head'; readonly head: RequestHead };
 
 const INCOMPLETE: RequestHeadResult = { kind: 'incomplete' };
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TOKEN_LIST = /^\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+\s*(,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]*\s*)*$/;
 const PROTOCOL_LIST =
   /^\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?\s*(,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?\s*)*$/;
-// Field values: VCHAR, obs-text, SP, HTAB. Anything else (NUL, CR, LF, DEL...) is refused.
-const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
-const BAD_TARGET = /[\u0000-\u0020\u007f]/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
 
-/**
- * RFC 9110 optional whitespace is SP and HTAB only. String.prototype.trim also strips VT, FF and
- * NBSP, which would let `Transfer-Encoding: chunked\x0b` pass as `chunked`.
- */
-const trimOws = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '');
-
-/** trimOws(line.slice(from)) without the intermediate copy; most values have one leading SP. */
-function owsTrimmed(line: string, from: number): string {
-  let start = from;
-  let end = line.length;
-  while (start < end && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
-  while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
-  return line.slice(start, end);
-}
+/** `text` without SP/HTAB at either end (see owsSlice). */
+const trimOws = (text: string): string => owsSlice(text, 0, text.length);
 
 /** Append to a list made on first use. */
 function add(list: string[] | null, value: string): string[] {
@@ -106,19 +91,23 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
   const end = findHeadEnd(buf, start);
   if (end < 0) return checkPartial(buf, start);
   const text = buf.toString('latin1', start, end);
-  const lines = text.split('\n');
-  const firstLine = lines[0] as string;
-  const requestLine = firstLine.endsWith('\r') ? firstLine.slice(0, -1) : firstLine;
+  // Lines and fields are found with indexOf rather than split: this runs for every request.
+  const firstLf = text.indexOf('\n');
+  const requestLine = text.slice(0, text.charCodeAt(firstLf - 1) === 13 ? firstLf - 1 : firstLf);
   if (requestLine.length > REQUEST_LIMITS.requestLine)
     return reject(414, 'request line over 8192 bytes');
   if (requestLine.includes('\r')) return reject(400, 'bare CR in request line');
-  const parts = requestLine.split(' ');
-  if (parts.length !== 3) return reject(400, 'request line is not METHOD SP TARGET SP VERSION');
-  const [method, target, versionText] = parts as [string, string, string];
-  if (!TOKEN.test(method)) return reject(400, 'invalid method');
-  if (method.length > REQUEST_LIMITS.method) return reject(400, 'method over 127 characters');
+  const sp1 = requestLine.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : requestLine.indexOf(' ', sp1 + 1);
+  if (sp2 < 0 || requestLine.indexOf(' ', sp2 + 1) >= 0)
+    return reject(400, 'request line is not METHOD SP TARGET SP VERSION');
+  if (!isTokenRange(requestLine, 0, sp1)) return reject(400, 'invalid method');
+  if (sp1 > REQUEST_LIMITS.method) return reject(400, 'method over 127 characters');
+  const method = requestLine.slice(0, sp1);
   if (method === 'CONNECT') return reject(405, 'CONNECT is not supported');
-  if (target === '' || BAD_TARGET.test(target)) return reject(400, 'invalid request target');
+  const target = requestLine.slice(sp1 + 1, sp2);
+  if (target === '' || hasBadTargetByte(target)) return reject(400, 'invalid request target');
+  const versionText = requestLine.slice(sp2 + 1);
   let version: '1.0' | '1.1' = '1.1';
   if (versionText !== 'HTTP/1.1') {
     const v = VERSION.exec(versionText);
@@ -137,23 +126,30 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
   let connection: string[] | null = null;
   let expect: string[] | null = null;
   let upgrade: string[] | null = null;
-  for (let i = 1; i < lines.length; i++) {
-    const raw = lines[i] as string;
+  let pos = firstLf + 1;
+  while (pos < text.length) {
+    let next = text.indexOf('\n', pos);
+    if (next < 0) next = text.length;
+    const lineStart = pos;
+    pos = next + 1;
     // A bare LF is accepted as a line end, as on the response side.
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line === '') continue;
-    if (line.length > REQUEST_LIMITS.headerLine) return reject(400, 'header line over 8192 bytes');
-    if (line.includes('\r')) return reject(400, 'bare CR in a header line');
-    const first = line.charCodeAt(0);
+    const stop = next > lineStart && text.charCodeAt(next - 1) === 13 ? next - 1 : next;
+    if (stop === lineStart) continue;
+    if (stop - lineStart > REQUEST_LIMITS.headerLine)
+      return reject(400, 'header line over 8192 bytes');
+    const cr = text.indexOf('\r', lineStart);
+    if (cr >= 0 && cr < stop) return reject(400, 'bare CR in a header line');
+    const first = text.charCodeAt(lineStart);
     if (first === 32 || first === 9) return reject(400, 'obs-fold continuation line');
-    const colon = line.indexOf(':');
-    if (colon < 0) return reject(400, 'header line without a colon');
-    const name = line.slice(0, colon);
-    if (name.length > REQUEST_LIMITS.headerName) return reject(400, 'header name over 1000 bytes');
-    if (!TOKEN.test(name))
+    const colon = text.indexOf(':', lineStart);
+    if (colon < 0 || colon >= stop) return reject(400, 'header line without a colon');
+    if (colon - lineStart > REQUEST_LIMITS.headerName)
+      return reject(400, 'header name over 1000 bytes');
+    const name = text.slice(lineStart, colon);
+    if (!isTokenRange(text, lineStart, colon))
       return reject(400, `invalid header name ${JSON.stringify(name.slice(0, 40))}`);
-    const value = owsTrimmed(line, colon + 1);
-    if (BAD_VALUE.test(value)) return reject(400, `control character in ${name}`);
+    const value = owsSlice(text, colon + 1, stop);
+    if (hasBadValueByte(value)) return reject(400, `control character in ${name}`);
     if (headers.length >= REQUEST_LIMITS.headers) return reject(400, 'more than 1000 headers');
     headers.push([name, value]);
     const n = name.length;
@@ -199,10 +195,8 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     let value: number | null = null;
     for (const raw of lengths) {
       for (const part of raw.split(',')) {
-        const t = trimOws(part);
-        if (!/^\d{1,15}$/.test(t))
-          return reject(400, `invalid Content-Length ${JSON.stringify(raw)}`);
-        const n = Number(t);
+        const n = digitsValue(trimOws(part));
+        if (n < 0) return reject(400, `invalid Content-Length ${JSON.stringify(raw)}`);
         if (value !== null && value !== n) return reject(400, 'conflicting Content-Length values');
         value = n;
       }

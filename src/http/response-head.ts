@@ -10,6 +10,7 @@
  */
 
 import { H25_DESCS } from '../core/codes.js';
+import { isTokenRange, owsSlice } from './token.js';
 
 export const RESPONSE_LIMITS = {
   statusLine: 8192,
@@ -35,9 +36,6 @@ export interface ResponseFault {
   readonly desc: string | null;
   readonly detail: string;
 }
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
 
 export function responseFault(
   code: 'H17' | 'H25',
@@ -95,8 +93,30 @@ export function checkPartialHead(buf: Buffer, offset: number): ResponseFault | n
 }
 
 /**
+ * The status line `HTTP/1.x DDD[ reason]` (no CR inside): its version digit, status and
+ * reason, or null. Checked by character rather than by a regular expression with captures:
+ * this runs for every relayed response.
+ */
+function statusLineParts(line: string): { minor: number; status: number; reason: string } | null {
+  const n = line.length;
+  if (n < 12 || !line.startsWith('HTTP/1.')) return null;
+  const minor = line.charCodeAt(7) - 48;
+  if ((minor !== 0 && minor !== 1) || line.charCodeAt(8) !== 32) return null;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    status = status * 10 + d;
+  }
+  if (n === 12) return { minor, status, reason: '' };
+  if (line.charCodeAt(12) !== 32 || line.indexOf('\r', 13) >= 0) return null;
+  return { minor, status, reason: line.slice(13) };
+}
+
+/**
  * Read a complete head (`text`, blank line included, `length` bytes). `restrict: false` skips
- * the H25 size limits, for clients that want to read whatever came back.
+ * the H25 size limits, for clients that want to read whatever came back. Values lose their
+ * optional whitespace (SP, HTAB) at both ends and nothing else.
  */
 export function parseResponseHead(
   text: string,
@@ -111,8 +131,8 @@ export function parseResponseHead(
   if (restrict && statusLine.length > RESPONSE_LIMITS.statusLine) {
     return responseFault('H25', 'status line over 8192 bytes', H25_DESCS.statusLine);
   }
-  const m = STATUS_LINE.exec(statusLine);
-  if (m === null)
+  const status = statusLineParts(statusLine);
+  if (status === null)
     return responseFault('H17', `status line ${JSON.stringify(statusLine.slice(0, 64))}`);
   const headers: Array<[string, string]> = [];
   let pos = lineEnd + 1;
@@ -135,18 +155,20 @@ export function parseResponseHead(
         `header line without a colon: ${JSON.stringify(line.slice(0, 64))}`,
       );
     }
-    const name = text.slice(start, colon);
-    if (!TOKEN.test(name))
+    if (!isTokenRange(text, start, colon)) {
+      const name = text.slice(start, colon);
       return responseFault('H17', `header name ${JSON.stringify(name.slice(0, 64))}`);
+    }
+    const name = text.slice(start, colon);
     if (restrict && size > RESPONSE_LIMITS.setCookieLine && name.toLowerCase() === 'set-cookie') {
       return responseFault('H25', `Set-Cookie line of ${size} bytes`, H25_DESCS.cookie);
     }
-    headers.push([name, text.slice(colon + 1, stop).trim()]);
+    headers.push([name, owsSlice(text, colon + 1, stop)]);
   }
   return {
-    version: m[1] === '0' ? '1.0' : '1.1',
-    status: Number(m[2]),
-    reason: m[3] ?? '',
+    version: status.minor === 0 ? '1.0' : '1.1',
+    status: status.status,
+    reason: status.reason,
     headers,
     length,
   };

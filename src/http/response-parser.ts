@@ -21,6 +21,7 @@ import {
   type ResponseHead,
   responseFault,
 } from './response-head.js';
+import { digitsValue, owsSlice } from './token.js';
 
 export {
   findHeadEnd,
@@ -44,32 +45,46 @@ export interface PushResult {
 }
 
 const NO_INTERIM: readonly ResponseHead[] = Object.freeze([]);
-const DIGITS = /^\d+$/;
 
 /** Read `Content-Length` values; identical repeats are one value, anything else is a fault. */
 function contentLength(values: readonly string[]): number | ResponseFault {
-  // The common case, one plain number, without the split and re-normalising below.
-  const only = values.length === 1 ? (values[0] as string) : '';
-  if (only.length > 0 && only.length <= 15 && DIGITS.test(only)) return Number(only);
-  let found: string | null = null;
+  let found = -1;
   for (const raw of values) {
+    // The common case, one plain number, without splitting it as a list.
+    const plain = digitsValue(raw);
+    if (plain >= 0) {
+      if (found >= 0 && found !== plain) return conflicting();
+      found = plain;
+      continue;
+    }
     for (const part of raw.split(',')) {
-      const v = part.trim();
-      if (!DIGITS.test(v) || v.length > 15) {
+      const v = digitsValue(owsSlice(part, 0, part.length));
+      if (v < 0) {
         return responseFault(
           'H25',
           `Content-Length ${JSON.stringify(raw)}`,
           H25_DESCS.contentLength,
         );
       }
-      const normal = String(Number(v));
-      if (found !== null && found !== normal) {
-        return responseFault('H25', 'conflicting Content-Length values', H25_DESCS.contentLength);
-      }
-      found = normal;
+      if (found >= 0 && found !== v) return conflicting();
+      found = v;
     }
   }
-  return found === null ? -1 : Number(found);
+  return found;
+}
+
+function conflicting(): ResponseFault {
+  return responseFault('H25', 'conflicting Content-Length values', H25_DESCS.contentLength);
+}
+
+/** Whether a response's Connection values let the connection carry another request. */
+function allowsReuse(version: '1.0' | '1.1', connection: string): boolean {
+  // Node and most servers send exactly one of these two: no lowercase copy, no pattern.
+  if (connection.length === 10 && connection.toLowerCase() === 'keep-alive') return true;
+  if (connection.length === 5 && connection.toLowerCase() === 'close') return false;
+  if (connection === '') return version === '1.1';
+  const lower = connection.toLowerCase();
+  return version === '1.1' ? !/(^|[\s,])close($|[\s,])/.test(lower) : /keep-alive/.test(lower);
 }
 
 export class ResponseParser {
@@ -182,11 +197,7 @@ export class ResponseParser {
       else if (lower === 'content-length') cls = cls === null ? [v] : [...cls, v];
       else if (lower === 'transfer-encoding') te = te === null ? [v] : [...te, v];
     }
-    connection = connection.toLowerCase();
-    this.keepAlive =
-      head.version === '1.1'
-        ? !/(^|[\s,])close($|[\s,])/.test(connection)
-        : /keep-alive/.test(connection);
+    this.keepAlive = allowsReuse(head.version, connection);
     if (head.status === 101) {
       this.framing = 'upgrade';
       this.phase = 'done';
@@ -202,7 +213,8 @@ export class ResponseParser {
     }
     if (te !== null) {
       const codings = te.join(',').toLowerCase().split(',');
-      if ((codings[codings.length - 1] ?? '').trim() === 'chunked') {
+      const last = codings[codings.length - 1] ?? '';
+      if (owsSlice(last, 0, last.length) === 'chunked') {
         this.framing = 'chunked';
         this.#chunked = new ChunkedValidator();
       } else {

@@ -12,6 +12,12 @@
  *
  * Idle expiry is one timer for the whole pool, armed for the oldest idle connection, rather
  * than socket.setTimeout on every take and release (two timer re-insertions per request).
+ *
+ * Dyno sockets read into a buffer of their own (net.connect's `onread`) instead of through
+ * the stream's 'data' events: no 64 KiB ArrayBuffer is allocated and sweeped per read, and no
+ * Readable bookkeeping runs. A chunk is therefore only valid during `onDynoData`. Whoever
+ * writes a view of it to another socket calls `lendIfQueued`: when that write could not go
+ * out at once (the socket keeps a reference), the connection reads into a new buffer next.
  */
 
 import net from 'node:net';
@@ -27,11 +33,21 @@ export interface DynoListener {
   onDynoDrain(conn: DynoConnection): void;
 }
 
-/** Opens a TCP connection; injectable so tests can add latency or failures. */
-export type ConnectFunction = (host: string, port: number) => net.Socket;
+/**
+ * Opens a TCP connection; injectable so tests can add latency or failures. Pass `onread` on
+ * to net.connect; a socket made without it still works, through its 'data' events.
+ */
+export type ConnectFunction = (host: string, port: number, onread: net.OnReadOpts) => net.Socket;
 
-export const defaultConnect: ConnectFunction = (host, port) =>
-  net.connect({ host, port, noDelay: true });
+export const defaultConnect: ConnectFunction = (host, port, onread) =>
+  net.connect({ host, port, noDelay: true, onread });
+
+/**
+ * Read buffer per dyno connection. Responses through a router are mostly small; larger ones
+ * stream in reads of this size (nginx's own proxy buffers are 4–8 KiB). It is held for the
+ * connection's life, idle time in the pool included, so it is kept modest.
+ */
+const READ_BUFFER_BYTES = 16 * 1024;
 
 function sweep(pool: DynoPool): void {
   pool.sweepIdle();
@@ -51,11 +67,16 @@ export class DynoConnection {
   gone = false;
   error: NodeJS.ErrnoException | null = null;
   readonly #pool: DynoPool;
+  #readBuffer: Buffer | null = null;
 
-  constructor(pool: DynoPool, dyno: Dyno, key: string, socket: net.Socket) {
+  constructor(pool: DynoPool, dyno: Dyno, key: string, connect: ConnectFunction) {
     this.#pool = pool;
     this.dyno = dyno;
     this.key = key;
+    const socket = connect(dyno.host, dyno.port, {
+      buffer: this.#nextReadBuffer,
+      callback: this.#onRead,
+    });
     this.socket = socket;
     socket.on('connect', this.#onConnect);
     socket.on('data', this.#onData);
@@ -69,6 +90,26 @@ export class DynoConnection {
     this.connected = true;
     this.owner?.onDynoConnect(this);
   };
+
+  /** Net asks before every read: the same buffer, unless a write still holds a view of it. */
+  readonly #nextReadBuffer = (): Buffer => {
+    this.#readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    return this.#readBuffer;
+  };
+
+  /** `buffer` is the one #nextReadBuffer handed out. socket.pause() stops reads by itself. */
+  readonly #onRead = (nread: number, buffer: Uint8Array): boolean => {
+    this.#onData((buffer as Buffer).subarray(0, nread));
+    return true;
+  };
+
+  /**
+   * A view of the chunk being delivered was just written to `to`. If the write was queued
+   * rather than done, the socket holds that view until it drains: read into a new buffer.
+   */
+  lendIfQueued(to: net.Socket): void {
+    if (to.writableLength > 0) this.#readBuffer = null;
+  }
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.owner !== null) this.owner.onDynoData(this, chunk);
@@ -161,7 +202,7 @@ export class DynoPool {
   }
 
   open(dyno: Dyno, key: string, owner: DynoListener): DynoConnection {
-    const conn = new DynoConnection(this, dyno, key, this.#options.connect(dyno.host, dyno.port));
+    const conn = new DynoConnection(this, dyno, key, this.#options.connect);
     conn.owner = owner;
     this.#live.add(conn);
     return conn;

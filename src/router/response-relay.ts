@@ -4,6 +4,9 @@
  * headers and leaves with the body bytes that came with it in one write; the rest of the body
  * is relayed as it arrives, pausing the dyno while the client cannot take more. A 101 turns
  * the exchange into a byte tunnel both ways under the idle window (H15).
+ *
+ * A dyno chunk lives in its connection's read buffer (dyno-pool.ts): every write of a view of
+ * it is followed by `conn.lendIfQueued`, so a queued write keeps bytes nobody overwrites.
  */
 
 import { type ResponseFault, ResponseParser } from '../http/response-parser.js';
@@ -25,6 +28,7 @@ const JOIN_LIMIT = 16 * 1024;
  */
 function writeHead(
   client: ClientConnection,
+  conn: DynoConnection,
   head: string,
   chunk: Buffer,
   start: number,
@@ -42,6 +46,7 @@ function writeHead(
   client.write(head);
   const writable = client.write(chunk.subarray(start, stop));
   client.socket.uncork();
+  conn.lendIfQueued(client.socket);
   return writable;
 }
 
@@ -102,7 +107,7 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     // Head and the body bytes that came with it leave in one write (one syscall).
     const stop = r.end ?? chunk.length;
     ex.bytes += stop - start;
-    writable = writeHead(client, text, chunk, start, stop);
+    writable = writeHead(client, conn, text, chunk, start, stop);
   } else if (!ex.headRelayed) {
     setTimer(ex, 'H15', ex.ctx.timers.idle);
     return;
@@ -113,6 +118,7 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
       writable = client.write(
         start === 0 && stop === chunk.length ? chunk : chunk.subarray(start, stop),
       );
+      conn.lendIfQueued(client.socket);
     }
   }
   if (r.end !== null) {
@@ -137,6 +143,7 @@ function upgrade(ex: Exchange, chunk: Buffer, bodyStart: number): void {
   if (bodyStart < chunk.length) {
     ex.bytes += chunk.length - bodyStart;
     ex.client.write(chunk.subarray(bodyStart));
+    conn.lendIfQueued(ex.client.socket);
   }
   // Bytes the client sent after its upgrade request belong to the new protocol.
   const early = ex.client.takeStash();
@@ -148,7 +155,9 @@ function upgrade(ex: Exchange, chunk: Buffer, bodyStart: number): void {
 export function tunnelToClient(ex: Exchange, conn: DynoConnection, chunk: Buffer): void {
   refreshIdle(ex);
   ex.bytes += chunk.length;
-  if (!ex.client.write(chunk)) conn.socket.pause();
+  const writable = ex.client.write(chunk);
+  conn.lendIfQueued(ex.client.socket);
+  if (!writable) conn.socket.pause();
 }
 
 /** Upgraded: client bytes to the dyno. */

@@ -3,20 +3,29 @@
  * body arriving in the same read is copied into one Buffer (one write), a larger one goes out
  * as head + body (writev), and later reads are relayed as they come. Sizes straddle the 16 KiB
  * join limit in src/router/response-relay.ts; `bytes=` must count the relayed head and body.
+ *
+ * A body larger than every socket buffer, sent to a client that does not read, makes the
+ * router queue writes, pause the dyno and resume it once the client drains; the bytes must
+ * arrive intact. (That a queued view of the dyno read buffer is never overwritten is proven
+ * deterministically in dyno-pool.test.ts.)
  */
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { staticDynos } from '../../src/router/index.js';
+import { until, withTimeout } from '../helpers/wait.js';
 import { get, type Harness, startHarness } from './harness.js';
 
 const SIZES = [0, 1, 100, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 60_000];
 
-/** A raw app: `GET /N` answers N patterned body bytes, head and body in one write. */
+/**
+ * A raw app: `GET /N` answers N patterned body bytes, head and body in one write. The pattern
+ * never repeats at a short period, so bytes read into the wrong place cannot match by chance.
+ */
 function patterned(n: number): Buffer {
   const body = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) body[i] = 97 + ((i * 7) % 26);
+  for (let i = 0; i < n; i++) body[i] = 97 + ((i * 7 + (i >>> 10) * 3 + (i >>> 17)) % 26);
   return body;
 }
 
@@ -61,3 +70,45 @@ for (const [i, n] of SIZES.entries()) {
     assert.equal(record.bytes, res.bytesReceived, 'bytes= is what the client received');
   });
 }
+
+test('a body larger than the socket buffers, to a client that waits, arrives intact', async () => {
+  const n = 48 * 1024 * 1024;
+  const { port } = app.address() as net.AddressInfo;
+  const dynoSockets: net.Socket[] = [];
+  const slow = await startHarness({
+    dynos: staticDynos([{ host: '127.0.0.1', port }]),
+    connect: (host, dynoPort, onread) => {
+      const socket = net.connect({ host, port: dynoPort, onread });
+      dynoSockets.push(socket);
+      return socket;
+    },
+  });
+  const client = net.connect(slow.router.port, '127.0.0.1');
+  try {
+    client.pause();
+    client.write(get(`/${n}`));
+    // The router pauses its dyno socket only after a write to the client was queued.
+    await until(() => dynoSockets[0]?.isPaused() === true, 20_000, 'the router to pause the dyno');
+    const parts: Buffer[] = [];
+    let received = 0;
+    const whole = withTimeout(
+      new Promise<void>((resolve) => {
+        client.on('data', (d: Buffer) => {
+          parts.push(d);
+          received += d.length;
+          if (received >= n) resolve();
+        });
+      }),
+      20_000,
+      'the whole body',
+    );
+    client.resume();
+    await whole;
+    const bytes = Buffer.concat(parts);
+    const bodyStart = bytes.indexOf('\r\n\r\n') + 4;
+    assert.ok(bytes.subarray(bodyStart).equals(patterned(n)), 'body bytes differ');
+  } finally {
+    client.destroy();
+    await slow.close();
+  }
+});

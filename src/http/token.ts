@@ -1,0 +1,79 @@
+/**
+ * Character classes of HTTP/1.1 heads (RFC 9110 §5.6), checked on a range of a string the
+ * parsers already hold, so a header name is judged before (and without) a copy of it. Both
+ * head parsers run these for every header of every request and response the router relays.
+ */
+
+/** tchar: `!#$%&'*+-.^_`|~`, digits, letters. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TCHAR[c.charCodeAt(0)] = 1;
+
+/** Whether `text[start, end)` is a token: one or more tchar. */
+export function isTokenRange(text: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** Whether `text` is a token. */
+export function isToken(text: string): boolean {
+  return isTokenRange(text, 0, text.length);
+}
+
+/** SP or HTAB: the only optional whitespace of RFC 9110 §5.6.3. */
+export function isOws(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+/**
+ * `text[start, end)` without leading and trailing SP/HTAB, as one slice. (String.prototype.trim
+ * also strips VT, FF and NBSP, which would let `chunked\x0b` pass as `chunked`.)
+ */
+export function owsSlice(text: string, start: number, end: number): string {
+  let from = start;
+  let to = end;
+  while (from < to && isOws(text.charCodeAt(from))) from++;
+  while (to > from && isOws(text.charCodeAt(to - 1))) to--;
+  return text.slice(from, to);
+}
+
+/**
+ * A run of 1–15 ASCII digits as a number, or -1. Content-Length is read this way on both
+ * sides: no sign, no exponent, no whitespace, nothing Number() would also accept.
+ */
+export function digitsValue(text: string): number {
+  const n = text.length;
+  if (n === 0 || n > 15) return -1;
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/**
+ * Whether `text` has a byte a field value may not carry: a control character other than HTAB
+ * (NUL, CR, LF, ...) or DEL. VCHAR, obs-text, SP and HTAB are allowed (RFC 9110 §5.5).
+ */
+export function hasBadValueByte(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return true;
+  }
+  return false;
+}
+
+/** Whether a request target has a byte it may not carry: a control character, SP or DEL. */
+export function hasBadTargetByte(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 32 || c === 127) return true;
+  }
+  return false;
+}

@@ -96,10 +96,17 @@ async function main(): Promise<void> {
     [path.join(here, 'http-proxy-server.js'), app.url],
     /listening on (http:\/\/\S+)/,
   );
+  const floor = await start(
+    cpu('proxy'),
+    node,
+    [path.join(here, 'floor-proxy.js'), app.url],
+    /listening on (http:\/\/\S+)/,
+  );
   const targets: Target[] = [
     { name: 'direct', url: app.url, pid: null },
     { name: 'h13 router', url: router.url, pid: router.child.pid as number },
     { name: 'http-proxy', url: proxy.url, pid: proxy.child.pid as number },
+    { name: 'node floor', url: floor.url, pid: floor.child.pid as number },
   ];
   if (BASELINE_BUILD !== '') {
     const base = await start(

@@ -87,6 +87,12 @@ export function report(
       `  router / nginx      req/s @${connections}: ${spread(perRound('h13 router', 'nginx', rps), 2)} (target >= 0.75)`,
     );
   }
+  if (targets.some((t) => t.name === 'node floor')) {
+    console.log(
+      `  node floor / http-proxy req/s @${connections}: ${spread(perRound('node floor', 'http-proxy', rps), 2)} ` +
+        '(the most any node:net proxy reaches here)',
+    );
+  }
   if (targets.some((t) => t.name === 'router base')) {
     console.log(
       `  router / router base req/s @${connections}: ${spread(perRound('h13 router', 'router base', rps), 2)}`,

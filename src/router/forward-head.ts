@@ -20,7 +20,6 @@ const REPLACED = new Set([
   'connect-time',
   'total-route-time',
 ]);
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'proxy-authorization']);
 /**
  * Headers a `Connection: <token>` list may never remove. A client that lists
  * `content-length` there must not make the router forward a body with no framing: the app
@@ -28,13 +27,43 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'proxy-authorizati
  */
 const NOT_HOP_BY_HOP = new Set(['host', 'content-length', 'transfer-encoding']);
 
+/**
+ * Whether `text` is `lower` (an all-lowercase constant) in any ASCII case, without the copy
+ * and string hash a toLowerCase() plus Set lookup costs on every relayed header.
+ */
+function sameLower(text: string, lower: string): boolean {
+  const n = lower.length;
+  if (text.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Connection, Keep-Alive, TE, Proxy-Authorization, in any case: never relayed. */
+function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return sameLower(name, 'te');
+    case 10:
+      return sameLower(name, 'connection') || sameLower(name, 'keep-alive');
+    case 19:
+      return sameLower(name, 'proxy-authorization');
+    default:
+      return false;
+  }
+}
+
 /** Lowercased tokens of every Connection header: they name more hop-by-hop headers. */
 export function connectionTokens(
   headers: ReadonlyArray<readonly [string, string]>,
 ): string[] | null {
   let tokens: string[] | null = null;
   for (const [name, value] of headers) {
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    if (name.length !== 10 || !sameLower(name, 'connection')) continue;
+    // What nearly every peer sends names no other header: no split, no copies.
+    if (sameLower(value, 'keep-alive') || sameLower(value, 'close')) continue;
     for (const t of value.split(',')) {
       const token = t.trim().toLowerCase();
       if (
@@ -110,7 +139,7 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
       extra !== null
     ) {
       const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) || REPLACED.has(lower) || lower === 'x-forwarded-for') continue;
+      if (isHopByHop(name) || REPLACED.has(lower) || lower === 'x-forwarded-for') continue;
       if (lower === 'content-length') {
         sentLength = true;
         continue;
@@ -165,31 +194,29 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
   let hasServer = false;
   const extra = connectionTokens(head.headers);
   for (const [name, value] of head.headers) {
-    const n = name.length;
-    if (
-      n === 2 ||
-      n === 3 ||
-      n === 4 ||
-      n === 6 ||
-      n === 7 ||
-      n === 10 ||
-      n === 14 ||
-      n === 19 ||
-      extra
-    ) {
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower)) continue;
-      if (lower === 'via') {
-        via = via === null ? value : `${via}, ${value}`;
-        continue;
-      }
-      if (lower === 'date') hasDate = true;
-      else if (lower === 'server') hasServer = true;
-      else if (lower === 'upgrade' && !upgrade) continue;
-      // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3): relaying both would let
-      // a client that trusts Content-Length fall out of step with the stream.
-      else if (lower === 'content-length' && ctx.framing === 'chunked') continue;
-      if (extra?.includes(lower)) continue;
+    if (isHopByHop(name) || (extra !== null && extra.includes(name.toLowerCase()))) continue;
+    // Only these names get a rule; each is told apart by its length first.
+    switch (name.length) {
+      case 3:
+        if (sameLower(name, 'via')) {
+          via = via === null ? value : `${via}, ${value}`;
+          continue;
+        }
+        break;
+      case 4:
+        if (sameLower(name, 'date')) hasDate = true;
+        break;
+      case 6:
+        if (sameLower(name, 'server')) hasServer = true;
+        break;
+      case 7:
+        if (!upgrade && sameLower(name, 'upgrade')) continue;
+        break;
+      case 14:
+        // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3): relaying both would let
+        // a client that trusts Content-Length fall out of step with the stream.
+        if (ctx.framing === 'chunked' && sameLower(name, 'content-length')) continue;
+        break;
     }
     out += `${name}: ${value}\r\n`;
   }
@@ -210,7 +237,7 @@ export function buildInterimHead(head: ResponseHead, via: string): string {
   let theirVia: string | null = null;
   for (const [name, value] of head.headers) {
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || extra?.includes(lower)) continue;
+    if (isHopByHop(name) || extra?.includes(lower)) continue;
     if (lower === 'via') {
       theirVia = theirVia === null ? value : `${theirVia}, ${value}`;
       continue;

@@ -194,7 +194,7 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
   let hasServer = false;
   const extra = connectionTokens(head.headers);
   for (const [name, value] of head.headers) {
-    if (isHopByHop(name) || (extra !== null && extra.includes(name.toLowerCase()))) continue;
+    if (isHopByHop(name) || extra?.includes(name.toLowerCase())) continue;
     // Only these names get a rule; each is told apart by its length first.
     switch (name.length) {
       case 3:

@@ -127,6 +127,7 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
   let expect: string[] | null = null;
   let upgrade: string[] | null = null;
   let pos = firstLf + 1;
+  let nextCr = text.indexOf('\r', pos);
   while (pos < text.length) {
     let next = text.indexOf('\n', pos);
     if (next < 0) next = text.length;
@@ -137,8 +138,10 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     if (stop === lineStart) continue;
     if (stop - lineStart > REQUEST_LIMITS.headerLine)
       return reject(400, 'header line over 8192 bytes');
-    const cr = text.indexOf('\r', lineStart);
-    if (cr >= 0 && cr < stop) return reject(400, 'bare CR in a header line');
+    // Each CR is searched for once over the whole head: a head of bare-LF lines must not
+    // cost one scan to its end per line.
+    if (nextCr >= 0 && nextCr < lineStart) nextCr = text.indexOf('\r', lineStart);
+    if (nextCr >= 0 && nextCr < stop) return reject(400, 'bare CR in a header line');
     const first = text.charCodeAt(lineStart);
     if (first === 32 || first === 9) return reject(400, 'obs-fold continuation line');
     const colon = text.indexOf(':', lineStart);

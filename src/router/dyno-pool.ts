@@ -14,7 +14,7 @@
  * than socket.setTimeout on every take and release (two timer re-insertions per request).
  *
  * Dyno sockets read into a buffer of their own (net.connect's `onread`) instead of through
- * the stream's 'data' events: no 64 KiB ArrayBuffer is allocated and sweeped per read, and no
+ * the stream's 'data' events: no 64 KiB ArrayBuffer is allocated and swept per read, and no
  * Readable bookkeeping runs. A chunk is therefore only valid during `onDynoData`. Whoever
  * writes a view of it to another socket calls `lendIfQueued`: when that write could not go
  * out at once (the socket keeps a reference), the connection reads into a new buffer next.

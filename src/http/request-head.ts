@@ -21,7 +21,14 @@
 
 import { H26_CAUSES } from '../core/codes.js';
 import { findHeadEnd } from './response-parser.js';
-import { digitsValue, hasBadTargetByte, hasBadValueByte, isTokenRange, owsSlice } from './token.js';
+import {
+  digitsValue,
+  hasBadTargetByte,
+  hasBadValueByte,
+  isTokenList,
+  isTokenRange,
+  owsSlice,
+} from './token.js';
 
 export const REQUEST_LIMITS = {
   requestLine: 8192,
@@ -59,7 +66,6 @@ export type RequestHeadResult =
   | { readonly kind: 'head'; readonly head: RequestHead };
 
 const INCOMPLETE: RequestHeadResult = { kind: 'incomplete' };
-const TOKEN_LIST = /^\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+\s*(,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]*\s*)*$/;
 const PROTOCOL_LIST =
   /^\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?\s*(,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?\s*)*$/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
@@ -211,7 +217,7 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
   let tokens = none;
   if (connection !== null) {
     const connectionText = connection.join(', ');
-    if (!TOKEN_LIST.test(connectionText)) h26 = H26_CAUSES.badHeader;
+    if (!isTokenList(connectionText)) h26 = H26_CAUSES.badHeader;
     tokens = connectionText
       .toLowerCase()
       .split(',')
@@ -223,7 +229,7 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     if (expectText === '100-continue') expectContinue = true;
     else if (h26 === null)
       h26 =
-        TOKEN_LIST.test(expectText) || expectText.includes('=')
+        isTokenList(expectText) || expectText.includes('=')
           ? H26_CAUSES.expect
           : H26_CAUSES.badHeader;
   }

@@ -7,10 +7,16 @@
  * `HTTP/1.1 ` and three digits; each header line needs a colon and a token name (obs-fold is
  * refused); a status line over 8192 bytes, a header line over 512 KiB and a Set-Cookie line
  * over 8192 bytes are H25. Bare LF line ends are accepted, as most proxies do.
+ *
+ * A choice where the spec is silent: a header value with a control character other than HTAB
+ * (a bare CR, NUL, VT...) is H17 too, as the request side refuses it. Relayed, a bare CR would
+ * end the head early for a lenient client, and `chunked\x0b` would be framed one way by the
+ * router and another by a client that trims more than SP/HTAB. Only with `restrict`: a client
+ * reading whatever came back (probe, bad-client) takes such values as they are.
  */
 
 import { H25_DESCS } from '../core/codes.js';
-import { isTokenRange, owsSlice } from './token.js';
+import { hasBadValueByte, isTokenRange, owsSlice } from './token.js';
 
 export const RESPONSE_LIMITS = {
   statusLine: 8192,
@@ -163,7 +169,13 @@ export function parseResponseHead(
     if (restrict && size > RESPONSE_LIMITS.setCookieLine && name.toLowerCase() === 'set-cookie') {
       return responseFault('H25', `Set-Cookie line of ${size} bytes`, H25_DESCS.cookie);
     }
-    headers.push([name, owsSlice(text, colon + 1, stop)]);
+    const value = owsSlice(text, colon + 1, stop);
+    if (restrict && hasBadValueByte(value))
+      return responseFault(
+        'H17',
+        `control character in the ${JSON.stringify(name.slice(0, 64))} value`,
+      );
+    headers.push([name, value]);
   }
   return {
     version: status.minor === 0 ? '1.0' : '1.1',

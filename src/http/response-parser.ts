@@ -100,6 +100,11 @@ export class ResponseParser {
   bodyBytes = 0;
   /** Whether the peer allows another request on this connection after this response. */
   keepAlive = false;
+  /**
+   * The head had Transfer-Encoding (chunked or not): its Content-Length, if any, does not
+   * frame the body and must not be relayed (RFC 9112 §6.3).
+   */
+  transferEncoding = false;
 
   readonly #restrict: boolean;
 
@@ -194,10 +199,16 @@ export class ResponseParser {
       if (n !== 10 && n !== 14 && n !== 17) continue;
       const lower = k.toLowerCase();
       if (lower === 'connection') connection = connection === '' ? v : `${connection},${v}`;
-      else if (lower === 'content-length') cls = cls === null ? [v] : [...cls, v];
-      else if (lower === 'transfer-encoding') te = te === null ? [v] : [...te, v];
+      else if (lower === 'content-length') {
+        if (cls === null) cls = [v];
+        else cls.push(v);
+      } else if (lower === 'transfer-encoding') {
+        if (te === null) te = [v];
+        else te.push(v);
+      }
     }
     this.keepAlive = allowsReuse(head.version, connection);
+    this.transferEncoding = te !== null;
     if (head.status === 101) {
       this.framing = 'upgrade';
       this.phase = 'done';

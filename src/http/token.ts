@@ -77,3 +77,24 @@ export function hasBadTargetByte(text: string): boolean {
   }
   return false;
 }
+
+/**
+ * Whether `text` is a comma-separated list of tokens (RFC 9110 §5.6.1): the first element a
+ * token, later ones a token or empty, each with optional SP/HTAB around it. Walked element by
+ * element: the regular expression for this, `^\s*tchar+\s*(,\s*tchar*\s*)*$`, backtracks
+ * exponentially on a run of empty elements that fails at its end (a 100-byte Connection
+ * header held the event loop for seconds).
+ */
+export function isTokenList(text: string): boolean {
+  let start = 0;
+  for (let first = true; ; first = false) {
+    const comma = text.indexOf(',', start);
+    let from = start;
+    let to = comma < 0 ? text.length : comma;
+    while (from < to && isOws(text.charCodeAt(from))) from++;
+    while (to > from && isOws(text.charCodeAt(to - 1))) to--;
+    if (from === to ? first : !isTokenRange(text, from, to)) return false;
+    if (comma < 0) return true;
+    start = comma + 1;
+  }
+}

@@ -8,7 +8,7 @@
  */
 
 import type { RequestHead } from '../http/request-head.js';
-import type { Framing, ResponseHead } from '../http/response-parser.js';
+import type { ResponseHead } from '../http/response-parser.js';
 import { httpDate } from './http-date.js';
 
 /** Headers the router sets itself: a client's copy is dropped, never forwarded. */
@@ -55,11 +55,15 @@ function isHopByHop(name: string): boolean {
   }
 }
 
-/** Lowercased tokens of every Connection header: they name more hop-by-hop headers. */
+/**
+ * Lowercased tokens of every Connection header: they name more hop-by-hop headers. A Set, so
+ * checking every header against them costs headers + tokens, not headers × tokens (a client
+ * may send a thousand headers and megabytes of tokens).
+ */
 export function connectionTokens(
   headers: ReadonlyArray<readonly [string, string]>,
-): string[] | null {
-  let tokens: string[] | null = null;
+): Set<string> | null {
+  let tokens: Set<string> | null = null;
   for (const [name, value] of headers) {
     if (name.length !== 10 || !sameLower(name, 'connection')) continue;
     // What nearly every peer sends names no other header: no split, no copies.
@@ -74,8 +78,8 @@ export function connectionTokens(
         NOT_HOP_BY_HOP.has(token)
       )
         continue;
-      if (tokens === null) tokens = [];
-      tokens.push(token);
+      if (tokens === null) tokens = new Set();
+      tokens.add(token);
     }
   }
   return tokens;
@@ -151,7 +155,7 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
       }
       if (lower === 'expect' && head.expectContinue) continue;
       if (lower === 'upgrade' && head.upgrade === null) continue;
-      if (extra?.includes(lower)) continue;
+      if (extra?.has(lower)) continue;
     }
     out += `${name}: ${value}\r\n`;
   }
@@ -181,8 +185,8 @@ export interface RelayContext {
   /** What the router tells the client about its connection: keep it, or close it. */
   readonly clientKeepAlive: boolean;
   readonly clientVersion: '1.0' | '1.1';
-  /** How the router reads the body: a chunked body's Content-Length is not relayed. */
-  readonly framing: Framing;
+  /** The response had Transfer-Encoding: its Content-Length, if any, is not relayed. */
+  readonly transferEncoding: boolean;
 }
 
 /** The response head as the client receives it. */
@@ -194,7 +198,7 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
   let hasServer = false;
   const extra = connectionTokens(head.headers);
   for (const [name, value] of head.headers) {
-    if (isHopByHop(name) || extra?.includes(name.toLowerCase())) continue;
+    if (isHopByHop(name) || extra?.has(name.toLowerCase())) continue;
     // Only these names get a rule; each is told apart by its length first.
     switch (name.length) {
       case 3:
@@ -213,9 +217,9 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
         if (!upgrade && sameLower(name, 'upgrade')) continue;
         break;
       case 14:
-        // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3): relaying both would let
-        // a client that trusts Content-Length fall out of step with the stream.
-        if (ctx.framing === 'chunked' && sameLower(name, 'content-length')) continue;
+        // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3), whatever its codings:
+        // relaying both would let a client that trusts Content-Length fall out of step.
+        if (ctx.transferEncoding && sameLower(name, 'content-length')) continue;
         break;
     }
     out += `${name}: ${value}\r\n`;
@@ -237,7 +241,7 @@ export function buildInterimHead(head: ResponseHead, via: string): string {
   let theirVia: string | null = null;
   for (const [name, value] of head.headers) {
     const lower = name.toLowerCase();
-    if (isHopByHop(name) || extra?.includes(lower)) continue;
+    if (isHopByHop(name) || extra?.has(lower)) continue;
     if (lower === 'via') {
       theirVia = theirVia === null ? value : `${theirVia}, ${value}`;
       continue;

@@ -94,7 +94,7 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
       server: ctx.server,
       clientKeepAlive: ex.clientKeepAlive,
       clientVersion: ex.head.version,
-      framing: parser.framing,
+      transferEncoding: parser.transferEncoding,
     });
     ex.headRelayed = true;
     ex.bytes += text.length;

@@ -128,3 +128,13 @@ test('only SP and HTAB are trimmed from values: VT, FF and NBSP around a value a
   );
   assert.equal(nbsp.kind === 'reject' && nbsp.status, 400);
 });
+
+test('a Connection or Expect list of empty elements that fails at its end: H26 at once', {
+  timeout: 10_000,
+}, () => {
+  // Through the old token-list regular expression this head took seconds, and each `,  `
+  // more tripled it: one small request could hold the router's event loop.
+  const tail = `${',  '.repeat(2_500)}@`;
+  assert.equal(head(`GET / HTTP/1.1\r\nHost: x\r\nConnection: a${tail}\r\n\r\n`).h26, 'bad header');
+  assert.notEqual(head(`GET / HTTP/1.1\r\nHost: x\r\nExpect: a${tail}\r\n\r\n`).h26, null);
+});

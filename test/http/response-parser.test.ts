@@ -79,6 +79,34 @@ test('H17: not HTTP, a header without a colon, a bad chunk', () => {
   assert.equal(r.head?.status, 200); // the head was parsed, but the router must not relay it
 });
 
+test('H17: a control character in a header value, a bare CR before the line end included', () => {
+  for (const value of ['a\rb', 'a\r', 'chunked\x0b', '5\x00', 'x\x7f']) {
+    const r = new ResponseParser().push(b(`HTTP/1.1 200 OK\r\nX-A: ${value}\r\n\r\n`));
+    assert.equal(r.fault?.code, 'H17', JSON.stringify(value));
+  }
+  // HTAB and obs-text are allowed; a reader that is not the router takes what came back.
+  assert.equal(
+    new ResponseParser().push(b('HTTP/1.1 200 OK\r\nX-A: a\tb\xe9\r\n\r\n')).fault,
+    null,
+  );
+  const lenient = new ResponseParser('GET', { restrict: false });
+  assert.equal(
+    lenient.push(b('HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n')).fault,
+    null,
+  );
+});
+
+test('Transfer-Encoding is noted whatever its codings: its Content-Length does not frame', () => {
+  for (const te of ['chunked', 'gzip', 'gzip, chunked']) {
+    const p = new ResponseParser();
+    p.push(b(`HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\nContent-Length: 5\r\n\r\n`));
+    assert.equal(p.transferEncoding, true, te);
+  }
+  const plain = new ResponseParser();
+  plain.push(b('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n'));
+  assert.equal(plain.transferEncoding, false);
+});
+
 test('H25: content length, cookie, header line and status line limits', () => {
   const desc = (text: string) => new ResponseParser().push(b(text)).fault?.desc;
   assert.equal(

@@ -39,3 +39,28 @@ export async function until(
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/**
+ * Everything `socket` delivers until at least `n` bytes have come, bounded. A paused socket
+ * stays paused: attach first, then resume it.
+ */
+export function receiveBytes(
+  socket: EventEmitter,
+  n: number,
+  ms: number,
+  what: string,
+): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let received = 0;
+  return withTimeout(
+    new Promise<Buffer>((resolve) => {
+      socket.on('data', (d: Buffer) => {
+        parts.push(d);
+        received += d.length;
+        if (received >= n) resolve(Buffer.concat(parts));
+      });
+    }),
+    ms,
+    what,
+  );
+}

@@ -15,7 +15,7 @@ import {
   defaultConnect,
 } from '../../src/router/dyno-pool.js';
 import type { Dyno } from '../../src/router/dynos.js';
-import { once, withTimeout } from '../helpers/wait.js';
+import { once, receiveBytes, withTimeout } from '../helpers/wait.js';
 
 const PIECES = 12;
 /** Piece k: 1000 bytes of the letter k, so a piece read into the wrong place shows. */
@@ -88,21 +88,9 @@ async function relayCorked(pool: DynoPool, sink: net.Socket, sinkEnd: net.Socket
   );
   await allRead;
 
-  const received: Buffer[] = [];
-  let bytes = 0;
-  const sunk = withTimeout(
-    new Promise<void>((resolve) => {
-      sinkEnd.on('data', (d: Buffer) => {
-        received.push(d);
-        bytes += d.length;
-        if (bytes >= PIECES * 1000) resolve();
-      });
-    }),
-    5_000,
-    'the queued bytes',
-  );
+  const sunk = receiveBytes(sinkEnd, PIECES * 1000, 5_000, 'the queued bytes');
   sink.uncork();
-  await sunk;
+  const received = await sunk;
   const expected = Buffer.concat(Array.from({ length: PIECES }, (_, k) => piece(k)));
-  assert.ok(Buffer.concat(received).equals(expected), 'queued bytes were overwritten');
+  assert.ok(received.equals(expected), 'queued bytes were overwritten');
 }

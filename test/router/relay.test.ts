@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { staticDynos } from '../../src/router/index.js';
-import { until, withTimeout } from '../helpers/wait.js';
+import { receiveBytes, until } from '../helpers/wait.js';
 import { get, type Harness, startHarness } from './harness.js';
 
 const SIZES = [0, 1, 100, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 60_000];
@@ -109,22 +109,9 @@ test('a body larger than the socket buffers, to a client that waits: paused, res
     client.write(get(`/${n}`));
     // The router pauses its dyno socket only after a write to the client was queued.
     await until(() => dynoSockets[0]?.isPaused() === true, 20_000, 'the router to pause the dyno');
-    const parts: Buffer[] = [];
-    let received = 0;
-    const whole = withTimeout(
-      new Promise<void>((resolve) => {
-        client.on('data', (d: Buffer) => {
-          parts.push(d);
-          received += d.length;
-          if (received >= n) resolve();
-        });
-      }),
-      20_000,
-      'the whole body',
-    );
+    const whole = receiveBytes(client, n, 20_000, 'the whole body');
     client.resume();
-    await whole;
-    const bytes = Buffer.concat(parts);
+    const bytes = await whole;
     const bodyStart = bytes.indexOf('\r\n\r\n') + 4;
     assert.ok(bytes.subarray(bodyStart).equals(patterned(n)), 'body bytes differ');
   } finally {

@@ -112,11 +112,7 @@ export class LineReader {
         stats.lines++;
         stats.blank++;
       } else if (kind === HEAD.entry) {
-        stats.lines++;
-        stats.records++;
-        stats.parsed++;
-        stats.formats.heroku++;
-        this.seen(head.micros);
+        this.herokuLine(head.micros);
         const process = this.nameOf(buf, head.processStart, head.processEnd);
         const raw = buf.toString(encoding, pos, end);
         if (head.platform) {
@@ -128,11 +124,7 @@ export class LineReader {
         }
       } else if (kind === HEAD.routerOther) {
         // A router error: its head is read, so the string path need not read it again.
-        stats.lines++;
-        stats.records++;
-        stats.parsed++;
-        stats.formats.heroku++;
-        this.seen(head.micros);
+        this.herokuLine(head.micros);
         const text = buf.toString(encoding, pos, end);
         this.router(text, head.message - pos, text.length, 0, head.micros);
       } else {
@@ -146,6 +138,16 @@ export class LineReader {
     stats.parsed += requests;
     stats.formats.heroku += requests;
     stats.routerLines += requests;
+  }
+
+  /** A `heroku logs` line read from its bytes (other than a counted at=info line). */
+  private herokuLine(micros: number): void {
+    const stats = this.stats;
+    stats.lines++;
+    stats.records++;
+    stats.parsed++;
+    stats.formats.heroku++;
+    this.seen(micros);
   }
 
   /** A line longer than the cap, skipped unread. `head` is its beginning, for the sample. */

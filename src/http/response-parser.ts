@@ -21,7 +21,7 @@ import {
   type ResponseHead,
   responseFault,
 } from './response-head.js';
-import { digitsValue, owsSlice } from './token.js';
+import { digitsValue, owsSlice, sameLower } from './token.js';
 
 export {
   findHeadEnd,
@@ -80,8 +80,8 @@ function conflicting(): ResponseFault {
 /** Whether a response's Connection values let the connection carry another request. */
 function allowsReuse(version: '1.0' | '1.1', connection: string): boolean {
   // Node and most servers send exactly one of these two: no lowercase copy, no pattern.
-  if (connection.length === 10 && connection.toLowerCase() === 'keep-alive') return true;
-  if (connection.length === 5 && connection.toLowerCase() === 'close') return false;
+  if (sameLower(connection, 'keep-alive')) return true;
+  if (sameLower(connection, 'close')) return false;
   if (connection === '') return version === '1.1';
   const lower = connection.toLowerCase();
   return version === '1.1' ? !/(^|[\s,])close($|[\s,])/.test(lower) : /keep-alive/.test(lower);
@@ -194,15 +194,13 @@ export class ResponseParser {
     let connection = '';
     let te: string[] | null = null;
     let cls: string[] | null = null;
+    // sameLower rejects other lengths at once: no lowercase copy per header.
     for (const [k, v] of head.headers) {
-      const n = k.length;
-      if (n !== 10 && n !== 14 && n !== 17) continue;
-      const lower = k.toLowerCase();
-      if (lower === 'connection') connection = connection === '' ? v : `${connection},${v}`;
-      else if (lower === 'content-length') {
+      if (sameLower(k, 'connection')) connection = connection === '' ? v : `${connection},${v}`;
+      else if (sameLower(k, 'content-length')) {
         if (cls === null) cls = [v];
         else cls.push(v);
-      } else if (lower === 'transfer-encoding') {
+      } else if (sameLower(k, 'transfer-encoding')) {
         if (te === null) te = [v];
         else te.push(v);
       }

@@ -19,14 +19,23 @@ export function isTokenRange(text: string, start: number, end: number): boolean 
   return true;
 }
 
-/** Whether `text` is a token. */
-export function isToken(text: string): boolean {
-  return isTokenRange(text, 0, text.length);
+/** SP or HTAB: the only optional whitespace of RFC 9110 §5.6.3. */
+function isOws(code: number): boolean {
+  return code === 32 || code === 9;
 }
 
-/** SP or HTAB: the only optional whitespace of RFC 9110 §5.6.3. */
-export function isOws(code: number): boolean {
-  return code === 32 || code === 9;
+/**
+ * Whether `text` is `lower` (an all-lowercase constant) in any ASCII case, without the copy
+ * (and, for a Set lookup, the string hash) a toLowerCase() costs on every relayed header.
+ */
+export function sameLower(text: string, lower: string): boolean {
+  const n = lower.length;
+  if (text.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**

@@ -9,6 +9,7 @@
 
 import type { RequestHead } from '../http/request-head.js';
 import type { ResponseHead } from '../http/response-parser.js';
+import { sameLower } from '../http/token.js';
 import { httpDate } from './http-date.js';
 
 /** Headers the router sets itself: a client's copy is dropped, never forwarded. */
@@ -26,20 +27,6 @@ const REPLACED = new Set([
  * would read that body as a second, hidden request (request smuggling).
  */
 const NOT_HOP_BY_HOP = new Set(['host', 'content-length', 'transfer-encoding']);
-
-/**
- * Whether `text` is `lower` (an all-lowercase constant) in any ASCII case, without the copy
- * and string hash a toLowerCase() plus Set lookup costs on every relayed header.
- */
-function sameLower(text: string, lower: string): boolean {
-  const n = lower.length;
-  if (text.length !== n) return false;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
 
 /** Connection, Keep-Alive, TE, Proxy-Authorization, in any case: never relayed. */
 function isHopByHop(name: string): boolean {

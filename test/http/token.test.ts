@@ -10,10 +10,10 @@ import {
   digitsValue,
   hasBadTargetByte,
   hasBadValueByte,
-  isToken,
   isTokenList,
   isTokenRange,
   owsSlice,
+  sameLower,
 } from '../../src/http/token.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -58,14 +58,23 @@ function samples(count: number): string[] {
   return out;
 }
 
-test('token, token list, value and target checks agree with the RFC patterns', () => {
+test('token, token list, value, target and case checks agree with the RFC patterns', () => {
   for (const s of samples(20_000)) {
-    assert.equal(isToken(s), TOKEN.test(s), `isToken ${JSON.stringify(s)}`);
-    assert.equal(isTokenRange(`(${s})`, 1, s.length + 1), TOKEN.test(s), 'range');
+    assert.equal(
+      isTokenRange(`(${s})`, 1, s.length + 1),
+      TOKEN.test(s),
+      `token ${JSON.stringify(s)}`,
+    );
     assert.equal(isTokenList(s), TOKEN_LIST.test(s), `isTokenList ${JSON.stringify(s)}`);
     assert.equal(hasBadValueByte(s), BAD_VALUE.test(s), `value ${JSON.stringify(s)}`);
     assert.equal(hasBadTargetByte(s), BAD_TARGET.test(s), `target ${JSON.stringify(s)}`);
     assert.equal(owsSlice(s, 0, s.length), s.replace(/^[ \t]+|[ \t]+$/g, ''), 'owsSlice');
+    const lower = s.toLowerCase();
+    // Only ASCII letters fold: 'É' is not 'é' to a header-name compare.
+    const asciiLower = s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    if (lower === asciiLower)
+      assert.equal(sameLower(s, lower), true, `sameLower ${JSON.stringify(s)}`);
+    assert.equal(sameLower(s, 'keep-alive'), asciiLower === 'keep-alive');
   }
 });
 
@@ -81,4 +90,12 @@ test('Content-Length digits: 1 to 15 ASCII digits, nothing else', () => {
   assert.equal(digitsValue('999999999999999'), 999_999_999_999_999);
   for (const bad of ['', '1000000000000000', '+1', '-1', '1e3', ' 1', '1 ', '0x1', '1.0', '١'])
     assert.equal(digitsValue(bad), -1, JSON.stringify(bad));
+});
+
+test('sameLower folds ASCII letters only', () => {
+  for (const yes of ['keep-alive', 'Keep-Alive', 'KEEP-ALIVE', 'kEeP-aLiVe'])
+    assert.equal(sameLower(yes, 'keep-alive'), true, yes);
+  // '@' and '[' sit just outside A–Z (their +32 would be '`' and '{'); é is not ASCII.
+  for (const no of ['keep-alivé', 'keep_alive', 'keep-aliv', 'keep-alivee', '@', '['])
+    assert.equal(sameLower(no, no === '@' ? '`' : no === '[' ? '{' : 'keep-alive'), false, no);
 });

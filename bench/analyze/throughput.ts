@@ -1,11 +1,11 @@
 /**
  * h13 analyze throughput, against peers measured on the same run and the same file:
- *   split     — the file split into lines: the same reading as the analyzer (openInput, its
- *               256 KiB chunks, one full pass), each chunk decoded as UTF-8 and cut into line
- *               strings; no work per line. The issue's target: analyze ≥ 0.75× split.
+ *   split     — the file split into lines: the same reading as the analyzer (openInput: 256 KiB
+ *               chunks read into two reused buffers, one full pass), each chunk decoded as
+ *               UTF-8 and cut into line strings; no work per line. The issue's target: analyze ≥ 0.75× split.
  *   scan      — the same reading, line ends found with Buffer.indexOf(10), nothing decoded:
  *               the floor of any line reader, shown so the ratio can be read both ways
- *   readline  — node:readline over the same stream
+ *   readline  — node:readline over a read stream of the same file and chunk size
  *   logfmt    — the split plus the `logfmt` npm parser on every message
  *   analyze   — h13 analyze end to end (read, parse, diagnose, aggregate, build the report)
  * split, scan and analyze run interleaved, ROUNDS times each in this one process (so load from
@@ -28,7 +28,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Analyzer } from '../../src/analyze/analyzer.js';
-import { createFeeder, drain, openInput } from '../../src/analyze/input.js';
+import { createFeeder, drain } from '../../src/analyze/input.js';
+import { openInput } from '../../src/analyze/read-chunks.js';
 import { buildReport } from '../../src/analyze/report.js';
 import { formatTimestamp } from '../../src/core/heroku-log.js';
 import { formatRouterMessage, type RouterRecord } from '../../src/core/router-line.js';
@@ -121,8 +122,8 @@ async function generate(file: string, lines: number, seed = 7): Promise<number> 
 async function splitLines(file: string, perLine?: (line: string) => void): Promise<number> {
   let count = 0;
   let carry = '';
-  const { stream } = await openInput(file);
-  for await (const chunk of stream) {
+  const { chunks } = await openInput(file);
+  for await (const chunk of chunks) {
     const buf = chunk as Buffer;
     const last = buf.lastIndexOf(10);
     const text = carry + buf.toString('utf8', 0, last + 1);
@@ -145,8 +146,8 @@ async function splitLines(file: string, perLine?: (line: string) => void): Promi
 async function scanLines(file: string): Promise<number> {
   let count = 0;
   let partial = false;
-  const { stream } = await openInput(file);
-  for await (const chunk of stream) {
+  const { chunks } = await openInput(file);
+  for await (const chunk of chunks) {
     const buf = chunk as Buffer;
     let pos = 0;
     for (;;) {
@@ -162,8 +163,12 @@ async function scanLines(file: string): Promise<number> {
 
 async function readlineLines(file: string): Promise<number> {
   let count = 0;
-  const { stream } = await openInput(file);
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  // readline needs a stream, and the analyzer's reader reuses its buffers: a read stream of
+  // the same chunk size.
+  const rl = createInterface({
+    input: createReadStream(file, { highWaterMark: 256 * 1024 }),
+    crlfDelay: Infinity,
+  });
   for await (const _line of rl) count++;
   return count;
 }
@@ -181,8 +186,8 @@ async function logfmtLines(file: string): Promise<number> {
 
 async function analyzeLines(file: string): Promise<number> {
   const analyzer = new Analyzer();
-  const { stream } = await openInput(file);
-  await drain(stream, createFeeder(analyzer));
+  const { chunks } = await openInput(file);
+  await drain(chunks, createFeeder(analyzer));
   const report = buildReport(analyzer.finish());
   return report.input.lines;
 }

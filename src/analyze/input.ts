@@ -1,16 +1,13 @@
 /**
- * Bytes to lines for the analyzer: files, .gz files (detected by their magic bytes, not the
- * name), stdin. Chunks are handed over as bytes (the analyzer finds the lines and decodes
- * only those it needs); only a line cut by a chunk boundary is carried. A line longer than the cap is
- * skipped in bounded memory: its first bytes are kept for the report, the rest discarded
+ * Chunks to lines for the analyzer (read-chunks.ts reads them). Chunks are handed over as
+ * bytes (the analyzer finds the lines and decodes only those it needs); only a line cut by a
+ * chunk boundary is carried. A line
+ * longer than the cap is skipped in bounded memory: its first bytes are kept for the report, the rest discarded
  * until the next newline.
  */
 
-import { createReadStream, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { Analyzer } from './analyzer.js';
+import { toBuffer } from './read-chunks.js';
 
 /** Heroku's logplex cuts lines at 10 KB; 64 KiB leaves room for drain bodies of several frames. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -128,68 +125,14 @@ export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTE
   }
 }
 
-export type Progress = (bytesRead: number, total: number) => void;
-
-/** A file's stream: gunzipped when it starts with 1f 8b. Throws on unreadable files. */
-export async function openInput(
-  path: string,
-): Promise<{ stream: Readable; size: number; position: () => number }> {
-  const handle = await open(path, 'r');
-  const magic = Buffer.alloc(2);
-  try {
-    await handle.read(magic, 0, 2, 0);
-  } finally {
-    await handle.close();
-  }
-  const size = statSync(path).size;
-  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
-  if (magic[0] === 0x1f && magic[1] === 0x8b) {
-    const gunzip = createGunzip();
-    file.on('error', (err) => gunzip.destroy(err));
-    return { stream: file.pipe(gunzip), size, position: () => file.bytesRead };
-  }
-  return { stream: file, size, position: () => file.bytesRead };
-}
-
-/**
- * stdin may be gzip too (`heroku logs` saved compressed and piped): the first chunk decides.
- * Backpressure is kept both ways (pipe into gunzip, async iteration out).
- */
-export async function* decodedChunks(source: Readable): AsyncGenerator<Buffer> {
-  const it = source[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done === true) return;
-  const head = toBuffer(first.value);
-  const rest = async function* (): AsyncGenerator<Buffer> {
-    yield head;
-    for (;;) {
-      const next = await it.next();
-      if (next.done === true) return;
-      yield toBuffer(next.value);
-    }
-  };
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = createGunzip();
-    const raw = Readable.from(rest());
-    raw.on('error', (err) => gunzip.destroy(err));
-    for await (const chunk of raw.pipe(gunzip)) yield toBuffer(chunk);
-    return;
-  }
-  yield* rest();
-}
-
-function toBuffer(chunk: unknown): Buffer {
-  return typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-}
-
-/** Read a stream to the end through the feeder; `onChunk` runs after each chunk. */
+/** Reads chunks to the end through the feeder; `onChunk` runs after each chunk. */
 export async function drain(
-  stream: AsyncIterable<unknown>,
+  chunks: AsyncIterable<unknown>,
   feeder: Feeder,
   onChunk?: (bytes: number) => void,
 ): Promise<void> {
   let bytes = 0;
-  for await (const chunk of stream) {
+  for await (const chunk of chunks) {
     const buf = toBuffer(chunk);
     bytes += buf.length;
     feeder.write(buf);

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { type AnalysisResult, Analyzer, type AnalyzerOptions } from '../../src/analyze/analyzer.js';
-import { createFeeder, drain, openInput } from '../../src/analyze/input.js';
+import { createFeeder, drain } from '../../src/analyze/input.js';
+import { openInput } from '../../src/analyze/read-chunks.js';
 import type { Diagnosis } from '../../src/analyze/types.js';
 import type { RouterRecord } from '../../src/core/router-line.js';
 
@@ -24,8 +25,8 @@ export async function analyzeFile(name: string, options: AnalyzerOptions = {}): 
     ...options,
     onDiagnosis: (d) => diagnoses.push(d),
   });
-  const { stream } = await openInput(dataFile(name));
-  await drain(stream, createFeeder(analyzer));
+  const { chunks } = await openInput(dataFile(name));
+  await drain(chunks, createFeeder(analyzer));
   return { result: analyzer.finish(), diagnoses };
 }
 

@@ -56,6 +56,36 @@ describe('h13 analyze (CLI)', () => {
     assert.match(r.stdout, /deploy-race/);
   });
 
+  it('reads named pipes, plain and gzip: h13 analyze <(heroku logs) <(zcat ...)', async () => {
+    const gz = join(dir, 'crash-pipe.log.gz');
+    writeFileSync(gz, gzipSync(crashLog));
+    // bash's process substitution hands the CLI /dev/fd/N paths that are real pipes.
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        'exec "$0" "$1" analyze <(cat "$2") <(cat "$3")',
+        process.execPath,
+        CLI,
+        dataFile('heroku-deploy.txt'),
+        gz,
+      ],
+      { env: { ...process.env, NO_COLOR: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await withTimeout(
+      new Promise((res) => child.on('close', res)),
+      20_000,
+      'analyze of two pipes',
+    );
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /deploy-race/);
+    assert.match(stdout, /app-crash/);
+  });
+
   it('gzip on stdin is decoded too', async () => {
     const child = spawn(process.execPath, [CLI, 'analyze', '--json'], {
       stdio: ['pipe', 'pipe', 'pipe'],

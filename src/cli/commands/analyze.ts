@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Analyzer } from '../../analyze/analyzer.js';
-import { createFeeder, decodedChunks, drain, openInput } from '../../analyze/input.js';
+import { createFeeder, drain } from '../../analyze/input.js';
+import { decodedChunks, openInput } from '../../analyze/read-chunks.js';
 import { buildReport, DIAGNOSIS_SCHEMA, diagnosisJson } from '../../analyze/report.js';
 import { renderHtml } from '../../analyze/report-html.js';
 import { formatDiagnosis, formatSummary, paint } from '../../analyze/report-text.js';
@@ -105,7 +106,7 @@ export const analyzeCommand = defineCommand({
             ? progressBar(file, input.size, input.position)
             : undefined;
         try {
-          await drain(input.stream, feeder, bar);
+          await drain(input.chunks, feeder, bar);
         } catch (err) {
           throw new H13Error('H13_ERR_INPUT', `cannot read ${file}: ${(err as Error).message}`, {
             cause: err,

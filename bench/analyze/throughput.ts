@@ -2,7 +2,8 @@
  * h13 analyze throughput, against peers measured on the same run and the same file:
  *   split     — the file split into lines: the same reading as the analyzer (openInput: 256 KiB
  *               chunks read into two reused buffers, one full pass), each chunk decoded as
- *               UTF-8 and cut into line strings; no work per line. The issue's target: analyze ≥ 0.75× split.
+ *               UTF-8 and cut into line strings; no work per line. The issue's target:
+ *               analyze ≥ 0.75× split.
  *   scan      — the same reading, line ends found with Buffer.indexOf(10), nothing decoded:
  *               the floor of any line reader, shown so the ratio can be read both ways
  *   readline  — node:readline over a read stream of the same file and chunk size
@@ -123,8 +124,7 @@ async function splitLines(file: string, perLine?: (line: string) => void): Promi
   let count = 0;
   let carry = '';
   const { chunks } = await openInput(file);
-  for await (const chunk of chunks) {
-    const buf = chunk as Buffer;
+  for await (const buf of chunks) {
     const last = buf.lastIndexOf(10);
     const text = carry + buf.toString('utf8', 0, last + 1);
     carry = buf.toString('utf8', last + 1);
@@ -147,8 +147,7 @@ async function scanLines(file: string): Promise<number> {
   let count = 0;
   let partial = false;
   const { chunks } = await openInput(file);
-  for await (const chunk of chunks) {
-    const buf = chunk as Buffer;
+  for await (const buf of chunks) {
     let pos = 0;
     for (;;) {
       const nl = buf.indexOf(10, pos);

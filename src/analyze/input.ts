@@ -1,13 +1,11 @@
 /**
- * Chunks to lines for the analyzer (read-chunks.ts reads them). Chunks are handed over as
- * bytes (the analyzer finds the lines and decodes only those it needs); only a line cut by a
- * chunk boundary is carried. A line
- * longer than the cap is skipped in bounded memory: its first bytes are kept for the report, the rest discarded
- * until the next newline.
+ * Chunks to the analyzer (read-chunks.ts reads them), as bytes: the line reader finds the
+ * lines and decodes only those it needs. This module carries, as a copy, the line a chunk
+ * boundary cuts, and skips a line longer than the cap in bounded memory: its first bytes are
+ * kept for the report, the rest discarded until the next newline.
  */
 
 import type { Analyzer } from './analyzer.js';
-import { toBuffer } from './read-chunks.js';
 
 /** Heroku's logplex cuts lines at 10 KB; 64 KiB leaves room for drain bodies of several frames. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -127,15 +125,14 @@ export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTE
 
 /** Reads chunks to the end through the feeder; `onChunk` runs after each chunk. */
 export async function drain(
-  chunks: AsyncIterable<unknown>,
+  chunks: AsyncIterable<Buffer>,
   feeder: Feeder,
   onChunk?: (bytes: number) => void,
 ): Promise<void> {
   let bytes = 0;
   for await (const chunk of chunks) {
-    const buf = toBuffer(chunk);
-    bytes += buf.length;
-    feeder.write(buf);
+    bytes += chunk.length;
+    feeder.write(chunk);
     onChunk?.(bytes);
   }
   feeder.end();

@@ -14,7 +14,8 @@ const CHUNK_BYTES = 256 * 1024;
 export interface Input {
   /**
    * The file's bytes, gunzipped when they start with 1f 8b. A plain file's chunks are views
-   * of two buffers read in turn: a chunk is valid only until the next one is asked for, so a
+   * of two buffers read in turn (gzip input is read into fresh ones, since zlib holds on to
+   * what it is given): a chunk is valid only until the next one is asked for, so a
    * consumer copies what it keeps (the feeder copies the carried line; the analyzer keeps
    * decoded strings only).
    */
@@ -29,9 +30,11 @@ export interface Input {
  * Opens a file (or a named pipe) for the analyzer; throws when it cannot be opened. The first
  * chunk decides gzip, so a pipe works as well as a file: nothing is read twice.
  *
- * Why not createReadStream: it allocates a fresh buffer per read and passes each through the
- * stream machinery. On the 1M-line benchmark log, two reused buffers with one read always in
- * flight took the analyzer from 367 to 334 ms (docs/analyze.md, Performance, sixth session).
+ * Why not createReadStream: on the 1M-line benchmark log, two reused buffers with one read
+ * always in flight took the analyzer from 367 to 334 ms (docs/analyze.md, Performance, sixth
+ * session); the stream allocates a fresh buffer per read and passes each through its
+ * machinery. Synchronous reads were as fast (326 ms) but would stall the event loop on a pipe
+ * that has nothing to say yet, which `--follow` and its wall-clock flushes cannot afford.
  */
 export async function openInput(path: string): Promise<Input> {
   const handle = await open(path, 'r');
@@ -70,14 +73,10 @@ export async function* readChunks(
   try {
     const head = Buffer.allocUnsafeSlow(CHUNK_BYTES);
     let filled = await readInto(handle, head, 0, counter);
-    // Two bytes decide gzip, and a pipe may hand over one byte first.
-    while (filled === 1) {
-      const more = await readInto(handle, head, 1, counter);
-      if (more === 0) break;
-      filled += more;
-    }
+    // Two bytes decide gzip, and a pipe may hand over its first byte alone.
+    if (filled === 1 && head[0] === 0x1f) filled += await readInto(handle, head, 1, counter);
     if (filled === 0) return;
-    if (head[0] === 0x1f && head[1] === 0x8b) {
+    if (filled >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
       // zlib holds on to what it is given until it has inflated it: fresh buffers only.
       yield* gunzipped(freshChunks(handle, head.subarray(0, filled), counter));
       return;
@@ -113,7 +112,8 @@ async function* reusedChunks(
       spare = consumed;
     }
   } finally {
-    // A consumer that stops early must not have the file closed under a read in flight.
+    // A consumer that stopped early: the read in flight settles (and its failure is dropped)
+    // before the source is closed. A FileHandle would wait anyway; a ByteSource need not.
     if (ahead !== undefined) await ahead.catch(ignore);
   }
 }
@@ -161,7 +161,12 @@ export async function* decodedChunks(source: Readable): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done === true) return;
-  const head = toBuffer(first.value);
+  let head = toBuffer(first.value);
+  if (head.length === 1 && head[0] === 0x1f) {
+    // A pipe may hand over its first byte alone: the second decides gzip.
+    const second = await it.next();
+    if (second.done !== true) head = Buffer.concat([head, toBuffer(second.value)]);
+  }
   const rest = async function* (): AsyncGenerator<Buffer> {
     yield head;
     for (;;) {
@@ -174,6 +179,6 @@ export async function* decodedChunks(source: Readable): AsyncGenerator<Buffer> {
   else yield* rest();
 }
 
-export function toBuffer(chunk: unknown): Buffer {
+function toBuffer(chunk: unknown): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
 }

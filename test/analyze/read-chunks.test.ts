@@ -2,12 +2,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Analyzer } from '../../src/analyze/analyzer.js';
 import { createFeeder, drain } from '../../src/analyze/input.js';
-import { type ByteSource, openInput, readChunks } from '../../src/analyze/read-chunks.js';
+import {
+  type ByteSource,
+  decodedChunks,
+  openInput,
+  readChunks,
+} from '../../src/analyze/read-chunks.js';
 import { buildReport } from '../../src/analyze/report.js';
+import { withTimeout } from '../helpers/wait.js';
 import { dataFile, NOW_2026, rng } from './analyze-helpers.js';
 
 /** A source that hands out `data` in reads of the given sizes (cycled), and counts closes. */
@@ -84,8 +91,62 @@ describe('analyze input: reading files', () => {
 
   it('an empty source gives no chunks and is closed', async () => {
     const source = scriptedSource(Buffer.alloc(0), [100]);
-    assert.equal((await collect(readChunks(source))).length, 0);
+    let chunks = 0;
+    for await (const _ of readChunks(source)) chunks++;
+    assert.equal(chunks, 0);
     assert.equal(source.closed, 1);
+  });
+
+  it('a one-byte source is that byte, even 1f, whatever the buffer held before', async () => {
+    for (const byte of [0x1f, 0x78]) {
+      const inner = scriptedSource(Buffer.from([byte]), [1 << 30]);
+      // The first read also leaves 8b in the byte after the one it reports, as reused memory
+      // may: only bytes read may decide gzip.
+      const source: ByteSource = {
+        read: async (buffer, offset, length) => {
+          const r = await inner.read(buffer, offset, length);
+          if (offset === 0) buffer[1] = 0x8b;
+          return r;
+        },
+        close: () => inner.close(),
+      };
+      const out = await withTimeout(collect(readChunks(source)), 5000, 'a one-byte source');
+      assert.deepEqual([...out], [byte]);
+      assert.equal(inner.closed, 1);
+    }
+  });
+
+  it('a failing read on the gzip path ends the chunks with its error and closes once', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const inner = scriptedSource(gzipSync(logBytes(600_000)), [4096]);
+      const failure = new Error('EIO: i/o error, read');
+      const source: ByteSource = {
+        read: (buffer, offset, length) =>
+          inner.reads === 3 ? Promise.reject(failure) : inner.read(buffer, offset, length),
+        close: () => inner.close(),
+      };
+      await assert.rejects(
+        withTimeout(collect(readChunks(source)), 5000, 'the gzip read failure'),
+        failure,
+      );
+      assert.equal(inner.closed, 1);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('stdin: gzip is recognised when the first chunk is its first byte alone', async () => {
+    const data = logBytes(300_000);
+    const gz = gzipSync(data);
+    const stdin = Readable.from([gz.subarray(0, 1), gz.subarray(1, 10), gz.subarray(10)]);
+    assert.ok((await collect(decodedChunks(stdin))).equals(data));
+    const plain = Readable.from([Buffer.from([0x1f]), Buffer.from('x\n')]);
+    assert.deepEqual([...(await collect(decodedChunks(plain)))], [0x1f, 0x78, 0x0a]);
   });
 
   it('a failing read ends the chunks with its error, without an unhandled rejection', async () => {

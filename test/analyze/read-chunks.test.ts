@@ -47,6 +47,20 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(copies);
 }
 
+/** Runs `body`, then a turn of the event loop, and fails on any rejection left unhandled. */
+async function withoutUnhandledRejections(body: () => Promise<void>): Promise<void> {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    await body();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+}
+
 function logBytes(size: number): Buffer {
   const rand = rng(11);
   const lines: string[] = [];
@@ -117,10 +131,7 @@ describe('analyze input: reading files', () => {
   });
 
   it('a failing read on the gzip path ends the chunks with its error and closes once', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
+    await withoutUnhandledRejections(async () => {
       const inner = scriptedSource(gzipSync(logBytes(600_000)), [4096]);
       const failure = new Error('EIO: i/o error, read');
       const source: ByteSource = {
@@ -133,11 +144,7 @@ describe('analyze input: reading files', () => {
         failure,
       );
       assert.equal(inner.closed, 1);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      assert.deepEqual(unhandled, []);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+    });
   });
 
   it('stdin: gzip is recognised when the first chunk is its first byte alone', async () => {
@@ -150,10 +157,7 @@ describe('analyze input: reading files', () => {
   });
 
   it('a failing read ends the chunks with its error, without an unhandled rejection', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
+    await withoutUnhandledRejections(async () => {
       const data = logBytes(300_000);
       const inner = scriptedSource(data, [100_000]);
       const failure = new Error('EIO: i/o error, read');
@@ -180,11 +184,7 @@ describe('analyze input: reading files', () => {
       }, failure);
       assert.deepEqual(seen, [100_000]);
       assert.equal(source.closed, 1);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      assert.deepEqual(unhandled, []);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+    });
   });
 
   it('a consumer that stops early: the source is closed only after the read in flight', async () => {

@@ -123,17 +123,15 @@ export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTE
   }
 }
 
-/** Reads chunks to the end through the feeder; `onChunk` runs after each chunk. */
+/** Reads chunks to the end through the feeder; `onChunk` (a progress bar) runs after each. */
 export async function drain(
   chunks: AsyncIterable<Buffer>,
   feeder: Feeder,
-  onChunk?: (bytes: number) => void,
+  onChunk?: () => void,
 ): Promise<void> {
-  let bytes = 0;
   for await (const chunk of chunks) {
-    bytes += chunk.length;
     feeder.write(chunk);
-    onChunk?.(bytes);
+    onChunk?.();
   }
   feeder.end();
 }

@@ -76,7 +76,7 @@ export async function* readChunks(
     // Two bytes decide gzip, and a pipe may hand over its first byte alone.
     if (filled === 1 && head[0] === 0x1f) filled += await readInto(handle, head, 1, counter);
     if (filled === 0) return;
-    if (filled >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    if (isGzip(head, filled)) {
       // zlib holds on to what it is given until it has inflated it: fresh buffers only.
       yield* gunzipped(freshChunks(handle, head.subarray(0, filled), counter));
       return;
@@ -145,6 +145,11 @@ async function readInto(
 
 function ignore(): void {}
 
+/** gzip's magic bytes, among the `filled` bytes actually read (the rest may be stale memory). */
+function isGzip(head: Buffer, filled: number): boolean {
+  return filled >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
 /** Inflates a byte source, with backpressure both ways; its read errors end the output too. */
 async function* gunzipped(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const gunzip = createGunzip();
@@ -175,7 +180,7 @@ export async function* decodedChunks(source: Readable): AsyncGenerator<Buffer> {
       yield toBuffer(next.value);
     }
   };
-  if (head[0] === 0x1f && head[1] === 0x8b) yield* gunzipped(rest());
+  if (isGzip(head, head.length)) yield* gunzipped(rest());
   else yield* rest();
 }
 

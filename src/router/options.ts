@@ -4,8 +4,8 @@
  * programmatic API, so every timer can be shortened to milliseconds in tests.
  */
 
-import type { OptionTable, ParsedOptions } from '../cli/command.js';
 import type { LogFormat } from '../core/log-sink.js';
+import type { OptionTable, ParsedOptions } from '../core/option-table.js';
 import type { RouterFlavor } from '../core/router-line.js';
 
 export interface RouterTimers {

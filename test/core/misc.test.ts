@@ -43,11 +43,11 @@ describe('request ids', () => {
 });
 
 describe('durations', () => {
-  it('reads units and bare milliseconds', () => {
+  it('reads units, and 0 without one', () => {
     assert.equal(parseDuration('30s', 'x'), 30_000);
     assert.equal(parseDuration('250ms', 'x'), 250);
     assert.equal(parseDuration('1.5m', 'x'), 90_000);
-    assert.equal(parseDuration('40', 'x'), 40);
+    assert.equal(parseDuration('0', 'x'), 0);
     assert.equal(formatDuration(30_000), '30s');
     assert.equal(formatDuration(90_000), '90s');
     assert.equal(formatDuration(120_000), '2m');
@@ -55,12 +55,20 @@ describe('durations', () => {
   });
 
   it('refuses anything else with H13_ERR_INVALID_OPTION naming the option', () => {
-    for (const bad of ['', '-1s', '5 parsecs', 'abc']) {
+    for (const bad of ['', '-1s', '5 parsecs', 'abc', '40', '1.5']) {
       assert.throws(
         () => parseDuration(bad, '--grace'),
         (err: unknown) => isH13Error(err, 'H13_ERR_INVALID_OPTION') && err.field === '--grace',
       );
     }
+  });
+
+  it('names both units when the unit is missing', () => {
+    assert.throws(
+      () => parseDuration('5', '--grace'),
+      (err: unknown) =>
+        isH13Error(err, 'H13_ERR_INVALID_OPTION') && /5s .*5ms/.test((err as Error).message),
+    );
   });
 });
 

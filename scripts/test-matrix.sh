@@ -13,6 +13,7 @@ if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
   exit
 fi
 cache=node_modules/.cache/h13-node
+failed=""
 for line in ${H13_NODE_LINES:-22 24 26}; do
   dir="$cache/$line"
   if [ ! -x "$dir/bin/node" ]; then
@@ -22,5 +23,10 @@ for line in ${H13_NODE_LINES:-22 24 26}; do
     mkdir -p "$dir" && cp -R "$tmp/package/bin" "$dir/" && rm -rf "$tmp"
   fi
   echo "test-matrix: Node $("$dir/bin/node" --version)"
-  PATH="$PWD/$dir/bin:$PATH" run_suite
+  PATH="$PWD/$dir/bin:$PATH" run_suite || failed="$failed $line"
 done
+# Every line runs even after a failure, so one run shows all the versions that fail.
+if [ -n "$failed" ]; then
+  echo "test-matrix: failed on Node$failed"
+  exit 1
+fi

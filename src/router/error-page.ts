@@ -40,6 +40,7 @@ const REASONS: Readonly<Record<number, string>> = {
   408: 'Request Timeout',
   414: 'URI Too Long',
   417: 'Expectation Failed',
+  431: 'Request Header Fields Too Large',
   499: 'Client Closed Request',
   502: 'Bad Gateway',
   503: 'Service Unavailable',

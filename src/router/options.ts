@@ -41,6 +41,29 @@ export const HEROKU_TIMERS: RouterTimers = {
   lateRouting: 200,
 };
 
+/**
+ * Bounds on what the router holds and serves at once. Heroku documents the per-line limits
+ * (src/http/request-head.ts) but no total; these are h13's, chosen so a hostile client cannot
+ * make the router hold more than they allow, whatever the per-line limits would permit.
+ */
+export interface RouterLimits {
+  /** Bytes of one request head held while it arrives: past it, 431 and no line. */
+  readonly maxHeadBytes: number;
+  /** Request-head bytes held by all client connections together: past it, 503 and no line. */
+  readonly maxBufferedBytes: number;
+  /** Client connections open at once: a request on a connection past it is H22. */
+  readonly maxConnections: number;
+  /** Requests in flight per routable dyno (Heroku's backlog): past it, H11. */
+  readonly backlogPerDyno: number;
+}
+
+export const DEFAULT_LIMITS: RouterLimits = {
+  maxHeadBytes: 256 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxConnections: 10_000,
+  backlogPerDyno: 200,
+};
+
 /** CLI options shared by `h13 router` and `h13 run`. */
 export const ROUTER_OPTIONS = {
   router: {

@@ -316,6 +316,21 @@ export class ClientConnection {
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
+  /**
+   * Cut the connection after what was already written (a relayed head and part of a body):
+   * the client sees a truncated response, not a reset that could erase it.
+   */
+  cut(): void {
+    if (this.socket.destroyed || this.socket.writableLength === 0) {
+      this.abort();
+      return;
+    }
+    this.#closing = true;
+    this.#exchange = null;
+    this.socket.end();
+    this.#lingerTimer = setTimeout(onLinger, LINGER_MS, this);
+  }
+
   /** Router shutdown: an in-flight request ends as H24; an idle connection just closes. */
   forceClose(): void {
     if (this.#exchange !== null) this.#exchange.forceClose();

@@ -79,7 +79,7 @@ export class Exchange implements DynoListener {
     this.fwd = forwardedFor(head, client.ip);
     const framing = head.framing;
     if (framing.kind === 'length') this.bodyRemaining = framing.length;
-    else if (framing.kind === 'chunked') this.chunked = new ChunkedValidator();
+    else if (framing.kind === 'chunked') this.chunked = new ChunkedValidator({ rewrite: true });
     this.requestDone = framing.kind === 'none';
   }
 
@@ -169,7 +169,11 @@ export class Exchange implements DynoListener {
     if (code === null || isTerminal(this.phase)) return;
     if (code === 'H19') connectFailed(this, 'H19');
     else if (code === 'H28' && this.phase !== 'sending') return;
-    else failExchange(this, code, null, null);
+    else if (code === 'H28' && (this.conn?.socket.writableLength ?? 0) > 0) {
+      // The client is not idle: the router paused it because the dyno stopped reading the
+      // body. The idle side is the dyno (H15, 503), not the client (H28 would blame it).
+      failExchange(this, 'H15', null, null);
+    } else failExchange(this, code, null, null);
   }
 
   /** Router shutdown (H24) or any other forced end. */

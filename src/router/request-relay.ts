@@ -79,6 +79,7 @@ export function relayRequestBody(ex: Exchange, chunk: Buffer): void {
     return;
   }
   let take = chunk.length;
+  let body: Buffer | null;
   if (ex.chunked !== null) {
     const r = ex.chunked.push(chunk);
     if (r.state === 'error') {
@@ -89,25 +90,37 @@ export function relayRequestBody(ex: Exchange, chunk: Buffer): void {
       take = r.end;
       ex.requestDone = true;
     }
+    // Extensions dropped, sizes in plain hex, trailers checked (chunked.ts rewrite mode).
+    body = rewritten(ex.chunked.output);
   } else {
     if (take >= ex.bodyRemaining) {
       take = ex.bodyRemaining;
       ex.requestDone = true;
     }
     ex.bodyRemaining -= take;
+    body = take === 0 ? null : take === chunk.length ? chunk : chunk.subarray(0, take);
   }
-  const body = take === chunk.length ? chunk : chunk.subarray(0, take);
   if (take < chunk.length) client.stash(chunk.subarray(take));
   if (phase === 'sending' || phase === 'streaming') {
     refreshIdle(ex);
-    if (take > 0 && !(ex.conn as DynoConnection).socket.write(body)) client.pause();
+    if (body !== null && !(ex.conn as DynoConnection).socket.write(body)) client.pause();
     if (ex.requestDone) requestWritten(ex);
-  } else if (take > 0) {
+  } else if (body !== null) {
     if (ex.early === null) ex.early = [body];
     else ex.early.push(body);
-    ex.earlyBytes += take;
+    ex.earlyBytes += body.length;
     if (ex.earlyBytes > MAX_EARLY_BODY) client.pause();
   }
+}
+
+/** The pieces a chunked push produced, as one Buffer (null when nothing is to be sent). */
+function rewritten(pieces: ReadonlyArray<Uint8Array | string>): Buffer | null {
+  if (pieces.length === 0) return null;
+  const only = pieces[0];
+  if (pieces.length === 1 && typeof only !== 'string') return only as Buffer;
+  return Buffer.concat(
+    pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : (p as Buffer))),
+  );
 }
 
 /** The whole request reached the dyno: the first-byte timer (H12) starts. */

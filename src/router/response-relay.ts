@@ -9,7 +9,7 @@
  * it is followed by `conn.lendIfQueued`, so a queued write keeps bytes nobody overwrites.
  */
 
-import { type ResponseFault, ResponseParser } from '../http/response-parser.js';
+import { type ResponseFault, type ResponseHead, ResponseParser } from '../http/response-parser.js';
 import type { ClientConnection } from './client-connection.js';
 import type { DynoConnection } from './dyno-pool.js';
 import type { Exchange } from './exchange.js';
@@ -63,6 +63,9 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
   const parser = ex.parser as ResponseParser;
   const r = parser.push(chunk);
   if (r.fault !== null) {
+    // vegur relays a head it could read and then cuts the connection when the body turns
+    // out bad: the client keeps the status (its line logs it) and sees a truncated body.
+    if (r.head !== null && !ex.headRelayed) relayHeadOnly(ex, r.head);
     responseFault(ex, r.fault);
     return;
   }
@@ -87,6 +90,11 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     }
     const ctx = ex.ctx;
     ex.status = r.head.status;
+    // A response that has no body by rule, but whose app may write one anyway (a HEAD
+    // answered with a body, a chunked 204/304): bytes arriving after it would be read as the
+    // next request's response. Such a connection is never reused.
+    if (ex.head.method === 'HEAD' || (parser.framing === 'none' && parser.transferEncoding))
+      ex.reusable = false;
     ex.clientKeepAlive =
       ex.head.keepAlive && ex.requestDone && parser.framing !== 'close' && !ctx.closing;
     const text = buildResponseHead(r.head, {
@@ -128,6 +136,22 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
   }
   if (!writable) conn.socket.pause();
   setTimer(ex, 'H15', ex.ctx.timers.idle);
+}
+
+function relayHeadOnly(ex: Exchange, head: ResponseHead): void {
+  const ctx = ex.ctx;
+  ex.status = head.status;
+  ex.clientKeepAlive = false;
+  const text = buildResponseHead(head, {
+    via: ctx.via,
+    server: ctx.server,
+    clientKeepAlive: false,
+    clientVersion: ex.head.version,
+    transferEncoding: (ex.parser as ResponseParser).transferEncoding,
+  });
+  ex.headRelayed = true;
+  ex.bytes += text.length;
+  ex.client.write(text);
 }
 
 function responseFault(ex: Exchange, fault: ResponseFault): void {

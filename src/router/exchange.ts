@@ -21,7 +21,13 @@ import type { RouterContext } from './context.js';
 import type { DynoConnection, DynoListener } from './dyno-pool.js';
 import type { Dyno } from './dynos.js';
 import { completeExchange, failExchange, finishUpgrade } from './exchange-end.js';
-import { connectFailed, dynoConnected, rerouteQueued, routeExchange } from './exchange-routing.js';
+import {
+  connectFailed,
+  dynoConnected,
+  rerouteQueued,
+  retriesAfterPoolRace,
+  routeExchange,
+} from './exchange-routing.js';
 import { refreshIdle, type TimerCode } from './exchange-timer.js';
 import { forwardedFor, requestIdHeader } from './forward-head.js';
 import { isTerminal, type Phase } from './phases.js';
@@ -46,6 +52,10 @@ export class Exchange implements DynoListener {
   attemptLimit = 0;
   connectStartedAt = 0;
   connectMs: number | null = null;
+  /** The connection came from the Router 2.0 pool (the keep-alive race applies). */
+  pooled = false;
+  /** Already sent once more after losing the keep-alive race. */
+  retried = false;
   /** When the head went to the dyno (`service=` starts here); -1 until then. */
   proxyStartedAt = -1;
 
@@ -141,7 +151,10 @@ export class Exchange implements DynoListener {
       }
       case 'sending':
       case 'awaiting':
-        failExchange(this, 'H13', null, null);
+        if (retriesAfterPoolRace(this)) return;
+        // Zero response bytes: H13, except on a reused pooled connection, where Heroku's
+        // logs show the race as H18 sock=backend 503 (exchange-routing.ts).
+        failExchange(this, this.pooled ? 'H18' : 'H13', null, null);
         return;
       case 'streaming':
         if ((this.parser as ResponseParser).finish() && this.headRelayed) completeExchange(this);

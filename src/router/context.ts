@@ -22,11 +22,15 @@ export interface RouterContext {
   readonly limits: RouterLimits;
   /** Request-head bytes held by every client connection together (bounded by limits). */
   readonly buffered: { bytes: number };
+  /** Requests past their head and not yet logged (H11 counts them against the backlog). */
+  inFlight: number;
   readonly appHost: string;
   /** The port clients connect to (X-Forwarded-Port); set once listening. */
   port: number;
   readonly via: string;
   readonly server: string;
+  /** Header lines added to every relayed response (REPORTING_HEADERS). */
+  readonly added: string;
   readonly protocol: string;
   readonly tls: boolean | null;
   readonly balancer: Balancer;

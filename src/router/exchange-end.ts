@@ -82,7 +82,10 @@ export function failExchange(
     if (clientGone) ex.client.abort();
     else ex.client.cut();
   }
-  emitExchangeRecord(ex, ROUTER_CODES[code].level, code, desc, cause, status, bytes);
+  // HTTP Routing's router comparison: Router 2.0 reports every H code "except H23 and H26".
+  // It answers the same requests (400/417) without a line.
+  if (code === 'H26' && ex.ctx.flavor === '2') ex.ctx.inFlight--;
+  else emitExchangeRecord(ex, ROUTER_CODES[code].level, code, desc, cause, status, bytes);
 }
 
 function emitExchangeRecord(
@@ -96,6 +99,7 @@ function emitExchangeRecord(
 ): void {
   const ctx = ex.ctx;
   const head = ex.head;
+  ctx.inFlight--;
   emitRecord(ctx, {
     at,
     code,

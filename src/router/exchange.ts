@@ -91,6 +91,7 @@ export class Exchange implements DynoListener {
     if (framing.kind === 'length') this.bodyRemaining = framing.length;
     else if (framing.kind === 'chunked') this.chunked = new ChunkedValidator({ rewrite: true });
     this.requestDone = framing.kind === 'none';
+    ctx.inFlight++; // released by the one record (exchange-end.ts)
   }
 
   /** Begin with whatever followed the head in the client's bytes. */

@@ -174,6 +174,10 @@ export interface RelayContext {
   readonly clientVersion: '1.0' | '1.1';
   /** The response had Transfer-Encoding: its Content-Length, if any, is not relayed. */
   readonly transferEncoding: boolean;
+  /** Header lines the router adds to every relayed response (each ending CRLF). */
+  readonly added?: string;
+  /** Say `Connection: keep-alive` on a kept connection too (vegur does, HTTP/1.1 included). */
+  readonly sayKeepAlive?: boolean;
 }
 
 /** The response head as the client receives it. */
@@ -214,9 +218,11 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
   out += `Via: ${via === null ? ctx.via : `${via}, ${ctx.via}`}\r\n`;
   if (!hasDate) out += `Date: ${httpDate()}\r\n`;
   if (!hasServer) out += `Server: ${ctx.server}\r\n`;
+  if (ctx.added !== undefined) out += ctx.added;
   if (upgrade) out += 'Connection: Upgrade\r\n\r\n';
   else if (!ctx.clientKeepAlive) out += 'Connection: close\r\n\r\n';
-  else if (ctx.clientVersion === '1.0') out += 'Connection: keep-alive\r\n\r\n';
+  else if (ctx.clientVersion === '1.0' || ctx.sayKeepAlive === true)
+    out += 'Connection: keep-alive\r\n\r\n';
   else out += '\r\n';
   return out;
 }

@@ -22,6 +22,19 @@ const MAX_EARLY_BODY = 64 * 1024;
 /** The head was parsed: act on what it asks for, then take the bytes that followed it. */
 export function openRequest(ex: Exchange, rest: Buffer | null): void {
   const head = ex.head;
+  const ctx = ex.ctx;
+  // H22: more client connections than the app's limit (Error Codes: "Connection limit
+  // reached"); H11: more requests in flight than the backlog of the routable dynos (HTTP
+  // Routing, Request Concurrency Limiting). Checked before anything else is done.
+  if (ctx.clients.size > ctx.limits.maxConnections) {
+    failExchange(ex, 'H22', null, null);
+    return;
+  }
+  const backlog = ctx.limits.backlogPerDyno;
+  if (ctx.inFlight > backlog && ctx.inFlight > backlog * Math.max(1, ctx.balancer.routableCount())) {
+    failExchange(ex, 'H11', null, null);
+    return;
+  }
   if (head.h26 !== null) {
     failExchange(ex, 'H26', head.h26, null);
     return;

@@ -100,6 +100,8 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     const text = buildResponseHead(r.head, {
       via: ctx.via,
       server: ctx.server,
+      added: ctx.added,
+      sayKeepAlive: ctx.flavor === 'legacy',
       clientKeepAlive: ex.clientKeepAlive,
       clientVersion: ex.head.version,
       transferEncoding: parser.transferEncoding,
@@ -145,6 +147,7 @@ function relayHeadOnly(ex: Exchange, head: ResponseHead): void {
   const text = buildResponseHead(head, {
     via: ctx.via,
     server: ctx.server,
+    added: ctx.added,
     clientKeepAlive: false,
     clientVersion: ex.head.version,
     transferEncoding: (ex.parser as ResponseParser).transferEncoding,

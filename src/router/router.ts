@@ -13,7 +13,7 @@ import { ClientConnection } from './client-connection.js';
 import type { RouterContext } from './context.js';
 import { type ConnectFunction, DynoPool, defaultConnect } from './dyno-pool.js';
 import { DynoTable } from './dynos.js';
-import { SERVER_HEADER, VIA_VALUE } from './error-page.js';
+import { REPORTING_HEADERS, SERVER_HEADER, VIA_VALUE } from './error-page.js';
 import { DEFAULT_LIMITS, HEROKU_TIMERS, type RouterLimits, type RouterTimers } from './options.js';
 
 export interface RouterOptions {
@@ -96,10 +96,12 @@ export async function startRouter(options: RouterOptions): Promise<RouterHandle>
     timers,
     limits,
     buffered: { bytes: 0 },
+    inFlight: 0,
     appHost: options.appHost ?? 'localhost',
     port,
     via: VIA_VALUE[flavor],
     server: SERVER_HEADER[flavor],
+    added: REPORTING_HEADERS[flavor],
     protocol: flavor === '2' ? 'http1.1' : 'http',
     tls: flavor === '2' ? false : null,
     balancer: new Balancer(dynos, timers.lateRouting, timers.quarantine),

@@ -85,7 +85,7 @@ export class Exchange implements DynoListener {
     this.head = head;
     this.acceptedAt = performance.now();
     this.acceptedEpochMs = Date.now();
-    this.requestId = requestIdFrom(requestIdHeader(head));
+    this.requestId = requestIdFrom(requestIdHeader(head), ctx.flavor === 'legacy');
     this.fwd = forwardedFor(head, client.ip);
     const framing = head.framing;
     if (framing.kind === 'length') this.bodyRemaining = framing.length;

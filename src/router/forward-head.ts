@@ -72,6 +72,21 @@ export function connectionTokens(
   return tokens;
 }
 
+/**
+ * `x-request-ID` → `X-Request-Id`: the legacy router's header casing both ways (cowboyku
+ * lowercases names as it parses, vegur_client writes them with capitalize_token).
+ */
+export function capitalizeToken(name: string): string {
+  let out = '';
+  let upper = true;
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i] as string;
+    out += upper ? ch.toUpperCase() : ch.toLowerCase();
+    upper = ch === '-';
+  }
+  return out;
+}
+
 export interface ForwardContext {
   readonly requestId: string;
   /** The X-Forwarded-For value to send (client IP appended). */
@@ -83,6 +98,8 @@ export interface ForwardContext {
   readonly totalRouteMs: number;
   /** Router 2.0 keeps dyno connections; legacy asks for a close. */
   readonly keepAlive: boolean;
+  /** Legacy: header names Capitalized-Like-This (capitalizeToken). */
+  readonly capitalize?: boolean;
 }
 
 /** X-Forwarded-For after appending the client's address to whatever the client sent. */
@@ -144,7 +161,7 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
       if (lower === 'upgrade' && head.upgrade === null) continue;
       if (extra?.has(lower)) continue;
     }
-    out += `${name}: ${value}\r\n`;
+    out += `${ctx.capitalize === true ? capitalizeToken(name) : name}: ${value}\r\n`;
   }
   const framing = head.framing;
   if (framing.kind === 'length') out += `Content-Length: ${framing.length}\r\n`;
@@ -178,6 +195,8 @@ export interface RelayContext {
   readonly added?: string;
   /** Say `Connection: keep-alive` on a kept connection too (vegur does, HTTP/1.1 included). */
   readonly sayKeepAlive?: boolean;
+  /** Legacy: header names Capitalized-Like-This (capitalizeToken). */
+  readonly capitalize?: boolean;
 }
 
 /** The response head as the client receives it. */
@@ -213,7 +232,7 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
         if (ctx.transferEncoding && sameLower(name, 'content-length')) continue;
         break;
     }
-    out += `${name}: ${value}\r\n`;
+    out += `${ctx.capitalize === true ? capitalizeToken(name) : name}: ${value}\r\n`;
   }
   out += `Via: ${via === null ? ctx.via : `${via}, ${ctx.via}`}\r\n`;
   if (!hasDate) out += `Date: ${httpDate()}\r\n`;

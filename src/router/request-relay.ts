@@ -31,7 +31,10 @@ export function openRequest(ex: Exchange, rest: Buffer | null): void {
     return;
   }
   const backlog = ctx.limits.backlogPerDyno;
-  if (ctx.inFlight > backlog && ctx.inFlight > backlog * Math.max(1, ctx.balancer.routableCount())) {
+  if (
+    ctx.inFlight > backlog &&
+    ctx.inFlight > backlog * Math.max(1, ctx.balancer.routableCount())
+  ) {
     failExchange(ex, 'H11', null, null);
     return;
   }
@@ -62,6 +65,7 @@ export function sendRequestHead(ex: Exchange): void {
     connectMs: Math.round(ex.connectMs),
     totalRouteMs: Math.round(now - ex.acceptedAt),
     keepAlive: ctx.flavor === '2',
+    capitalize: ctx.flavor === 'legacy',
   });
   const socket = conn.socket;
   if (ex.early === null) {

@@ -100,6 +100,12 @@ export interface ForwardContext {
   readonly keepAlive: boolean;
   /** Legacy: header names Capitalized-Like-This (capitalizeToken). */
   readonly capitalize?: boolean;
+  /**
+   * Legacy: the client's address is appended to its first X-Forwarded-For field, in place, and
+   * any later ones are forwarded as they are (vegur_utils add_or_append_header). Otherwise
+   * every field is merged into one at the end (`fwd`).
+   */
+  readonly clientIp?: string;
 }
 
 /** X-Forwarded-For after appending the client's address to whatever the client sent. */
@@ -129,6 +135,8 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
   let out = `${head.method} ${head.target} HTTP/${head.version}\r\n`;
   let via: string | null = null;
   let sentLength = false;
+  const inPlace = ctx.clientIp;
+  let appended = false;
   for (const [name, value] of head.headers) {
     const n = name.length;
     // Fast path: names no rule touches (checked by length before lowercasing).
@@ -147,7 +155,15 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
       extra !== null
     ) {
       const lower = name.toLowerCase();
-      if (isHopByHop(name) || REPLACED.has(lower) || lower === 'x-forwarded-for') continue;
+      if (isHopByHop(name) || REPLACED.has(lower)) continue;
+      if (lower === 'x-forwarded-for') {
+        if (inPlace === undefined) continue;
+        if (!appended) {
+          appended = true;
+          out += `X-Forwarded-For: ${value === '' ? inPlace : `${value}, ${inPlace}`}\r\n`;
+          continue;
+        }
+      }
       if (lower === 'content-length') {
         sentLength = true;
         continue;
@@ -169,7 +185,7 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
   else if (sentLength) out += 'Content-Length: 0\r\n';
   out +=
     `X-Request-Id: ${ctx.requestId}\r\n` +
-    `X-Forwarded-For: ${ctx.fwd}\r\n` +
+    (appended ? '' : `X-Forwarded-For: ${inPlace ?? ctx.fwd}\r\n`) +
     'X-Forwarded-Proto: http\r\n' +
     `X-Forwarded-Port: ${ctx.port}\r\n` +
     `X-Request-Start: ${ctx.requestStartMs}\r\n` +

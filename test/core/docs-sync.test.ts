@@ -2,11 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import {
-  renderCodesPage,
-  renderErrorsPage,
-  renderRouterPage,
-} from '../../scripts/render-docs.js';
+import { renderCodesPage, renderErrorsPage, renderRouterPage } from '../../scripts/render-docs.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { packageRoot } from '../../src/core/package-root.js';
 

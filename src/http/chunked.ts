@@ -14,6 +14,8 @@
  * `rewrite: true` (the router's request side) also collects, in `output`, the body as it is to
  * be forwarded: chunk extensions dropped (as vegur_chunked does: "we drop them anyway"), each
  * size line re-written in plain hex, trailer lines forwarded only once complete and checked.
+ * `decode: true` collects the chunk data only (the legacy router de-chunks a response for an
+ * HTTP/1.0 client, as vegur does).
  */
 
 import { hasBadValueByte, isTokenRange } from './token.js';
@@ -79,11 +81,13 @@ export class ChunkedValidator {
   /** Total body bytes (chunk data only) seen so far. */
   dataBytes = 0;
   readonly #rewrite: boolean;
+  readonly #decode: boolean;
   /** Rewrite mode: what to forward for the bytes of the last push, in order. */
   output: Array<Uint8Array | string> = [];
 
-  constructor(options: { readonly rewrite?: boolean } = {}) {
+  constructor(options: { readonly rewrite?: boolean; readonly decode?: boolean } = {}) {
     this.#rewrite = options.rewrite ?? false;
+    this.#decode = options.decode ?? false;
   }
 
   get done(): boolean {
@@ -95,7 +99,8 @@ export class ChunkedValidator {
     let i = start;
     const n = buf.length;
     const rewrite = this.#rewrite;
-    if (rewrite) this.output = [];
+    const data = rewrite || this.#decode;
+    if (data) this.output = [];
     while (i < n) {
       const c = buf[i] as number;
       switch (this.#state) {
@@ -145,7 +150,7 @@ export class ChunkedValidator {
           break;
         case S.Data: {
           const take = Math.min(this.#remaining, n - i);
-          if (rewrite) this.output.push(buf.subarray(i, i + take));
+          if (data && take > 0) this.output.push(buf.subarray(i, i + take));
           this.#remaining -= take;
           this.dataBytes += take;
           i += take;

@@ -73,6 +73,8 @@ export class Exchange implements DynoListener {
   status: number | null = null;
   bytes = 0;
   clientKeepAlive = false;
+  /** Legacy, HTTP/1.0 client, chunked response: the body is de-chunked (response-relay.ts). */
+  decoder: ChunkedValidator | null = null;
   /** The dyno connection may carry another request after this one. */
   reusable = true;
 

@@ -100,6 +100,8 @@ export interface ForwardContext {
   readonly keepAlive: boolean;
   /** Legacy: header names Capitalized-Like-This (capitalizeToken). */
   readonly capitalize?: boolean;
+  /** Legacy: every request goes to the dyno as HTTP/1.1 (vegur_proxy send_headers). */
+  readonly asHttp11?: boolean;
   /**
    * Legacy: the client's address is appended to its first X-Forwarded-For field, in place, and
    * any later ones are forwarded as they are (vegur_utils add_or_append_header). Otherwise
@@ -132,7 +134,7 @@ export function requestIdHeader(head: RequestHead): string | null {
  */
 export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string {
   const extra = head.headers.length > 0 ? connectionTokens(head.headers) : null;
-  let out = `${head.method} ${head.target} HTTP/${head.version}\r\n`;
+  let out = `${head.method} ${head.target} HTTP/${ctx.asHttp11 === true ? '1.1' : head.version}\r\n`;
   let via: string | null = null;
   let sentLength = false;
   const inPlace = ctx.clientIp;
@@ -213,6 +215,8 @@ export interface RelayContext {
   readonly sayKeepAlive?: boolean;
   /** Legacy: header names Capitalized-Like-This (capitalizeToken). */
   readonly capitalize?: boolean;
+  /** The body is de-chunked for the client: Transfer-Encoding is not relayed either. */
+  readonly dechunk?: boolean;
 }
 
 /** The response head as the client receives it. */
@@ -246,6 +250,9 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
         // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3), whatever its codings:
         // relaying both would let a client that trusts Content-Length fall out of step.
         if (ctx.transferEncoding && sameLower(name, 'content-length')) continue;
+        break;
+      case 17:
+        if (ctx.dechunk === true && sameLower(name, 'transfer-encoding')) continue;
         break;
     }
     out += `${ctx.capitalize === true ? capitalizeToken(name) : name}: ${value}\r\n`;

@@ -66,6 +66,7 @@ export function sendRequestHead(ex: Exchange): void {
     totalRouteMs: Math.round(now - ex.acceptedAt),
     keepAlive: ctx.flavor === '2',
     capitalize: ctx.flavor === 'legacy',
+    asHttp11: ctx.flavor === 'legacy',
     ...(ctx.flavor === 'legacy' ? { clientIp: ex.client.ip } : {}),
   });
   const socket = conn.socket;

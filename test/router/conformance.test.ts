@@ -138,6 +138,18 @@ for (const flavor of ['2', 'legacy'] as const satisfies readonly RouterFlavor[])
         assert.ok(names(lastRaw()).includes('X-Custom-Header'), names(lastRaw()).join(','));
         assert.ok((res.head?.headers ?? []).some(([n]) => n === 'Content-Length'));
       });
+      test('[vegur:vegur_proxy.erl] an HTTP/1.0 request goes to the dyno as HTTP/1.1', async () => {
+        assert.equal((await h.send('GET /ok HTTP/1.0\r\nHost: a\r\n\r\n')).status, 200);
+        assert.match(lastRaw(), /^GET \/ok HTTP\/1\.1\r\n/);
+      });
+      test('[vegur:vegur_proxy.erl] a chunked response to an HTTP/1.0 client is de-chunked, then closed', async () => {
+        const c = await rawClient(h.router.port);
+        c.write('GET /chunked-ok HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n');
+        await c.closed();
+        const [head, body] = c.received().split('\r\n\r\n');
+        assert.equal(body, 'hello world');
+        assert.doesNotMatch(head ?? '', /transfer-encoding/i);
+      });
       test('[vegur:vegur_proxy.erl] a kept client connection is told Connection: keep-alive', async () => {
         const res = await h.send(get('/ok'));
         const conn = (res.head?.headers ?? []).filter(([n]) => n.toLowerCase() === 'connection');

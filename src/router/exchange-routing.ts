@@ -105,7 +105,7 @@ export function connectFailed(ex: Exchange, code: 'H19' | 'H21'): void {
 }
 
 /**
- * A pooled connection closed before any response byte: the Router 2.0 keep-alive race
+ * A pooled connection was reset before any response byte: the Router 2.0 keep-alive race
  * (Heroku's Keepalives section; help article "H18 or H13 errors since switching to Router
  * 2.0"). Heroku's logs show only POSTs failing, as H18 503 bytes=567, the GETs apparently
  * retried on a fresh connection (opencollective-api#12160, 500 of 500 H18s were POSTs). So a

@@ -34,6 +34,12 @@ import { isTerminal, type Phase } from './phases.js';
 import { openRequest, relayRequestBody } from './request-relay.js';
 import { relayResponse, tunnelToClient, tunnelToDyno } from './response-relay.js';
 
+/** The dyno reset the connection (or refused our write): it did not read the request. */
+function isReset(conn: DynoConnection): boolean {
+  const code = conn.error?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 export class Exchange implements DynoListener {
   phase: Phase = 'head';
   readonly ctx: RouterContext;
@@ -154,10 +160,14 @@ export class Exchange implements DynoListener {
       }
       case 'sending':
       case 'awaiting':
-        if (retriesAfterPoolRace(this)) return;
-        // Zero response bytes: H13, except on a reused pooled connection, where Heroku's
-        // logs show the race as H18 sock=backend 503 (exchange-routing.ts).
-        failExchange(this, this.pooled ? 'H18' : 'H13', null, null);
+        // Zero response bytes: H13, unless a reused pooled connection was reset, the
+        // signature of the keep-alive race (the app had closed it and never read the
+        // request): then a retry or H18, as Heroku logs it (exchange-routing.ts). A clean
+        // close after the app read the request (a crash, an exit mid-request) stays H13.
+        if (this.pooled && isReset(conn)) {
+          if (retriesAfterPoolRace(this)) return;
+          failExchange(this, 'H18', null, null);
+        } else failExchange(this, 'H13', null, null);
         return;
       case 'streaming':
         if ((this.parser as ResponseParser).finish() && this.headRelayed) completeExchange(this);

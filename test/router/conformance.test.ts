@@ -241,14 +241,14 @@ describe('conformance: Router 2.0 keep-alive race', () => {
   after(async () => {
     await h.close();
   });
-  test('[help-race][oc-12160] POST on a pooled connection the app closed: H18 sock=backend 503 bytes=567', async () => {
+  test('[help-race][oc-12160] POST on a pooled connection the app reset: H18 sock=backend 503 bytes=567', async () => {
     assert.equal((await h.send(get('/race-arm'))).status, 200);
     const n = h.records.length;
     await h.send('POST /ok HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi');
     const r = await h.record(n);
     assert.deepEqual([r.code, r.sock, r.status, r.bytes], ['H18', 'backend', 503, 567]);
   });
-  test('[oc-12160] GET on a pooled connection the app closed: retried on a fresh connection', async () => {
+  test('[oc-12160] GET on a pooled connection the app reset: retried on a fresh connection', async () => {
     assert.equal((await h.send(get('/race-arm'))).status, 200);
     const n = h.records.length;
     assert.equal((await h.send(get('/ok'))).status, 200);
@@ -289,6 +289,22 @@ describe('conformance: codes from limits', () => {
       assert.equal(res.status, 503);
       assert.equal((await h.record(0)).code, 'H11');
       stalled.socket.destroy();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('conformance: Router 2.0, an app that dies mid-request on a pooled connection', () => {
+  test('[codes] a clean close after the app read a GET stays H13 (no retry: not the race)', async () => {
+    const h = await startHarness();
+    try {
+      assert.equal((await h.send(get('/ok'))).status, 200);
+      const n = h.records.length;
+      assert.equal((await h.send(get('/destroy'))).status, 503);
+      const r = await h.record(n);
+      assert.deepEqual([r.code, r.status], ['H13', 503]);
+      assert.equal(h.app?.connections(), 1, 'the request went on the pooled connection');
     } finally {
       await h.close();
     }

@@ -4,11 +4,29 @@
  * fails when a page and its table disagree.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROUTER_CODES } from '../src/core/codes.js';
 import { ERROR_CODES } from '../src/core/errors.js';
 import { packageRoot } from '../src/core/package-root.js';
+import { renderRouterOptionsTable } from '../src/router/options.js';
+
+/** Markers around a generated part of a hand-written page. */
+export const GENERATED_START = '<!-- generated: do not edit (npm run docs) -->';
+export const GENERATED_END = '<!-- end generated -->';
+
+/** `page` with the part between the markers replaced by `body`. */
+export function withGenerated(page: string, body: string): string {
+  const start = page.indexOf(GENERATED_START);
+  const end = page.indexOf(GENERATED_END);
+  if (start < 0 || end < start) throw new Error('generated-part markers not found');
+  return `${page.slice(0, start + GENERATED_START.length)}\n${body}\n${page.slice(end)}`;
+}
+
+/** docs/router.md with its option table rendered from ROUTER_OPTIONS. */
+export function renderRouterPage(current: string): string {
+  return withGenerated(current, renderRouterOptionsTable());
+}
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
@@ -53,5 +71,7 @@ if (
   const root = packageRoot();
   writeFileSync(join(root, 'docs', 'codes.md'), renderCodesPage());
   writeFileSync(join(root, 'docs', 'errors.md'), renderErrorsPage());
-  console.log('wrote docs/codes.md and docs/errors.md');
+  const routerPage = join(root, 'docs', 'router.md');
+  writeFileSync(routerPage, renderRouterPage(readFileSync(routerPage, 'utf8')));
+  console.log('wrote docs/codes.md, docs/errors.md and the option table of docs/router.md');
 }

@@ -10,7 +10,10 @@ export function isValidRequestId(value: string | undefined | null): value is str
   return typeof value === 'string' && VALID.test(value);
 }
 
-/** The id the router (and the guard) uses: the client's when valid, else a new UUID. */
-export function requestIdFrom(value: string | undefined | null): string {
-  return isValidRequestId(value) ? value : newRequestId();
+/**
+ * The id the router (and the guard) uses: the client's when valid, else a new UUIDv4 (legacy
+ * router), or 128 random bits in UUID layout (`v4: false`, Router 2.0).
+ */
+export function requestIdFrom(value: string | undefined | null, v4 = true): string {
+  return isValidRequestId(value) ? value : newRequestId(v4);
 }

@@ -23,7 +23,11 @@ const HI = Uint8Array.from({ length: 256 }, (_, i) => DIGITS.charCodeAt(i >> 4))
 const LO = Uint8Array.from({ length: 256 }, (_, i) => DIGITS.charCodeAt(i & 15));
 const DASH = 45;
 
-export function newRequestId(): string {
+/**
+ * `v4: false` leaves every bit random in the same 8-4-4-4-12 layout: Router 2.0's generated
+ * ids (`407b828f-ec16-bfef-cff3-25e749e57945` in public logs) carry no version or variant.
+ */
+export function newRequestId(v4 = true): string {
   if (offset === pool.length) {
     randomFillSync(pool);
     offset = 0;
@@ -31,8 +35,8 @@ export function newRequestId(): string {
   const o = offset;
   offset = o + 16;
   const b = (i: number) => pool[o + i] as number;
-  const b6 = (b(6) & 0x0f) | 0x40;
-  const b8 = (b(8) & 0x3f) | 0x80;
+  const b6 = v4 ? (b(6) & 0x0f) | 0x40 : b(6);
+  const b8 = v4 ? (b(8) & 0x3f) | 0x80 : b(8);
   // biome-ignore format: one group of the UUID per line
   return String.fromCharCode(
     HI[b(0)] as number, LO[b(0)] as number, HI[b(1)] as number, LO[b(1)] as number,

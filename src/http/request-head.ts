@@ -6,9 +6,11 @@
  *
  * Limits from shared/spec/heroku-router.md §1–2. Choices where the spec is silent, made for
  * safety against request smuggling (each is answered 400 and never forwarded):
- * - Content-Length together with Transfer-Encoding; differing Content-Length values (identical
- *   repeats are forwarded as one); a final transfer coding other than `chunked`; any
- *   Transfer-Encoding on HTTP/1.0.
+ * - differing Content-Length values (identical repeats are forwarded as one), a
+ *   Content-Length list (`10,10`: vegur refuses it); a final transfer coding other than
+ *   `chunked`; any Transfer-Encoding on HTTP/1.0. Content-Length with chunked: chunked wins.
+ * - more than 5 empty lines before the request line, a bare LF line ending, a missing or
+ *   empty Host (HTTP/1.0 too): as cowboyku/vegur.
  * - header names that are not tokens, whitespace before the colon, obs-fold continuation lines,
  *   control characters in values, more than one Host.
  * - a request line that is not exactly `METHOD SP TARGET SP HTTP/x.y`, or a target with
@@ -83,6 +85,35 @@ function add(list: string[] | null, value: string): string[] {
 const NO_BODY: BodyFraming = { kind: 'none' };
 const CHUNKED: BodyFraming = { kind: 'chunked' };
 
+/**
+ * Empty lines accepted before a request line (RFC 9112 §2.2 says "at least one"): cowboyku,
+ * vegur's HTTP layer, takes 5 (`max_empty_lines`), each a CRLF, and answers 400 past them or
+ * for a bare LF.
+ */
+export const MAX_EMPTY_LINES = 5;
+const EMPTY_LINES_REASON = 'more than 5 empty lines, or a bare LF, before the request line';
+const NEED_MORE = -1;
+const BAD_EMPTY_LINES = -2;
+
+/**
+ * Where the request line starts after the empty lines allowed before it (NEED_MORE: only
+ * CRLFs so far; BAD_EMPTY_LINES: too many, or not CRLF). Looks at 2 × MAX_EMPTY_LINES + 1
+ * bytes at most, whatever follows.
+ */
+export function skipEmptyLines(buf: Uint8Array, from: number): number {
+  let i = from;
+  for (let lines = 0; ; lines++) {
+    const c = buf[i];
+    if (c === undefined) return NEED_MORE;
+    if (c !== 13 && c !== 10) return i;
+    if (c === 10 || lines === MAX_EMPTY_LINES) return BAD_EMPTY_LINES;
+    const lf = buf[i + 1];
+    if (lf === undefined) return NEED_MORE;
+    if (lf !== 10) return BAD_EMPTY_LINES;
+    i += 2;
+  }
+}
+
 const reject = (status: number, reason: string): RequestHeadResult => ({
   kind: 'reject',
   status,
@@ -91,15 +122,16 @@ const reject = (status: number, reason: string): RequestHeadResult => ({
 
 /** Parse a request head starting at `from`; `incomplete` until the blank line arrives. */
 export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
-  let start = from;
-  // RFC 9112 §2.2: empty lines before the request line are ignored.
-  while (buf[start] === 13 || buf[start] === 10) start++;
+  const start = skipEmptyLines(buf, from);
+  if (start < 0) return start === NEED_MORE ? INCOMPLETE : reject(400, EMPTY_LINES_REASON);
   const end = findHeadEnd(buf, start);
   if (end < 0) return checkPartial(buf, start);
   const text = buf.toString('latin1', start, end);
   // Lines and fields are found with indexOf rather than split: this runs for every request.
   const firstLf = text.indexOf('\n');
-  const requestLine = text.slice(0, text.charCodeAt(firstLf - 1) === 13 ? firstLf - 1 : firstLf);
+  // cowboyku (vegur's HTTP layer) requires CRLF after the version; h13 answers 400.
+  if (text.charCodeAt(firstLf - 1) !== 13) return reject(400, 'bare LF line ending');
+  const requestLine = text.slice(0, firstLf - 1);
   if (requestLine.length > REQUEST_LIMITS.requestLine)
     return reject(414, 'request line over 8192 bytes');
   if (requestLine.includes('\r')) return reject(400, 'bare CR in request line');
@@ -139,8 +171,11 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     if (next < 0) next = text.length;
     const lineStart = pos;
     pos = next + 1;
-    // A bare LF is accepted as a line end, as on the response side.
-    const stop = next > lineStart && text.charCodeAt(next - 1) === 13 ? next - 1 : next;
+    // Lines end with CRLF: cowboyku refuses a CR not followed by LF and folds a bare LF into
+    // the value, so Heroku forwards no head with a bare LF (h13: 400).
+    if (next < text.length && (next === lineStart || text.charCodeAt(next - 1) !== 13))
+      return reject(400, 'bare LF line ending');
+    const stop = next < text.length ? next - 1 : next;
     if (stop === lineStart) continue;
     if (stop - lineStart > REQUEST_LIMITS.headerLine)
       return reject(400, 'header line over 8192 bytes');
@@ -186,12 +221,22 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
     }
   }
   if (hosts.length > 1) return reject(400, 'more than one Host header');
-  if (hosts.length === 0 && version === '1.1') return reject(400, 'missing Host header');
+  // vegur_validate_headers answers 400 to an empty or missing Host, HTTP/1.0 included.
+  if (hosts.length === 0 || hosts[0] === '') return reject(400, 'missing or empty Host header');
 
   let framing: BodyFraming = NO_BODY;
+  let lengthAndCoding = false;
+  if (lengths !== null) {
+    // vegur_validate_headers: a Content-Length with a comma is refused, and repeated lines
+    // must be identical (checked below once their values are read).
+    for (const raw of lengths) if (raw.includes(',')) return reject(400, 'Content-Length list');
+  }
   if (codings !== null) {
     if (version === '1.0') return reject(400, 'Transfer-Encoding in an HTTP/1.0 request');
-    if (lengths !== null) return reject(400, 'both Content-Length and Transfer-Encoding');
+    // RFC 9112 §6.3: chunked wins over Content-Length, which is dropped (buildRequestHead
+    // writes the framing itself), and the connection is closed after the response (§6.1).
+    // Heroku forwards such a request (issue 16's conformance check).
+    lengthAndCoding = lengths !== null;
     const list = codings
       .join(',')
       .split(',')
@@ -237,7 +282,9 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
   if (upgrade !== null && !PROTOCOL_LIST.test(upgradeText) && h26 === null)
     h26 = H26_CAUSES.badHeader;
   const wantsUpgrade = upgrade !== null && tokens.includes('upgrade') && h26 === null;
-  const keepAlive = version === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive');
+  const keepAlive =
+    !lengthAndCoding &&
+    (version === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive'));
 
   return {
     kind: 'head',

@@ -42,6 +42,14 @@ export class Balancer {
     );
   }
 
+  /** Dynos that can take a request now. */
+  routableCount(): number {
+    const now = performance.now();
+    let n = 0;
+    for (const d of this.#table.list()) if (this.routable(d, now)) n++;
+    return n;
+  }
+
   /** How many distinct dynos a request may try before H19/H21: at most 10 (spec §2). */
   attemptLimit(): number {
     const now = performance.now();

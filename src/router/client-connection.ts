@@ -10,7 +10,7 @@
  */
 
 import type net from 'node:net';
-import { parseRequestHead, REQUEST_LIMITS } from '../http/request-head.js';
+import { MAX_EMPTY_LINES, parseRequestHead, REQUEST_LIMITS } from '../http/request-head.js';
 import type { RouterContext } from './context.js';
 import { Deadline } from './deadline.js';
 import { rejectionResponse } from './error-page.js';
@@ -18,9 +18,6 @@ import { Exchange } from './exchange.js';
 
 /** Pipelined bytes kept while a request is in flight before the client is paused. */
 const MAX_STASH = 64 * 1024;
-/** The largest head the limits allow: past it the parser refuses it (400). */
-const MAX_HEAD =
-  REQUEST_LIMITS.requestLine + (REQUEST_LIMITS.headerLine + 2) * REQUEST_LIMITS.headers;
 /** How long a refused client gets to read the answer and close before it is cut off. */
 const LINGER_MS = 2_000;
 
@@ -45,6 +42,11 @@ export class ClientConnection {
    */
   #parts: Buffer[] = [];
   #partsBytes = 0;
+  /** Head bytes held, counted in the router-wide budget (ctx.buffered) until released. */
+  #heldBytes = 0;
+  /** Empty lines consumed before the request line, and a CR whose LF has not come yet. */
+  #emptyLines = 0;
+  #pendingCr = false;
   /** Bytes since the last LF of the head so far (the line being received). */
   #lineBytes = 0;
   /** The last and second-last byte held of the head so far (-1: none). */
@@ -89,8 +91,7 @@ export class ClientConnection {
     if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
     if (this.#exchange !== null) this.#exchange.onClientGone();
     this.#exchange = null;
-    this.#buffered = null;
-    this.#parts = [];
+    this.#release();
     const ctx = this.#ctx;
     ctx.clients.delete(this);
     if (ctx.clients.size === 0 && ctx.onClientsEmpty !== null) ctx.onClientsEmpty();
@@ -101,29 +102,36 @@ export class ClientConnection {
   };
 
   #readHead(chunk: Buffer): void {
-    if (this.#buffered !== null && this.#cannotEndHead(chunk)) {
-      // Past a limit the parser gives the answer (414/400); otherwise keep waiting, cheaply.
-      const held = this.#partsBytes + chunk.length + this.#buffered.length;
-      if (this.#lineBytes <= REQUEST_LIMITS.headerLine && held <= MAX_HEAD) {
-        this.#parts.push(chunk);
-        this.#partsBytes += chunk.length;
-        this.#remember(chunk);
-        return;
-      }
+    let data = chunk;
+    if (this.#buffered === null) {
+      // Empty lines before a request line are consumed as they arrive, never held: a head of
+      // nothing but CRLFs costs a look at a few bytes, however it is split.
+      const start = this.#skipEmpty(data);
+      if (start < 0) return;
+      if (start > 0) data = data.subarray(start);
+      if (data.length === 0) return;
+    } else if (this.#cannotEndHead(data)) {
+      // No blank line yet: hold the chunk without copying or parsing anything.
+      if (!this.#hold(data)) return;
+      this.#remember(data);
+      if (this.#lineBytes <= REQUEST_LIMITS.headerLine) return;
+      // Past a per-line limit: the parser gives the answer (414/400).
+      data = Buffer.alloc(0);
     }
     const buf =
-      this.#buffered === null ? chunk : Buffer.concat([this.#buffered, ...this.#parts, chunk]);
-    this.#buffered = null;
-    this.#parts = [];
-    this.#partsBytes = 0;
+      this.#buffered === null ? data : Buffer.concat([this.#buffered, ...this.#parts, data]);
+    this.#release();
     if (buf.length === 0) return;
     const result = parseRequestHead(buf);
     if (result.kind === 'incomplete') {
-      this.#buffered = buf;
-      this.#lineBytes = buf.length - buf.lastIndexOf(10) - 1;
+      this.#buffered = Buffer.alloc(0);
+      this.#lineBytes = 0;
       this.#tail1 = -1;
       this.#tail2 = -1;
-      this.#remember(buf);
+      if (this.#hold(buf)) {
+        this.#lineBytes = buf.length - buf.lastIndexOf(10) - 1;
+        this.#remember(buf);
+      }
       return;
     }
     if (result.kind === 'reject') {
@@ -135,6 +143,77 @@ export class ClientConnection {
     const exchange = new Exchange(this.#ctx, this, head);
     this.#exchange = exchange;
     exchange.start(buf.length > head.length ? buf.subarray(head.length) : null);
+  }
+
+  /**
+   * Consume the empty lines before a request line (at most MAX_EMPTY_LINES CRLFs, as
+   * cowboyku), across chunks. Returns where the request line starts in `chunk`, or -1 when
+   * the chunk was all empty lines or the connection was refused.
+   */
+  #skipEmpty(chunk: Buffer): number {
+    let i = 0;
+    if (this.#pendingCr) {
+      if (chunk[0] !== 10) {
+        this.#refuse(400);
+        return -1;
+      }
+      this.#pendingCr = false;
+      i = 1;
+    }
+    while (i < chunk.length) {
+      const c = chunk[i];
+      if (c !== 13 && c !== 10) {
+        this.#emptyLines = 0;
+        return i;
+      }
+      if (c === 10 || ++this.#emptyLines > MAX_EMPTY_LINES) {
+        this.#refuse(400);
+        return -1;
+      }
+      if (i + 1 === chunk.length) {
+        this.#pendingCr = true;
+        return -1;
+      }
+      if (chunk[i + 1] !== 10) {
+        this.#refuse(400);
+        return -1;
+      }
+      i += 2;
+    }
+    return -1;
+  }
+
+  /**
+   * Keep a chunk of a head still arriving, within the per-connection and router-wide bounds;
+   * past either the request is refused (false).
+   */
+  #hold(chunk: Buffer): boolean {
+    const ctx = this.#ctx;
+    const held = this.#heldBytes + chunk.length;
+    if (held > ctx.limits.maxHeadBytes) {
+      this.#refuse(431);
+      return false;
+    }
+    if (ctx.buffered.bytes + chunk.length > ctx.limits.maxBufferedBytes) {
+      // Every connection together holds the router's budget: this one is refused, the
+      // requests already read go on.
+      this.#refuse(503);
+      return false;
+    }
+    this.#parts.push(chunk);
+    this.#partsBytes += chunk.length;
+    this.#heldBytes = held;
+    ctx.buffered.bytes += chunk.length;
+    return true;
+  }
+
+  /** Forget the head bytes held (parsed, or the connection ends). */
+  #release(): void {
+    this.#ctx.buffered.bytes -= this.#heldBytes;
+    this.#heldBytes = 0;
+    this.#buffered = null;
+    this.#parts = [];
+    this.#partsBytes = 0;
   }
 
   /**
@@ -176,7 +255,7 @@ export class ClientConnection {
 
   onHeadTimeout(): void {
     if (this.#exchange !== null || this.#closing) return; // re-armed when the request ends
-    if (this.#buffered !== null && this.#buffered.length > 0) this.#refuse(408);
+    if (this.#buffered !== null || this.#emptyLines > 0 || this.#pendingCr) this.#refuse(408);
     else this.abort(); // an idle keep-alive connection
   }
 
@@ -237,6 +316,21 @@ export class ClientConnection {
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
+  /**
+   * Cut the connection after what was already written (a relayed head and part of a body):
+   * the client sees a truncated response, not a reset that could erase it.
+   */
+  cut(): void {
+    if (this.socket.destroyed || this.socket.writableLength === 0) {
+      this.abort();
+      return;
+    }
+    this.#closing = true;
+    this.#exchange = null;
+    this.socket.end();
+    this.#lingerTimer = setTimeout(onLinger, LINGER_MS, this);
+  }
+
   /** Router shutdown: an in-flight request ends as H24; an idle connection just closes. */
   forceClose(): void {
     if (this.#exchange !== null) this.#exchange.forceClose();
@@ -251,7 +345,7 @@ export class ClientConnection {
   #closeAfterFlush(): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#buffered = null;
+    this.#release();
     this.resume();
     if (this.socket.destroyed) return;
     this.socket.end();

@@ -9,7 +9,7 @@ import type { RouterFlavor, RouterRecord } from '../core/router-line.js';
 import { formatRouterMessage } from '../core/router-line.js';
 import type { Balancer } from './balancer.js';
 import type { DynoPool } from './dyno-pool.js';
-import type { RouterTimers } from './options.js';
+import type { RouterLimits, RouterTimers } from './options.js';
 
 /** The parts of a connection or request the router must be able to end on close(). */
 export interface Closable {
@@ -19,11 +19,18 @@ export interface Closable {
 export interface RouterContext {
   readonly flavor: RouterFlavor;
   readonly timers: RouterTimers;
+  readonly limits: RouterLimits;
+  /** Request-head bytes held by every client connection together (bounded by limits). */
+  readonly buffered: { bytes: number };
+  /** Requests past their head and not yet logged (H11 counts them against the backlog). */
+  inFlight: number;
   readonly appHost: string;
   /** The port clients connect to (X-Forwarded-Port); set once listening. */
   port: number;
   readonly via: string;
   readonly server: string;
+  /** Header lines added to every relayed response (REPORTING_HEADERS). */
+  readonly added: string;
   readonly protocol: string;
   readonly tls: boolean | null;
   readonly balancer: Balancer;

@@ -4,8 +4,9 @@
  * asks for `Connection: close` (spec §2).
  *
  * The pool is honest about the keep-alive race (spec §5.4): an idle connection is handed out
- * as it is, with no liveness probe and no retry, so a request written on a socket the dyno is
- * closing at that instant ends as H13 (or H18), as on Heroku.
+ * as it is, with no liveness probe, so a request written on a socket the dyno is closing at
+ * that instant fails as on Heroku: H18 for a POST, a retry on a fresh connection for a GET
+ * (exchange-routing.ts, retriesAfterPoolRace).
  *
  * Each socket gets its listeners once, when it is opened; events go to whichever request owns
  * the connection at that moment (`owner`), so no per-request closure is created.

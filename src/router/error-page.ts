@@ -40,6 +40,7 @@ const REASONS: Readonly<Record<number, string>> = {
   408: 'Request Timeout',
   414: 'URI Too Long',
   417: 'Expectation Failed',
+  431: 'Request Header Fields Too Large',
   499: 'Client Closed Request',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -58,6 +59,25 @@ export const SERVER_HEADER: Readonly<Record<RouterFlavor, string>> = {
 export const VIA_VALUE: Readonly<Record<RouterFlavor, string>> = {
   '2': '1.1 heroku-router',
   legacy: '1.1 vegur',
+};
+
+/**
+ * Network Error Logging headers Heroku's routers add to responses, in each router's shape as
+ * seen in public response captures (legacy, `Via: 1.1 vegur`, January 2025; Router 2.0,
+ * `Via: 2.0 heroku-router`, September 2026). The real endpoint is nel.heroku.com with
+ * per-app signed parameters; h13 never points a browser at a third party, so the endpoint is
+ * under `.invalid` (RFC 2606: never resolves), and the shape is what an app can test.
+ */
+const NEL_ENDPOINT = 'https://nel.h13.invalid/reports';
+export const REPORTING_HEADERS: Readonly<Record<RouterFlavor, string>> = {
+  '2':
+    `Nel: {"report_to":"heroku-nel","response_headers":["Via"],"max_age":3600,"success_fraction":0.01,"failure_fraction":0.1}\r\n` +
+    `Report-To: {"group":"heroku-nel","endpoints":[{"url":"${NEL_ENDPOINT}"}],"max_age":3600}\r\n` +
+    `Reporting-Endpoints: heroku-nel="${NEL_ENDPOINT}"\r\n`,
+  legacy:
+    `Report-To: {"group":"heroku-nel","max_age":3600,"endpoints":[{"url":"${NEL_ENDPOINT}"}]}\r\n` +
+    `Reporting-Endpoints: heroku-nel=${NEL_ENDPOINT}\r\n` +
+    `Nel: {"report_to":"heroku-nel","max_age":3600,"success_fraction":0.005,"failure_fraction":0.05,"response_headers":["Via"]}\r\n`,
 };
 
 /** Error-page heads by status, without the Date line (added per second). */

@@ -60,12 +60,13 @@ export function failExchange(
     ex.conn = null;
   }
   const clientGone = code === 'H27' || code === 'H28' || code === 'H24';
+  // H15 logs 503 even after a relayed head: the Error Codes page's example line does.
   const status =
     code === 'H24'
       ? null
       : clientGone
         ? 499
-        : ex.headRelayed
+        : ex.headRelayed && code !== 'H15'
           ? ex.status
           : statusFor(code, cause ?? undefined);
   // Bytes are counted once a dyno connection carried the request; before that there are none.
@@ -78,9 +79,13 @@ export function failExchange(
     ex.client.finished(false);
   } else {
     if (clientGone && ex.bytes === 0) bytes = null;
-    ex.client.abort();
+    if (clientGone) ex.client.abort();
+    else ex.client.cut();
   }
-  emitExchangeRecord(ex, ROUTER_CODES[code].level, code, desc, cause, status, bytes);
+  // HTTP Routing's router comparison: Router 2.0 reports every H code "except H23 and H26".
+  // It answers the same requests (400/417) without a line.
+  if (code === 'H26' && ex.ctx.flavor === '2') ex.ctx.inFlight--;
+  else emitExchangeRecord(ex, ROUTER_CODES[code].level, code, desc, cause, status, bytes);
 }
 
 function emitExchangeRecord(
@@ -94,6 +99,7 @@ function emitExchangeRecord(
 ): void {
   const ctx = ex.ctx;
   const head = ex.head;
+  ctx.inFlight--;
   emitRecord(ctx, {
     at,
     code,

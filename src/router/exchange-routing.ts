@@ -60,12 +60,13 @@ export function rerouteQueued(ex: Exchange): void {
   connectTo(ex, pick);
 }
 
-function connectTo(ex: Exchange, dyno: Dyno): void {
+function connectTo(ex: Exchange, dyno: Dyno, fresh = false): void {
   ex.phase = nextPhase(ex.phase, 'connecting');
   if (ex.dyno === null) ex.connectStartedAt = performance.now();
   ex.dyno = dyno;
   const key = keyOf(dyno);
-  const pooled = ex.ctx.pool.take(dyno, key, ex);
+  const pooled = fresh ? null : ex.ctx.pool.take(dyno, key, ex);
+  ex.pooled = pooled !== null;
   if (pooled !== null) {
     ex.conn = pooled;
     sendRequestHead(ex);
@@ -101,4 +102,26 @@ export function connectFailed(ex: Exchange, code: 'H19' | 'H21'): void {
   }
   ex.connectMs = performance.now() - ex.connectStartedAt;
   failExchange(ex, code, null, null);
+}
+
+/**
+ * A pooled connection was reset before any response byte: the Router 2.0 keep-alive race
+ * (Heroku's Keepalives section; help article "H18 or H13 errors since switching to Router
+ * 2.0"). Heroku's logs show only POSTs failing, as H18 503 bytes=567, the GETs apparently
+ * retried on a fresh connection (opencollective-api#12160, 500 of 500 H18s were POSTs). So a
+ * request that is safe to send again (GET/HEAD/OPTIONS, no body, not yet retried) goes once
+ * more on a new connection to the same dyno; anything else is H18.
+ */
+export function retriesAfterPoolRace(ex: Exchange): boolean {
+  if (!ex.pooled || ex.retried || ex.bytes !== 0 || ex.head.framing.kind !== 'none') return false;
+  const m = ex.head.method;
+  if (m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS') return false;
+  clearTimer(ex);
+  ex.conn?.destroy();
+  ex.conn = null;
+  ex.retried = true;
+  ex.reusable = true;
+  ex.proxyStartedAt = -1;
+  connectTo(ex, ex.dyno as Dyno, true);
+  return true;
 }

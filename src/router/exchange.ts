@@ -21,12 +21,24 @@ import type { RouterContext } from './context.js';
 import type { DynoConnection, DynoListener } from './dyno-pool.js';
 import type { Dyno } from './dynos.js';
 import { completeExchange, failExchange, finishUpgrade } from './exchange-end.js';
-import { connectFailed, dynoConnected, rerouteQueued, routeExchange } from './exchange-routing.js';
+import {
+  connectFailed,
+  dynoConnected,
+  rerouteQueued,
+  retriesAfterPoolRace,
+  routeExchange,
+} from './exchange-routing.js';
 import { refreshIdle, type TimerCode } from './exchange-timer.js';
 import { forwardedFor, requestIdHeader } from './forward-head.js';
 import { isTerminal, type Phase } from './phases.js';
 import { openRequest, relayRequestBody } from './request-relay.js';
 import { relayResponse, tunnelToClient, tunnelToDyno } from './response-relay.js';
+
+/** The dyno reset the connection (or refused our write): it did not read the request. */
+function isReset(conn: DynoConnection): boolean {
+  const code = conn.error?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
 
 export class Exchange implements DynoListener {
   phase: Phase = 'head';
@@ -46,6 +58,10 @@ export class Exchange implements DynoListener {
   attemptLimit = 0;
   connectStartedAt = 0;
   connectMs: number | null = null;
+  /** The connection came from the Router 2.0 pool (the keep-alive race applies). */
+  pooled = false;
+  /** Already sent once more after losing the keep-alive race. */
+  retried = false;
   /** When the head went to the dyno (`service=` starts here); -1 until then. */
   proxyStartedAt = -1;
 
@@ -63,6 +79,8 @@ export class Exchange implements DynoListener {
   status: number | null = null;
   bytes = 0;
   clientKeepAlive = false;
+  /** Legacy, HTTP/1.0 client, chunked response: the body is de-chunked (response-relay.ts). */
+  decoder: ChunkedValidator | null = null;
   /** The dyno connection may carry another request after this one. */
   reusable = true;
 
@@ -75,12 +93,13 @@ export class Exchange implements DynoListener {
     this.head = head;
     this.acceptedAt = performance.now();
     this.acceptedEpochMs = Date.now();
-    this.requestId = requestIdFrom(requestIdHeader(head));
+    this.requestId = requestIdFrom(requestIdHeader(head), ctx.flavor === 'legacy');
     this.fwd = forwardedFor(head, client.ip);
     const framing = head.framing;
     if (framing.kind === 'length') this.bodyRemaining = framing.length;
-    else if (framing.kind === 'chunked') this.chunked = new ChunkedValidator();
+    else if (framing.kind === 'chunked') this.chunked = new ChunkedValidator({ rewrite: true });
     this.requestDone = framing.kind === 'none';
+    ctx.inFlight++; // released by the one record (exchange-end.ts)
   }
 
   /** Begin with whatever followed the head in the client's bytes. */
@@ -141,7 +160,14 @@ export class Exchange implements DynoListener {
       }
       case 'sending':
       case 'awaiting':
-        failExchange(this, 'H13', null, null);
+        // Zero response bytes: H13, unless a reused pooled connection was reset, the
+        // signature of the keep-alive race (the app had closed it and never read the
+        // request): then a retry or H18, as Heroku logs it (exchange-routing.ts). A clean
+        // close after the app read the request (a crash, an exit mid-request) stays H13.
+        if (this.pooled && isReset(conn)) {
+          if (retriesAfterPoolRace(this)) return;
+          failExchange(this, 'H18', null, null);
+        } else failExchange(this, 'H13', null, null);
         return;
       case 'streaming':
         if ((this.parser as ResponseParser).finish() && this.headRelayed) completeExchange(this);
@@ -169,7 +195,11 @@ export class Exchange implements DynoListener {
     if (code === null || isTerminal(this.phase)) return;
     if (code === 'H19') connectFailed(this, 'H19');
     else if (code === 'H28' && this.phase !== 'sending') return;
-    else failExchange(this, code, null, null);
+    else if (code === 'H28' && (this.conn?.socket.writableLength ?? 0) > 0) {
+      // The client is not idle: the router paused it because the dyno stopped reading the
+      // body. The idle side is the dyno (H15, 503), not the client (H28 would blame it).
+      failExchange(this, 'H15', null, null);
+    } else failExchange(this, code, null, null);
   }
 
   /** Router shutdown (H24) or any other forced end. */

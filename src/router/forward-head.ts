@@ -72,6 +72,21 @@ export function connectionTokens(
   return tokens;
 }
 
+/**
+ * `x-request-ID` → `X-Request-Id`: the legacy router's header casing both ways (cowboyku
+ * lowercases names as it parses, vegur_client writes them with capitalize_token).
+ */
+export function capitalizeToken(name: string): string {
+  let out = '';
+  let upper = true;
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i] as string;
+    out += upper ? ch.toUpperCase() : ch.toLowerCase();
+    upper = ch === '-';
+  }
+  return out;
+}
+
 export interface ForwardContext {
   readonly requestId: string;
   /** The X-Forwarded-For value to send (client IP appended). */
@@ -83,6 +98,16 @@ export interface ForwardContext {
   readonly totalRouteMs: number;
   /** Router 2.0 keeps dyno connections; legacy asks for a close. */
   readonly keepAlive: boolean;
+  /** Legacy: header names Capitalized-Like-This (capitalizeToken). */
+  readonly capitalize?: boolean;
+  /** Legacy: every request goes to the dyno as HTTP/1.1 (vegur_proxy send_headers). */
+  readonly asHttp11?: boolean;
+  /**
+   * Legacy: the client's address is appended to its first X-Forwarded-For field, in place, and
+   * any later ones are forwarded as they are (vegur_utils add_or_append_header). Otherwise
+   * every field is merged into one at the end (`fwd`).
+   */
+  readonly clientIp?: string;
 }
 
 /** X-Forwarded-For after appending the client's address to whatever the client sent. */
@@ -109,9 +134,11 @@ export function requestIdHeader(head: RequestHead): string | null {
  */
 export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string {
   const extra = head.headers.length > 0 ? connectionTokens(head.headers) : null;
-  let out = `${head.method} ${head.target} HTTP/${head.version}\r\n`;
+  let out = `${head.method} ${head.target} HTTP/${ctx.asHttp11 === true ? '1.1' : head.version}\r\n`;
   let via: string | null = null;
   let sentLength = false;
+  const inPlace = ctx.clientIp;
+  let appended = false;
   for (const [name, value] of head.headers) {
     const n = name.length;
     // Fast path: names no rule touches (checked by length before lowercasing).
@@ -130,7 +157,15 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
       extra !== null
     ) {
       const lower = name.toLowerCase();
-      if (isHopByHop(name) || REPLACED.has(lower) || lower === 'x-forwarded-for') continue;
+      if (isHopByHop(name) || REPLACED.has(lower)) continue;
+      if (lower === 'x-forwarded-for') {
+        if (inPlace === undefined) continue;
+        if (!appended) {
+          appended = true;
+          out += `X-Forwarded-For: ${value === '' ? inPlace : `${value}, ${inPlace}`}\r\n`;
+          continue;
+        }
+      }
       if (lower === 'content-length') {
         sentLength = true;
         continue;
@@ -144,7 +179,7 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
       if (lower === 'upgrade' && head.upgrade === null) continue;
       if (extra?.has(lower)) continue;
     }
-    out += `${name}: ${value}\r\n`;
+    out += `${ctx.capitalize === true ? capitalizeToken(name) : name}: ${value}\r\n`;
   }
   const framing = head.framing;
   if (framing.kind === 'length') out += `Content-Length: ${framing.length}\r\n`;
@@ -152,7 +187,7 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
   else if (sentLength) out += 'Content-Length: 0\r\n';
   out +=
     `X-Request-Id: ${ctx.requestId}\r\n` +
-    `X-Forwarded-For: ${ctx.fwd}\r\n` +
+    (appended ? '' : `X-Forwarded-For: ${inPlace ?? ctx.fwd}\r\n`) +
     'X-Forwarded-Proto: http\r\n' +
     `X-Forwarded-Port: ${ctx.port}\r\n` +
     `X-Request-Start: ${ctx.requestStartMs}\r\n` +
@@ -174,6 +209,14 @@ export interface RelayContext {
   readonly clientVersion: '1.0' | '1.1';
   /** The response had Transfer-Encoding: its Content-Length, if any, is not relayed. */
   readonly transferEncoding: boolean;
+  /** Header lines the router adds to every relayed response (each ending CRLF). */
+  readonly added?: string;
+  /** Say `Connection: keep-alive` on a kept connection too (vegur does, HTTP/1.1 included). */
+  readonly sayKeepAlive?: boolean;
+  /** Legacy: header names Capitalized-Like-This (capitalizeToken). */
+  readonly capitalize?: boolean;
+  /** The body is de-chunked for the client: Transfer-Encoding is not relayed either. */
+  readonly dechunk?: boolean;
 }
 
 /** The response head as the client receives it. */
@@ -208,15 +251,20 @@ export function buildResponseHead(head: ResponseHead, ctx: RelayContext): string
         // relaying both would let a client that trusts Content-Length fall out of step.
         if (ctx.transferEncoding && sameLower(name, 'content-length')) continue;
         break;
+      case 17:
+        if (ctx.dechunk === true && sameLower(name, 'transfer-encoding')) continue;
+        break;
     }
-    out += `${name}: ${value}\r\n`;
+    out += `${ctx.capitalize === true ? capitalizeToken(name) : name}: ${value}\r\n`;
   }
   out += `Via: ${via === null ? ctx.via : `${via}, ${ctx.via}`}\r\n`;
   if (!hasDate) out += `Date: ${httpDate()}\r\n`;
   if (!hasServer) out += `Server: ${ctx.server}\r\n`;
+  if (ctx.added !== undefined) out += ctx.added;
   if (upgrade) out += 'Connection: Upgrade\r\n\r\n';
   else if (!ctx.clientKeepAlive) out += 'Connection: close\r\n\r\n';
-  else if (ctx.clientVersion === '1.0') out += 'Connection: keep-alive\r\n\r\n';
+  else if (ctx.clientVersion === '1.0' || ctx.sayKeepAlive === true)
+    out += 'Connection: keep-alive\r\n\r\n';
   else out += '\r\n';
   return out;
 }

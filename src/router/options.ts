@@ -4,6 +4,7 @@
  * programmatic API, so every timer can be shortened to milliseconds in tests.
  */
 
+import { formatDuration } from '../core/duration.js';
 import type { LogFormat } from '../core/log-sink.js';
 import type { OptionTable, ParsedOptions } from '../core/option-table.js';
 import type { RouterFlavor } from '../core/router-line.js';
@@ -39,6 +40,29 @@ export const HEROKU_TIMERS: RouterTimers = {
   poolIdle: 90_000,
   quarantine: 5_000,
   lateRouting: 200,
+};
+
+/**
+ * Bounds on what the router holds and serves at once. Heroku documents the per-line limits
+ * (src/http/request-head.ts) but no total; these are h13's, chosen so a hostile client cannot
+ * make the router hold more than they allow, whatever the per-line limits would permit.
+ */
+export interface RouterLimits {
+  /** Bytes of one request head held while it arrives: past it, 431 and no line. */
+  readonly maxHeadBytes: number;
+  /** Request-head bytes held by all client connections together: past it, 503 and no line. */
+  readonly maxBufferedBytes: number;
+  /** Client connections open at once: a request on a connection past it is H22. */
+  readonly maxConnections: number;
+  /** Requests in flight per routable dyno (Heroku's backlog): past it, H11. */
+  readonly backlogPerDyno: number;
+}
+
+export const DEFAULT_LIMITS: RouterLimits = {
+  maxHeadBytes: 256 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxConnections: 10_000,
+  backlogPerDyno: 200,
 };
 
 /** CLI options shared by `h13 router` and `h13 run`. */
@@ -96,7 +120,60 @@ export const ROUTER_OPTIONS = {
     description: 'keep routing to a dyno this long after SIGTERM (the shutdown race; 0: off)',
     default: HEROKU_TIMERS.lateRouting,
   },
+  'max-connections': {
+    type: 'integer',
+    description: 'client connections open at once; a request past it is H22',
+    default: DEFAULT_LIMITS.maxConnections,
+    min: 1,
+  },
+  backlog: {
+    type: 'integer',
+    description: 'requests in flight per routable dyno; past it H11 (Backlog too deep)',
+    default: DEFAULT_LIMITS.backlogPerDyno,
+    min: 1,
+  },
+  'max-head-bytes': {
+    type: 'integer',
+    description: 'bytes of one request head held while it arrives; past it 431, no line',
+    default: DEFAULT_LIMITS.maxHeadBytes,
+    min: 1,
+  },
+  'max-buffered-bytes': {
+    type: 'integer',
+    description: 'request-head bytes held by all connections together; past it 503, no line',
+    default: DEFAULT_LIMITS.maxBufferedBytes,
+    min: 1,
+  },
 } as const satisfies OptionTable;
+
+export function limitsFrom(options: ParsedOptions<typeof ROUTER_OPTIONS>): RouterLimits {
+  return {
+    maxConnections: options['max-connections'],
+    backlogPerDyno: options.backlog,
+    maxHeadBytes: options['max-head-bytes'],
+    maxBufferedBytes: options['max-buffered-bytes'],
+  };
+}
+
+/**
+ * docs/router.md's option table, rendered from ROUTER_OPTIONS (scripts/render-docs.ts writes
+ * it between its markers; test/core/docs-sync.test.ts fails when they differ).
+ */
+export function renderRouterOptionsTable(): string {
+  const rows = Object.entries(ROUTER_OPTIONS).map(([name, spec]) => {
+    const value =
+      spec.type === 'duration'
+        ? ' DURATION'
+        : spec.type === 'integer'
+          ? ' N'
+          : 'choices' in spec
+            ? ` ${spec.choices.join('\\|')}`
+            : ' VALUE';
+    const fallback = spec.type === 'duration' ? formatDuration(spec.default) : String(spec.default);
+    return `| \`--${name}${value}\` | ${fallback} | ${spec.description.replace(/\|/g, '\\|')} |`;
+  });
+  return ['| option | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
 
 export function timersFrom(options: ParsedOptions<typeof ROUTER_OPTIONS>): RouterTimers {
   return {

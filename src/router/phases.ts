@@ -39,8 +39,10 @@ export const TRANSITIONS: Readonly<Record<Phase, readonly Phase[]>> = {
   queued: ['routing', 'failed'],
   connecting: ['connecting', 'sending', 'failed'],
   // A dyno may answer before the request body is complete (an early 413, a rejected upload).
-  sending: ['awaiting', 'streaming', 'failed'],
-  awaiting: ['streaming', 'failed'],
+  // Back to connecting: a safe request whose pooled connection closed before any response
+  // byte is retried once on a fresh connection (the Router 2.0 keep-alive race).
+  sending: ['awaiting', 'streaming', 'connecting', 'failed'],
+  awaiting: ['streaming', 'connecting', 'failed'],
   streaming: ['done', 'upgraded', 'failed'],
   upgraded: ['done', 'failed'],
   done: [],

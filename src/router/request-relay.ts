@@ -22,6 +22,22 @@ const MAX_EARLY_BODY = 64 * 1024;
 /** The head was parsed: act on what it asks for, then take the bytes that followed it. */
 export function openRequest(ex: Exchange, rest: Buffer | null): void {
   const head = ex.head;
+  const ctx = ex.ctx;
+  // H22: more client connections than the app's limit (Error Codes: "Connection limit
+  // reached"); H11: more requests in flight than the backlog of the routable dynos (HTTP
+  // Routing, Request Concurrency Limiting). Checked before anything else is done.
+  if (ctx.clients.size > ctx.limits.maxConnections) {
+    failExchange(ex, 'H22', null, null);
+    return;
+  }
+  const backlog = ctx.limits.backlogPerDyno;
+  if (
+    ctx.inFlight > backlog &&
+    ctx.inFlight > backlog * Math.max(1, ctx.balancer.routableCount())
+  ) {
+    failExchange(ex, 'H11', null, null);
+    return;
+  }
   if (head.h26 !== null) {
     failExchange(ex, 'H26', head.h26, null);
     return;
@@ -49,6 +65,9 @@ export function sendRequestHead(ex: Exchange): void {
     connectMs: Math.round(ex.connectMs),
     totalRouteMs: Math.round(now - ex.acceptedAt),
     keepAlive: ctx.flavor === '2',
+    capitalize: ctx.flavor === 'legacy',
+    asHttp11: ctx.flavor === 'legacy',
+    ...(ctx.flavor === 'legacy' ? { clientIp: ex.client.ip } : {}),
   });
   const socket = conn.socket;
   if (ex.early === null) {
@@ -79,6 +98,7 @@ export function relayRequestBody(ex: Exchange, chunk: Buffer): void {
     return;
   }
   let take = chunk.length;
+  let body: Buffer | null;
   if (ex.chunked !== null) {
     const r = ex.chunked.push(chunk);
     if (r.state === 'error') {
@@ -89,25 +109,37 @@ export function relayRequestBody(ex: Exchange, chunk: Buffer): void {
       take = r.end;
       ex.requestDone = true;
     }
+    // Extensions dropped, sizes in plain hex, trailers checked (chunked.ts rewrite mode).
+    body = rewritten(ex.chunked.output);
   } else {
     if (take >= ex.bodyRemaining) {
       take = ex.bodyRemaining;
       ex.requestDone = true;
     }
     ex.bodyRemaining -= take;
+    body = take === 0 ? null : take === chunk.length ? chunk : chunk.subarray(0, take);
   }
-  const body = take === chunk.length ? chunk : chunk.subarray(0, take);
   if (take < chunk.length) client.stash(chunk.subarray(take));
   if (phase === 'sending' || phase === 'streaming') {
     refreshIdle(ex);
-    if (take > 0 && !(ex.conn as DynoConnection).socket.write(body)) client.pause();
+    if (body !== null && !(ex.conn as DynoConnection).socket.write(body)) client.pause();
     if (ex.requestDone) requestWritten(ex);
-  } else if (take > 0) {
+  } else if (body !== null) {
     if (ex.early === null) ex.early = [body];
     else ex.early.push(body);
-    ex.earlyBytes += take;
+    ex.earlyBytes += body.length;
     if (ex.earlyBytes > MAX_EARLY_BODY) client.pause();
   }
+}
+
+/** The pieces a chunked push produced, as one Buffer (null when nothing is to be sent). */
+function rewritten(pieces: ReadonlyArray<Uint8Array | string>): Buffer | null {
+  if (pieces.length === 0) return null;
+  const only = pieces[0];
+  if (pieces.length === 1 && typeof only !== 'string') return only as Buffer;
+  return Buffer.concat(
+    pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : (p as Buffer))),
+  );
 }
 
 /** The whole request reached the dyno: the first-byte timer (H12) starts. */

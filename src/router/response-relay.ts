@@ -9,7 +9,8 @@
  * it is followed by `conn.lendIfQueued`, so a queued write keeps bytes nobody overwrites.
  */
 
-import { type ResponseFault, ResponseParser } from '../http/response-parser.js';
+import { ChunkedValidator } from '../http/chunked.js';
+import { type ResponseFault, type ResponseHead, ResponseParser } from '../http/response-parser.js';
 import type { ClientConnection } from './client-connection.js';
 import type { DynoConnection } from './dyno-pool.js';
 import type { Exchange } from './exchange.js';
@@ -63,6 +64,9 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
   const parser = ex.parser as ResponseParser;
   const r = parser.push(chunk);
   if (r.fault !== null) {
+    // vegur relays a head it could read and then cuts the connection when the body turns
+    // out bad: the client keeps the status (its line logs it) and sees a truncated body.
+    if (r.head !== null && !ex.headRelayed) relayHeadOnly(ex, r.head);
     responseFault(ex, r.fault);
     return;
   }
@@ -87,14 +91,31 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     }
     const ctx = ex.ctx;
     ex.status = r.head.status;
+    // A response that has no body by rule, but whose app may write one anyway (a HEAD
+    // answered with a body, a chunked 204/304): bytes arriving after it would be read as the
+    // next request's response. Such a connection is never reused.
+    if (ex.head.method === 'HEAD' || (parser.framing === 'none' && parser.transferEncoding))
+      ex.reusable = false;
+    // The legacy router de-chunks a chunked response for an HTTP/1.0 client (vegur_proxy
+    // relay_chunked), which then ends with the connection.
+    if (ctx.flavor === 'legacy' && ex.head.version === '1.0' && parser.framing === 'chunked')
+      ex.decoder = new ChunkedValidator({ decode: true });
     ex.clientKeepAlive =
-      ex.head.keepAlive && ex.requestDone && parser.framing !== 'close' && !ctx.closing;
+      ex.head.keepAlive &&
+      ex.requestDone &&
+      parser.framing !== 'close' &&
+      ex.decoder === null &&
+      !ctx.closing;
     const text = buildResponseHead(r.head, {
       via: ctx.via,
       server: ctx.server,
+      added: ctx.added,
+      sayKeepAlive: ctx.flavor === 'legacy',
+      capitalize: ctx.flavor === 'legacy',
       clientKeepAlive: ex.clientKeepAlive,
       clientVersion: ex.head.version,
       transferEncoding: parser.transferEncoding,
+      dechunk: ex.decoder !== null,
     });
     ex.headRelayed = true;
     ex.bytes += text.length;
@@ -106,11 +127,18 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     }
     // Head and the body bytes that came with it leave in one write (one syscall).
     const stop = r.end ?? chunk.length;
-    ex.bytes += stop - start;
-    writable = writeHead(client, conn, text, chunk, start, stop);
+    if (ex.decoder !== null) {
+      client.write(text);
+      writable = writeDecoded(ex, conn, chunk, start, stop);
+    } else {
+      ex.bytes += stop - start;
+      writable = writeHead(client, conn, text, chunk, start, stop);
+    }
   } else if (!ex.headRelayed) {
     setTimer(ex, 'H15', ex.ctx.timers.idle);
     return;
+  } else if (ex.decoder !== null) {
+    writable = writeDecoded(ex, conn, chunk, start, r.end ?? chunk.length);
   } else {
     const stop = r.end ?? chunk.length;
     if (stop > start) {
@@ -128,6 +156,44 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
   }
   if (!writable) conn.socket.pause();
   setTimer(ex, 'H15', ex.ctx.timers.idle);
+}
+
+/** The chunk data of `chunk[start..stop)`, without its framing, to the client. */
+function writeDecoded(
+  ex: Exchange,
+  conn: DynoConnection,
+  chunk: Buffer,
+  start: number,
+  stop: number,
+): boolean {
+  const decoder = ex.decoder as ChunkedValidator;
+  // The parser already walked and accepted these bytes: the decoder only picks the data out.
+  decoder.push(chunk.subarray(start, stop));
+  let writable = true;
+  for (const piece of decoder.output) {
+    ex.bytes += piece.length;
+    writable = ex.client.write(piece as Buffer);
+  }
+  conn.lendIfQueued(ex.client.socket);
+  return writable;
+}
+
+function relayHeadOnly(ex: Exchange, head: ResponseHead): void {
+  const ctx = ex.ctx;
+  ex.status = head.status;
+  ex.clientKeepAlive = false;
+  const text = buildResponseHead(head, {
+    via: ctx.via,
+    server: ctx.server,
+    added: ctx.added,
+    capitalize: ctx.flavor === 'legacy',
+    clientKeepAlive: false,
+    clientVersion: ex.head.version,
+    transferEncoding: (ex.parser as ResponseParser).transferEncoding,
+  });
+  ex.headRelayed = true;
+  ex.bytes += text.length;
+  ex.client.write(text);
 }
 
 function responseFault(ex: Exchange, fault: ResponseFault): void {

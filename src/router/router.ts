@@ -13,8 +13,8 @@ import { ClientConnection } from './client-connection.js';
 import type { RouterContext } from './context.js';
 import { type ConnectFunction, DynoPool, defaultConnect } from './dyno-pool.js';
 import { DynoTable } from './dynos.js';
-import { SERVER_HEADER, VIA_VALUE } from './error-page.js';
-import { HEROKU_TIMERS, type RouterTimers } from './options.js';
+import { REPORTING_HEADERS, SERVER_HEADER, VIA_VALUE } from './error-page.js';
+import { DEFAULT_LIMITS, HEROKU_TIMERS, type RouterLimits, type RouterTimers } from './options.js';
 
 export interface RouterOptions {
   /** The dynos to route to; the router only reads it and listens to its 'change' event. */
@@ -27,6 +27,8 @@ export interface RouterOptions {
   readonly flavor?: RouterFlavor;
   /** Defaults: HEROKU_TIMERS. */
   readonly timers?: Partial<RouterTimers>;
+  /** Defaults: DEFAULT_LIMITS (head bytes held, connections, backlog). */
+  readonly limits?: Partial<RouterLimits>;
   /** `host=` when the request has no Host header (default 'localhost'). */
   readonly appHost?: string;
   /** Each finished request becomes one `heroku[router]` line here. */
@@ -46,6 +48,8 @@ export interface RouterHandle {
   readonly url: string;
   /** Open client and dyno sockets (leak tests: both return to 0 once traffic ends). */
   openSockets(): { readonly client: number; readonly dyno: number };
+  /** Request-head bytes the router holds right now, all connections together. */
+  bufferedBytes(): number;
   /** Stop accepting; in-flight requests end as H24; pooled connections are closed. */
   close(): Promise<void>;
 }
@@ -64,6 +68,15 @@ function resolveTimers(partial: Partial<RouterTimers> | undefined): RouterTimers
   return timers;
 }
 
+function resolveLimits(partial: Partial<RouterLimits> | undefined): RouterLimits {
+  const limits = { ...DEFAULT_LIMITS, ...partial };
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+      throw invalid(`limits.${name}`, `limits.${name} must be a whole number >= 1`);
+  }
+  return limits;
+}
+
 export async function startRouter(options: RouterOptions): Promise<RouterHandle> {
   if (!(options.dynos instanceof DynoTable))
     throw invalid('dynos', 'dynos must be a DynoTable (see staticDynos())');
@@ -75,15 +88,20 @@ export async function startRouter(options: RouterOptions): Promise<RouterHandle>
     throw invalid('port', `port must be an integer from 0 to 65535, not ${String(port)}`);
   const host = options.host ?? '127.0.0.1';
   const timers = resolveTimers(options.timers);
+  const limits = resolveLimits(options.limits);
   const dynos = options.dynos;
 
   const ctx: RouterContext = {
     flavor,
     timers,
+    limits,
+    buffered: { bytes: 0 },
+    inFlight: 0,
     appHost: options.appHost ?? 'localhost',
     port,
     via: VIA_VALUE[flavor],
     server: SERVER_HEADER[flavor],
+    added: REPORTING_HEADERS[flavor],
     protocol: flavor === '2' ? 'http1.1' : 'http',
     tls: flavor === '2' ? false : null,
     balancer: new Balancer(dynos, timers.lateRouting, timers.quarantine),
@@ -156,6 +174,7 @@ export async function startRouter(options: RouterOptions): Promise<RouterHandle>
     port: address.port,
     url: `http://${shownHost}:${address.port}`,
     openSockets: () => ({ client: ctx.clients.size, dyno: ctx.pool.openCount }),
+    bufferedBytes: () => ctx.buffered.bytes,
     close,
   };
 }

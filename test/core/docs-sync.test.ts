@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { renderCodesPage, renderErrorsPage } from '../../scripts/render-docs.js';
+import { renderCodesPage, renderErrorsPage, renderRouterPage } from '../../scripts/render-docs.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { packageRoot } from '../../src/core/package-root.js';
 
@@ -14,6 +14,11 @@ it('docs/codes.md lists every router code exactly as src/core/codes.ts (run npm 
 
 it('docs/errors.md lists every H13_ERR_* code exactly as src/core/errors.ts (run npm run docs)', () => {
   assert.equal(read('errors.md'), renderErrorsPage());
+});
+
+it('docs/router.md lists the router options exactly as ROUTER_OPTIONS (run npm run docs)', () => {
+  const page = read('router.md');
+  assert.equal(page, renderRouterPage(page));
 });
 
 it('every H13_ERR_* code is raised somewhere (no code documented for nothing)', () => {

@@ -31,9 +31,24 @@ test('incomplete until the blank line; leading empty lines are skipped', () => {
   assert.equal(head('\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n').method, 'GET');
 });
 
-test('HTTP/1.0: keep-alive only when asked, Host optional', () => {
-  assert.equal(head('GET / HTTP/1.0\r\n\r\n').keepAlive, false);
-  assert.equal(head('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n').keepAlive, true);
+test('leading empty lines: at most 5, each a CRLF (cowboyku max_empty_lines)', () => {
+  assert.equal(head(`${'\r\n'.repeat(5)}GET / HTTP/1.1\r\nHost: x\r\n\r\n`).method, 'GET');
+  rejected(`${'\r\n'.repeat(6)}GET / HTTP/1.1\r\nHost: x\r\n\r\n`, 400);
+  rejected('\nGET / HTTP/1.1\r\nHost: x\r\n\r\n', 400);
+  assert.equal(parse('\r\n\r\n\r').kind, 'incomplete');
+});
+
+test('bare LF line endings are refused (cowboyku requires CRLF)', () => {
+  rejected('GET / HTTP/1.1\nHost: x\r\n\r\n', 400);
+  rejected('GET / HTTP/1.1\r\nHost: x\n\r\n', 400);
+  rejected('GET / HTTP/1.1\r\nHost: x\r\n\n', 400);
+});
+
+test('HTTP/1.0: keep-alive only when asked, Host required (vegur_validate_headers)', () => {
+  assert.equal(head('GET / HTTP/1.0\r\nHost: x\r\n\r\n').keepAlive, false);
+  assert.equal(head('GET / HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n').keepAlive, true);
+  rejected('GET / HTTP/1.0\r\n\r\n', 400);
+  rejected('GET / HTTP/1.1\r\nHost:\r\n\r\n', 400);
   assert.equal(head('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n').keepAlive, false);
 });
 
@@ -54,14 +69,17 @@ test('framing: Content-Length, identical repeats, chunked', () => {
 
 test('smuggling shapes are refused with 400', () => {
   const base = 'POST / HTTP/1.1\r\nHost: x\r\n';
-  rejected(`${base}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n`, 400);
+  const both = head(`${base}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  assert.deepEqual(both.framing, { kind: 'chunked' }, 'chunked wins over Content-Length');
+  assert.equal(both.keepAlive, false, 'and the connection closes after (RFC 9112 §6.1)');
+  rejected(`${base}Content-Length: 10,10\r\n\r\n`, 400);
   rejected(`${base}Content-Length: 5\r\nContent-Length: 6\r\n\r\n`, 400);
   rejected(`${base}Content-Length: 5, 6\r\n\r\n`, 400);
   rejected(`${base}Content-Length: -1\r\n\r\n`, 400);
   rejected(`${base}Content-Length: 0x10\r\n\r\n`, 400);
   rejected(`${base}Transfer-Encoding: chunked, gzip\r\n\r\n`, 400);
   rejected(`${base}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n`, 400);
-  rejected('POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n', 400);
+  rejected('POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', 400);
   rejected(`${base}Content-Length : 5\r\n\r\n`, 400);
   rejected(`${base}X-A: 1\r\n folded\r\n\r\n`, 400);
   rejected(`${base}X-A: a\u0000b\r\n\r\n`, 400);

@@ -70,7 +70,8 @@ test('the seed case is forwarded by the router as sent; CONNECT is answered by t
     true,
   );
   assert.equal(routerVerdict(renderCase(byId.get('pipelined-two-gets')!, TARGET)).kind, 'split');
-  assert.equal(routerVerdict(renderCase(byId.get('bare-lf-field-line')!, TARGET)).kind, 'rewrite');
+  // cowboyku, vegur's HTTP layer, refuses bare-LF heads: so does the router (400).
+  assert.equal(routerVerdict(renderCase(byId.get('bare-lf-field-line')!, TARGET)).kind, 'reject');
 });
 
 function bodyLength(

@@ -98,7 +98,7 @@ describe('router codes (Router 2.0, fault app)', () => {
     assert.ok(r.serviceMs !== null && r.connectMs !== null);
   });
 
-  test('H15: the response stalls after its first bytes (head relayed: status kept)', async () => {
+  test('H15: the response stalls after its first bytes (logged 503, as the Error Codes example)', async () => {
     const n = h.records.length;
     const res = await h.send(get('/stall-body'));
     assert.equal(res.ending, 'truncated');
@@ -106,7 +106,7 @@ describe('router codes (Router 2.0, fault app)', () => {
     await h.record(n);
     assert.equal(
       shape(h.lines[n] as string),
-      errorLine('H15', 'Idle connection', '/stall-body', 200, res.bytesReceived),
+      errorLine('H15', 'Idle connection', '/stall-body', 503, res.bytesReceived),
     );
   });
 
@@ -121,14 +121,15 @@ describe('router codes (Router 2.0, fault app)', () => {
     );
   });
 
-  test('H17: an invalid chunk before the head was relayed', async () => {
+  test('H17: an invalid chunk in the read that carried the head: head relayed, then cut (vegur)', async () => {
     const n = h.records.length;
     const res = await h.send(get('/bad-chunk'));
-    assert.equal(res.status, 503);
+    assert.equal(res.status, 200);
+    assert.equal(res.ending, 'truncated');
     await h.record(n);
     assert.equal(
       shape(h.lines[n] as string),
-      errorLine('H17', 'Poorly formatted HTTP response', '/bad-chunk'),
+      errorLine('H17', 'Poorly formatted HTTP response', '/bad-chunk', 200, res.bytesReceived),
     );
   });
 
@@ -171,31 +172,31 @@ describe('router codes (Router 2.0, fault app)', () => {
     });
   }
 
-  test('H26: unsupported Expect value → 417, never forwarded', async () => {
+  // Router 2.0 reports every code "except H23 and H26" (HTTP Routing, router comparison): the
+  // same requests get the same answer and no line. Legacy lines: conformance.test.ts.
+  /** The next line is the one for a request sent after: nothing was logged in between. */
+  const noLineSince = async (n: number) => {
+    assert.equal((await h.send(get('/ok'))).status, 200);
+    assert.equal((await h.record(n)).path, '/ok');
+  };
+
+  test('H26 cases in Router 2.0: unsupported Expect value → 417, never forwarded, no line', async () => {
     const n = h.records.length;
     const seen = h.app?.requests.length;
     const res = await h.send(get('/ok', 'Expect: 200-ok\r\n'));
     assert.equal(res.status, 417);
-    await h.record(n);
-    assert.equal(
-      shape(h.lines[n] as string),
-      `at=error code=H26 desc="Request Error" cause="unsupported expect header value" method=GET path="/ok" ${HEAD_FIELDS} dyno= connect= service= status=417 bytes=567 ${TAIL}`,
-    );
     assert.equal(h.app?.requests.length, seen);
+    await noLineSince(n);
   });
 
-  test('H26: an unparseable Connection header → 400', async () => {
+  test('H26 cases in Router 2.0: an unparseable Connection header → 400, no line', async () => {
     const n = h.records.length;
     const res = await h.send(get('/ok', 'Connection: a b\r\n'));
     assert.equal(res.status, 400);
-    await h.record(n);
-    assert.equal(
-      shape(h.lines[n] as string),
-      `at=error code=H26 desc="Request Error" cause="bad header" method=GET path="/ok" ${HEAD_FIELDS} dyno= connect= service= status=400 bytes=567 ${TAIL}`,
-    );
+    await noLineSince(n);
   });
 
-  test('H26: a bad chunk in a chunked request body → 400', async () => {
+  test('H26 cases in Router 2.0: a bad chunk in a chunked request body → 400, no line', async () => {
     const n = h.records.length;
     const seen = h.app?.requests.length ?? 0;
     const c = await rawClient(h.router.port);
@@ -205,11 +206,7 @@ describe('router codes (Router 2.0, fault app)', () => {
     await c.waitFor(/Application error/);
     await c.closed();
     assert.match(c.received(), /^HTTP\/1\.1 400 Bad Request\r\n/);
-    await h.record(n);
-    assert.equal(
-      shape(h.lines[n] as string),
-      `at=error code=H26 desc="Request Error" cause="bad chunk" method=POST path="/ok" ${HEAD_FIELDS} dyno=web.1 connect=Nms service=Nms status=400 bytes=567 ${TAIL}`,
-    );
+    await noLineSince(n);
   });
 
   test('H27: the client closes before the response (sock=client, 499)', async () => {

@@ -137,7 +137,9 @@ export function shape(line: string): string {
     .replace(/service=\d+ms/, 'service=Nms');
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Router 2.0's generated ids: UUID layout, every bit random (no version or variant). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function get(path: string, extra = ''): string {
   return `GET ${path} HTTP/1.1\r\nHost: app.test\r\n${extra}\r\n`;

@@ -3,7 +3,13 @@ import { createLogSink } from '../../core/log-sink.js';
 import { staticDynos } from '../../router/dynos.js';
 import { startRouter } from '../../router/index.js';
 import { bufferedLines } from '../../router/line-buffer.js';
-import { flavorFrom, logFormatFrom, ROUTER_OPTIONS, timersFrom } from '../../router/options.js';
+import {
+  flavorFrom,
+  limitsFrom,
+  logFormatFrom,
+  ROUTER_OPTIONS,
+  timersFrom,
+} from '../../router/options.js';
 import { defineCommand } from '../command.js';
 import { portFromEnv } from '../env-port.js';
 import { EXIT } from '../exit-codes.js';
@@ -44,6 +50,7 @@ export const routerCommand = defineCommand({
       port: options.port ?? portFromEnv(),
       flavor: flavorFrom(options),
       timers: timersFrom(options),
+      limits: limitsFrom(options),
       appHost: options['app-host'],
       log: createLogSink(logFormatFrom(options), lines),
     });

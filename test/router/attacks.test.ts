@@ -1,0 +1,254 @@
+/**
+ * The router under attack (issue 16): each attack is a regression test bounded in time (the
+ * test's own timeout, generous for a loaded 2-core machine) and in memory (the bytes the
+ * router holds, read from the router itself, never a timing).
+ */
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { until } from '../helpers/wait.js';
+import { get, type Harness, startHarness } from './harness.js';
+import { rawClient } from './raw-client.js';
+
+/** Write `chunk` `times` times as separate writes, stopping when the router closes. */
+async function flood(port: number, chunk: string, times: number): Promise<{ answer: string }> {
+  const socket = net.connect(port, '127.0.0.1');
+  let answer = '';
+  socket.on('data', (d) => {
+    answer += d.toString('latin1');
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => {});
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  for (let i = 0; i < times && !socket.destroyed && !socket.writableEnded; i++) {
+    if (!socket.write(chunk))
+      await new Promise<void>((resolve) => {
+        socket.once('drain', resolve);
+        socket.once('close', resolve);
+      });
+  }
+  await closed;
+  return { answer };
+}
+
+describe('attacks on the client side', { timeout: 60_000 }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      limits: { maxHeadBytes: 64 * 1024, maxBufferedBytes: 100 * 1024 },
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  for (const [name, unit] of [
+    ['CRLF', '\r\n'],
+    ['bare LF', '\n'],
+  ] as const) {
+    test(`a head of nothing but empty lines (${name}) is refused after 5, holding nothing`, async () => {
+      // 1 MB in 1 KB writes: before the fix every write re-copied and re-parsed all of it.
+      const { answer } = await flood(h.router.port, unit.repeat(512), 2048);
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.equal(h.router.bufferedBytes(), 0);
+      assert.equal(h.records.length, 0);
+    });
+  }
+
+  test('empty lines one byte at a time: the same answer, across writes', async () => {
+    const c = await rawClient(h.router.port);
+    for (let i = 0; i < 12; i++) c.write(i % 2 === 0 ? '\r' : '\n');
+    await c.closed();
+    assert.match(c.received(), /^HTTP\/1\.1 400 /);
+  });
+
+  test('five CRLFs before a request line are accepted, split anywhere', async () => {
+    const c = await rawClient(h.router.port);
+    c.write('\r\n\r\n\r');
+    c.write('\n\r\n\r\n');
+    c.write(get('/ok'));
+    await c.waitFor(/HTTP\/1\.1 200 OK/);
+    c.socket.destroy();
+  });
+
+  test('a head within every per-line limit but over maxHeadBytes: 431, memory released', async () => {
+    const line = `X-Pad: ${'p'.repeat(8000)}\r\n`;
+    const c = await rawClient(h.router.port);
+    c.write('GET / HTTP/1.1\r\nHost: a\r\n');
+    for (let i = 0; i < 20; i++) c.write(line);
+    await c.closed();
+    assert.match(c.received(), /^HTTP\/1\.1 431 /);
+    await until(() => h.router.bufferedBytes() === 0, 5_000, 'held bytes released');
+  });
+
+  test('many connections holding partial heads stay within maxBufferedBytes', async () => {
+    const line = `X-Pad: ${'p'.repeat(8000)}\r\n`;
+    const clients = await Promise.all(Array.from({ length: 4 }, () => rawClient(h.router.port)));
+    let peak = 0;
+    for (const c of clients) {
+      c.write('GET / HTTP/1.1\r\nHost: a\r\n');
+      for (let i = 0; i < 5; i++) c.write(line);
+    }
+    await until(
+      () => {
+        peak = Math.max(peak, h.router.bufferedBytes());
+        return clients.some((c) => c.received().startsWith('HTTP/1.1 503'));
+      },
+      10_000,
+      'a connection past the budget to be refused',
+    );
+    assert.ok(h.router.bufferedBytes() <= 100 * 1024, `${h.router.bufferedBytes()} bytes held`);
+    assert.ok(peak <= 100 * 1024);
+    for (const c of clients) c.socket.destroy();
+    await until(() => h.router.bufferedBytes() === 0, 5_000, 'held bytes released');
+    // The router still serves.
+    assert.equal((await h.send(get('/ok'))).status, 200);
+  });
+
+  test('two connections streaming empty lines do not stop a third client', async () => {
+    const attackers = [
+      flood(h.router.port, '\r\n'.repeat(4096), 256),
+      flood(h.router.port, '\n'.repeat(8192), 256),
+    ];
+    const res = await h.send(get('/ok'));
+    assert.equal(res.status, 200);
+    await Promise.all(attackers);
+  });
+});
+
+/** A dyno that records every byte it receives per connection and answers with `answer`. */
+async function recordingDyno(
+  answer: (raw: string, socket: net.Socket) => void,
+): Promise<{ port: number; connections: string[]; close(): Promise<void> }> {
+  const connections: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    const index = connections.push('') - 1;
+    socket.on('data', (d) => {
+      connections[index] += d.toString('latin1');
+      answer(connections[index] as string, socket);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('attacks through the body and the pool', { timeout: 60_000 }, () => {
+  test('chunk extensions are dropped and trailers reach the app only when valid as head fields', async () => {
+    const dyno = await recordingDyno((raw, socket) => {
+      if (raw.endsWith('\r\n\r\n') && raw.includes('0\r\n'))
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    });
+    const { staticDynos } = await import('../../src/router/index.js');
+    // Legacy: Router 2.0 logs no H26 (conformance.test.ts).
+    const h = await startHarness({
+      flavor: 'legacy',
+      dynos: staticDynos([{ host: '127.0.0.1', port: dyno.port }]),
+    });
+    try {
+      const head = 'POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
+      const ok = await h.send(`${head}3;a="x";b=y\r\nabc\r\n0\r\nX-Sum: 1\r\n\r\n`);
+      assert.equal(ok.status, 200);
+      const body = (dyno.connections.at(-1) as string).split('\r\n\r\n').slice(1).join('\r\n\r\n');
+      assert.equal(body, '3\r\nabc\r\n0\r\nX-Sum: 1\r\n\r\n');
+      for (const [what, trailer] of [
+        ['a request line as a trailer', 'GET /smuggled HTTP/1.1\r\n'],
+        ['a control character in a trailer value', 'X: a\u0001b\r\n'],
+        ['obs-fold in the trailer section', 'X: a\r\n b\r\n'],
+      ] as const) {
+        const n = h.records.length;
+        const res = await h.send(`${head}3\r\nabc\r\n0\r\n${trailer}\r\n`);
+        assert.equal(res.status, 400, what);
+        const r = await h.record(n);
+        assert.deepEqual([r.code, r.cause], ['H26', 'bad chunk'], what);
+        assert.ok(
+          !dyno.connections.some((c) => c.includes('smuggled') || c.includes('\u0001')),
+          what,
+        );
+      }
+    } finally {
+      await h.close();
+      await dyno.close();
+    }
+  });
+
+  test('Router 2.0 never reuses a connection after a HEAD response (the app may write a body)', async () => {
+    const dyno = await recordingDyno((raw, socket) => {
+      if (!raw.endsWith('\r\n\r\n')) return;
+      if (raw.startsWith('HEAD')) {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 37\r\n\r\n');
+        // A buggy app writes a body, shaped like a response, a moment later.
+        setTimeout(() => {
+          if (!socket.destroyed) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged');
+        }, 20);
+      } else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal');
+    });
+    const { staticDynos } = await import('../../src/router/index.js');
+    const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port: dyno.port }]) });
+    try {
+      const c = await rawClient(h.router.port);
+      c.write('HEAD / HTTP/1.1\r\nHost: a\r\n\r\n');
+      await c.waitFor(/Content-Length: 37\r\n(.*\r\n)*\r\n$/);
+      c.write(get('/next'));
+      await c.waitFor(/\r\n\r\n(real|forged)$/);
+      assert.ok(c.received().endsWith('real'), 'the next client got the HEAD body');
+      assert.equal(dyno.connections.length, 2, 'a fresh dyno connection for the next request');
+      c.socket.destroy();
+    } finally {
+      await h.close();
+      await dyno.close();
+    }
+  });
+
+  test('an app that never reads the request body: H15 (the dyno is idle), not H28 blaming the client', async () => {
+    // The dyno reads nothing: the router's writes back up and it pauses the client.
+    const held = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      held.add(socket);
+      socket.pause();
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { staticDynos } = await import('../../src/router/index.js');
+    const port = (server.address() as net.AddressInfo).port;
+    const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port }]) });
+    try {
+      const size = 64 * 1024 * 1024;
+      const socket = net.connect(h.router.port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(`POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`);
+      const block = Buffer.alloc(64 * 1024, 120);
+      const pump = async () => {
+        for (let sent = 0; sent < size && !socket.destroyed; sent += block.length) {
+          if (!socket.write(block))
+            await new Promise<void>((resolve) => {
+              socket.once('drain', resolve);
+              socket.once('close', resolve);
+            });
+        }
+      };
+      void pump();
+      const r = await h.record(0);
+      assert.equal(r.code, 'H15');
+      assert.equal(r.status, 503);
+      socket.destroy();
+    } finally {
+      await h.close();
+      // A paused socket never reads the router's FIN: close it from this side.
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * What the drain keeps, behind one interface: SQLite (sqlite-store.ts) now, PostgreSQL later
+ * with the same schema (schema.ts). Methods return promises so an asynchronous store fits;
+ * `ingest` resolves only once the batch is committed, which is what makes a 2xx a promise
+ * that the lines survive a crash.
+ */
+
+import type { DiagnosisJson } from '../analyze/report.js';
+
+/** One line as stored: the text the analyzer reads, its log time when known. */
+export interface IngestLine {
+  readonly text: string;
+  /** Epoch microseconds from the line's own timestamp, or null when it has none we read. */
+  readonly micros: number | null;
+  /** Request ids the line carries (router `request_id=`, UUIDs in app lines). */
+  readonly requestIds: readonly string[];
+  /** True for a `heroku[router]` line (counted per minute as traffic). */
+  readonly router: boolean;
+}
+
+export interface PlatformError {
+  readonly code: string;
+  readonly process: string;
+  readonly micros: number | null;
+  readonly line: string;
+}
+
+export interface BadSample {
+  /** The counter it was counted under (malformed-frame, invalid-utf8...). */
+  readonly kind: string;
+  /** Escaped and cut: safe to show anywhere. */
+  readonly sample: string;
+}
+
+export interface IngestBatch {
+  readonly app: string;
+  /** Logplex-Frame-Id (or the sender's idempotency key); null when the sender gave none. */
+  readonly frameId: string | null;
+  readonly token: string | null;
+  readonly receivedMs: number;
+  readonly lines: readonly IngestLine[];
+  readonly platformErrors: readonly PlatformError[];
+  /** Per-app counters to add (frames, malformed-frame, invalid-utf8, oversized-line...). */
+  readonly counters: Readonly<Record<string, number>>;
+  readonly samples: readonly BadSample[];
+}
+
+export interface IngestResult {
+  /** False when the same app sent this Frame-Id before: nothing was stored again. */
+  readonly stored: boolean;
+  /** Id of the first line stored (lines get consecutive ids), when stored. */
+  readonly firstLineId: number | null;
+}
+
+export interface StoredDiagnosis {
+  /** Identifies the diagnosis by its router line, so replays do not store it twice. */
+  readonly key: string;
+  readonly micros: number;
+  readonly json: DiagnosisJson;
+}
+
+export interface AppSummary {
+  readonly name: string;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly counters: Record<string, number>;
+  readonly diagnoses: number;
+  readonly byCode: Record<string, number>;
+  readonly platformErrors: Record<string, number>;
+  readonly drainTokens: string[];
+  /** The latest bad-input samples, newest first. */
+  readonly badInput: Array<{ kind: string; time: string; sample: string }>;
+}
+
+export interface StoredLine {
+  readonly id: number;
+  readonly app: string;
+  readonly receivedMs: number;
+  readonly line: string;
+}
+
+export interface AppDiagnosis extends DiagnosisJson {
+  readonly app: string;
+}
+
+export interface RequestTrail {
+  readonly requestId: string;
+  readonly diagnoses: AppDiagnosis[];
+  readonly lines: Array<{ app: string; time: string | null; line: string }>;
+}
+
+export interface RetentionMs {
+  /** Diagnoses, counts, platform errors and samples older than this are deleted. */
+  readonly dataMs: number;
+  /** Raw lines (and the request ids pointing at them) older than this are deleted. */
+  readonly linesMs: number;
+  /** How long a Frame-Id is remembered to spot a retried batch. */
+  readonly frameIdsMs: number;
+}
+
+export interface Store {
+  readonly kind: string;
+  ingest(batch: IngestBatch): Promise<IngestResult>;
+  /** Stores the diagnoses not stored before, with their counts; resolves with how many were new. */
+  addDiagnoses(app: string, items: readonly StoredDiagnosis[]): Promise<number>;
+  /** Counts a rejected request (413, 415, 429...) against an app. */
+  countRejected(app: string, counter: string, nowMs: number): Promise<void>;
+  apps(): Promise<AppSummary[]>;
+  hasApp(app: string): Promise<boolean>;
+  appCount(): Promise<number>;
+  diagnoses(app: string, sinceMicros: number, limit: number): Promise<AppDiagnosis[]>;
+  request(requestId: string, limit: number): Promise<RequestTrail>;
+  /** Lines an app sent since `sinceMs` (arrival time), oldest first, at most `limit` of the newest. */
+  recentLines(app: string, sinceMs: number, limit: number): Promise<StoredLine[]>;
+  /** Apps that sent anything since `sinceMs`. */
+  activeApps(sinceMs: number): Promise<string[]>;
+  prune(nowMs: number, retention: RetentionMs): Promise<Record<string, number>>;
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ROUTER_CODES } from '../src/core/codes.js';
 import { ERROR_CODES } from '../src/core/errors.js';
 import { packageRoot } from '../src/core/package-root.js';
+import { writeDrainPage } from '../src/drain/reference.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
@@ -53,5 +54,6 @@ if (
   const root = packageRoot();
   writeFileSync(join(root, 'docs', 'codes.md'), renderCodesPage());
   writeFileSync(join(root, 'docs', 'errors.md'), renderErrorsPage());
+  writeDrainPage(root);
   console.log('wrote docs/codes.md and docs/errors.md');
 }

@@ -20,6 +20,11 @@ export interface AnalysesOptions {
   readonly idleMs: number;
   /** Diagnoses made by one feed or tick, in order. */
   readonly onDiagnoses: (app: string, items: StoredDiagnosis[]) => void;
+  /**
+   * The analyzer threw (a bug in it, met on some input): that app's analysis starts afresh
+   * with its next lines; the lines are stored whatever happens here.
+   */
+  readonly onError: (app: string, err: unknown) => void;
 }
 
 interface AppAnalysis {
@@ -63,29 +68,36 @@ export class AppAnalyses {
     if (lines.length === 0) return;
     const e = this.entry(app, nowMs);
     e.lastFedMs = nowMs;
-    e.analyzer.pushText(lines.join('\n'));
-    this.emit(app, e);
+    this.guarded(app, e, () => e.analyzer.pushText(lines.join('\n')));
   }
 
   /** Decides what waited a window of wall time; finishes and drops idle apps. */
   tick(nowMs: number = Date.now()): void {
     for (const [app, e] of this.apps) {
-      e.analyzer.flushWall(nowMs);
-      if (nowMs - e.lastFedMs >= this.options.idleMs) {
-        e.analyzer.finish();
-        this.apps.delete(app);
-      }
-      this.emit(app, e);
+      this.guarded(app, e, () => {
+        e.analyzer.flushWall(nowMs);
+        if (nowMs - e.lastFedMs >= this.options.idleMs) {
+          e.analyzer.finish();
+          this.apps.delete(app);
+        }
+      });
     }
   }
 
   /** Shutdown: every pending error decided now. */
   finishAll(): void {
-    for (const [app, e] of this.apps) {
-      e.analyzer.finish();
-      this.emit(app, e);
-    }
+    for (const [app, e] of this.apps) this.guarded(app, e, () => e.analyzer.finish());
     this.apps.clear();
+  }
+
+  private guarded(app: string, e: AppAnalysis, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.apps.delete(app);
+      this.options.onError(app, err);
+    }
+    this.emit(app, e);
   }
 
   private emit(app: string, e: AppAnalysis): void {

@@ -67,6 +67,13 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
             log({ at: 'error', event: 'store-failed', app, error: (err as Error).message }),
           );
       },
+      onError: (app, err) =>
+        log({
+          at: 'error',
+          event: 'analyzer-failed',
+          app,
+          error: String((err as Error)?.stack ?? err),
+        }),
     });
     const ctx: DrainContext = {
       settings,

@@ -78,6 +78,9 @@ describe('per-app analyses and limits', () => {
       onDiagnoses: (app, items) => {
         for (const d of items) out.push([app, d]);
       },
+      onError: (_app, err) => {
+        throw err;
+      },
     });
     analyses.feed(
       'a',

@@ -261,6 +261,23 @@ describe('h13 drain: limits', () => {
       'the drain to close a stalled request',
     );
     assert.match(answer, /^HTTP\/1\.1 408/);
+    await until(
+      async () => (await appInfo(d.url, 'slow'))?.counters['rejected-timeout'] === 1,
+      5000,
+      'the cut-off request counted',
+    );
+  });
+
+  it('a request with both Content-Length and Transfer-Encoding (smuggling) gets 400 and never reaches a route', async () => {
+    const socket = connect(Number(new URL(d.url).port), '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (s: string) => (answer += s));
+    socket.write(
+      `POST /ingest/smuggle HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    );
+    await withTimeout(new Promise((resolve) => socket.once('close', resolve)), 5000, 'the 400');
+    assert.match(answer, /^HTTP\/1\.1 400/);
+    assert.equal(await appInfo(d.url, 'smuggle'), undefined);
   });
 
   it('a sender that never finishes its head is cut off after --headers-timeout', async () => {

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { H13Error } from '../../src/core/errors.js';
+import { MIGRATIONS } from '../../src/drain/schema.js';
+import { openSqlite } from '../../src/drain/sqlite.js';
+import { openSqliteStore } from '../../src/drain/sqlite-store.js';
+import type { IngestBatch } from '../../src/drain/store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'h13-drain-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const DAY = 24 * 3_600_000;
+const ID = '5d3f2a10-6b8c-4e7f-9a01-2b3c4d5e6f70';
+
+function batch(app: string, frameId: string | null, receivedMs: number, text: string): IngestBatch {
+  return {
+    app,
+    frameId,
+    token: null,
+    receivedMs,
+    lines: [{ text, micros: receivedMs * 1000, requestIds: [ID], router: true }],
+    platformErrors: [],
+    counters: {},
+    samples: [],
+  };
+}
+
+describe('SQLite store', () => {
+  it('migrates a new file once and refuses a file from a newer h13', async () => {
+    const path = join(dir, 'migrate.db');
+    await (await openSqliteStore(path)).close();
+    await (await openSqliteStore(path)).close();
+    const db = openSqlite(path);
+    const versions = db
+      .prepare('SELECT version FROM schema_version')
+      .all()
+      .map((r) => r.version);
+    assert.deepEqual(
+      versions,
+      MIGRATIONS.map((m) => m.version),
+    );
+    db.prepare('INSERT INTO schema_version (version, applied_ms, why) VALUES (?, ?, ?)').run(
+      999,
+      0,
+      'future',
+    );
+    db.close();
+    assert.throws(
+      () => openSqliteStore(path),
+      (err: unknown) =>
+        err instanceof H13Error && err.code === 'H13_ERR_STORE' && /999/.test(err.message),
+    );
+  });
+
+  it('retention by age: old lines, their request ids, diagnoses and Frame-Ids go; recent ones stay', async () => {
+    const store = openSqliteStore(join(dir, 'prune.db'));
+    try {
+      const now = Date.now();
+      assert.equal((await store.ingest(batch('a', 'OLD', now - 2 * DAY, 'old line'))).stored, true);
+      assert.equal((await store.ingest(batch('a', 'NEW', now, 'new line'))).stored, true);
+      assert.equal((await store.ingest(batch('a', 'NEW', now, 'new line'))).stored, false);
+      const removed = await store.prune(now, { dataMs: 7 * DAY, linesMs: DAY, frameIdsMs: DAY });
+      assert.equal(removed.lines, 1);
+      assert.equal(removed.batches, 1);
+      const trail = await store.request(ID, 10);
+      assert.deepEqual(
+        trail.lines.map((l) => l.line),
+        ['new line'],
+      );
+      // The old Frame-Id is forgotten, the recent one still deduplicates.
+      assert.equal((await store.ingest(batch('a', 'OLD', now, 'again'))).stored, true);
+      assert.equal((await store.ingest(batch('a', 'NEW', now, 'new line'))).stored, false);
+
+      const json = {
+        code: 'H13',
+        cause: 'app-crash',
+        route: '/',
+        requestId: ID,
+      } as unknown as Parameters<typeof store.addDiagnoses>[1][number]['json'];
+      assert.equal(await store.addDiagnoses('a', [{ key: 'k1', micros: now * 1000, json }]), 1);
+      assert.equal(await store.addDiagnoses('a', [{ key: 'k1', micros: now * 1000, json }]), 0);
+      assert.equal((await store.diagnoses('a', 0, 10)).length, 1);
+      const later = await store.prune(now + 8 * DAY, {
+        dataMs: 7 * DAY,
+        linesMs: DAY,
+        frameIdsMs: DAY,
+      });
+      assert.equal(later.diagnoses, 1);
+      assert.equal((await store.diagnoses('a', 0, 10)).length, 0);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -5,12 +5,15 @@ import type { LogfmtValue } from '../core/logfmt.js';
 import type { AppAnalyses } from './app-analyses.js';
 import type { AppLimits } from './app-limits.js';
 import type { Credential } from './auth.js';
+import type { GroupCommit } from './group-commit.js';
 import type { DrainSettings } from './options.js';
 import type { Store } from './store.js';
 
 export interface DrainContext {
   readonly settings: DrainSettings;
   readonly store: Store;
+  /** Where ingest requests commit their batches (together with those that arrived with them). */
+  readonly commits: GroupCommit;
   readonly analyses: AppAnalyses;
   readonly limits: AppLimits;
   readonly credential: Credential;

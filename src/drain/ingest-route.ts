@@ -12,6 +12,7 @@ import { type DrainContext, isAppName, type RouteRequest } from './context.js';
 import type { CounterName } from './counters.js';
 import { readBody, sendError, sendJson } from './http-io.js';
 import { accepts, type IngestFormat } from './ingest-formats.js';
+import type { IngestResult } from './store.js';
 
 /** Frame ids and drain tokens are short printable ASCII (logplex: 32 hex digits, `d.UUID`). */
 const HEADER_ID = /^[\x21-\x7e]{1,200}$/;
@@ -113,9 +114,9 @@ export async function ingest(
       );
       return;
     }
-    let result: Awaited<ReturnType<typeof ctx.store.ingest>>;
+    let result: IngestResult;
     try {
-      result = await ctx.store.ingest({
+      result = await ctx.commits.ingest({
         app,
         frameId,
         token,

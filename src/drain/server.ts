@@ -12,6 +12,7 @@ import { AppAnalyses } from './app-analyses.js';
 import { AppLimits } from './app-limits.js';
 import { resolveCredential } from './auth.js';
 import type { DrainContext } from './context.js';
+import { GroupCommit } from './group-commit.js';
 import { type DrainOptions, resolveDrainOptions } from './options.js';
 import { dispatch } from './routes.js';
 import { openSqliteStore } from './sqlite-store.js';
@@ -78,6 +79,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
     const ctx: DrainContext = {
       settings,
       store,
+      commits: new GroupCommit(store),
       analyses,
       limits: new AppLimits(settings.appRate, settings.appConcurrency),
       credential,

@@ -152,9 +152,13 @@ class SqliteStore implements Store {
     return result;
   }
 
-  async ingest(b: IngestBatch): Promise<IngestResult> {
+  async ingestMany(batches: readonly IngestBatch[]): Promise<IngestResult[]> {
+    return this.tx(() => batches.map((b) => this.ingestOne(b)));
+  }
+
+  private ingestOne(b: IngestBatch): IngestResult {
     const s = this.s;
-    return this.tx(() => {
+    {
       s.upsertApp.run(b.app, b.receivedMs, b.receivedMs);
       if (b.frameId !== null) {
         if (s.findBatch.get(b.app, b.frameId) !== undefined) {
@@ -192,7 +196,7 @@ class SqliteStore implements Store {
         s.addCount.run(b.app, minute, 'platform', e.code, '', '', 1);
       }
       return { stored: true, firstLineId };
-    });
+    }
   }
 
   async addDiagnoses(app: string, items: readonly StoredDiagnosis[]): Promise<number> {

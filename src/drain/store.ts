@@ -100,7 +100,11 @@ export interface RetentionMs {
 
 export interface Store {
   readonly kind: string;
-  ingest(batch: IngestBatch): Promise<IngestResult>;
+  /**
+   * Batches committed in one transaction (group commit: one fsync for all the requests that
+   * arrived while the previous commit ran), results in the same order. All or none.
+   */
+  ingestMany(batches: readonly IngestBatch[]): Promise<IngestResult[]>;
   /** Stores the diagnoses not stored before, with their counts; resolves with how many were new. */
   addDiagnoses(app: string, items: readonly StoredDiagnosis[]): Promise<number>;
   /** Counts a rejected request (413, 415, 429...) against an app. */

@@ -67,6 +67,13 @@ describe('h13 drain: frames in, diagnoses out', () => {
     assert.equal(info?.counters.lines, before?.counters.lines);
     assert.equal(info?.counters['duplicate-batches'], 1);
     assert.equal(info?.diagnoses, 3);
+    // Sent twice at once (both in flight, possibly committed in one group): stored once.
+    const twice = await Promise.all([
+      postFrames(d.url, 'shop', crashLines.slice(0, 3), 'FRAME-0002'),
+      postFrames(d.url, 'shop', crashLines.slice(0, 3), 'FRAME-0002'),
+    ]);
+    assert.deepEqual(twice.map((r) => r.json().duplicate).sort(), [false, true]);
+    assert.equal((await appInfo(d.url, 'shop'))?.counters.lines, (before?.counters.lines ?? 0) + 3);
     // The same Frame-Id from another app is that app's own batch.
     const other = await postFrames(d.url, 'shop-staging', crashLines.slice(0, 2), 'FRAME-0001');
     assert.deepEqual(other.json(), { app: 'shop-staging', lines: 2, duplicate: false });

@@ -7,13 +7,17 @@ import { H13Error } from '../../src/core/errors.js';
 import { MIGRATIONS } from '../../src/drain/schema.js';
 import { openSqlite } from '../../src/drain/sqlite.js';
 import { openSqliteStore } from '../../src/drain/sqlite-store.js';
-import type { IngestBatch } from '../../src/drain/store.js';
+import type { IngestBatch, Store } from '../../src/drain/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'h13-drain-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const DAY = 24 * 3_600_000;
 const ID = '5d3f2a10-6b8c-4e7f-9a01-2b3c4d5e6f70';
+
+async function ingest(store: Store, b: IngestBatch) {
+  return (await store.ingestMany([b]))[0] as { stored: boolean };
+}
 
 function batch(app: string, frameId: string | null, receivedMs: number, text: string): IngestBatch {
   return {
@@ -59,9 +63,12 @@ describe('SQLite store', () => {
     const store = openSqliteStore(join(dir, 'prune.db'));
     try {
       const now = Date.now();
-      assert.equal((await store.ingest(batch('a', 'OLD', now - 2 * DAY, 'old line'))).stored, true);
-      assert.equal((await store.ingest(batch('a', 'NEW', now, 'new line'))).stored, true);
-      assert.equal((await store.ingest(batch('a', 'NEW', now, 'new line'))).stored, false);
+      assert.equal(
+        (await ingest(store, batch('a', 'OLD', now - 2 * DAY, 'old line'))).stored,
+        true,
+      );
+      assert.equal((await ingest(store, batch('a', 'NEW', now, 'new line'))).stored, true);
+      assert.equal((await ingest(store, batch('a', 'NEW', now, 'new line'))).stored, false);
       const removed = await store.prune(now, { dataMs: 7 * DAY, linesMs: DAY, frameIdsMs: DAY });
       assert.equal(removed.lines, 1);
       assert.equal(removed.batches, 1);
@@ -71,8 +78,8 @@ describe('SQLite store', () => {
         ['new line'],
       );
       // The old Frame-Id is forgotten, the recent one still deduplicates.
-      assert.equal((await store.ingest(batch('a', 'OLD', now, 'again'))).stored, true);
-      assert.equal((await store.ingest(batch('a', 'NEW', now, 'new line'))).stored, false);
+      assert.equal((await ingest(store, batch('a', 'OLD', now, 'again'))).stored, true);
+      assert.equal((await ingest(store, batch('a', 'NEW', now, 'new line'))).stored, false);
 
       const json = {
         code: 'H13',

@@ -70,7 +70,17 @@ export async function followRequest(
     sendError(res, 400, `limit must be a number from 1 to ${MAX_LIMIT}`);
     return;
   }
-  const trail = await ctx.store.request(id, limit);
+  const aroundText = query.get('around');
+  const aroundMs = aroundText === null ? null : Date.parse(aroundText);
+  if (aroundMs !== null && Number.isNaN(aroundMs)) {
+    sendError(res, 400, 'around must be an ISO 8601 time, such as 2026-03-02T10:15:00Z');
+    return;
+  }
+  const trail = await ctx.store.request({
+    requestId: id,
+    aroundMicros: aroundMs === null ? null : aroundMs * 1000,
+    limit,
+  });
   const found = trail.diagnoses.length > 0 || trail.lines.length > 0;
   sendJson(res, found ? 200 : 404, {
     schema: REQUEST_SCHEMA,

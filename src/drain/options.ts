@@ -38,7 +38,7 @@ export const DRAIN_OPTIONS = {
   },
   'lines-retention': {
     type: 'duration',
-    description: 'raw lines (and the request ids found in them) are kept this long',
+    description: 'raw lines are kept this long',
     default: 24 * 3_600_000,
   },
   window: {

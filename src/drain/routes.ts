@@ -54,7 +54,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: /^\/api\/requests\/([^/]+)$/,
     auth: 'basic-or-bearer',
-    what: 'the diagnoses and raw lines that carry a request id',
+    what: 'the diagnoses that carry a request id, and the raw lines that contain it within 2 min of each (or of ?around=ISO; else among the latest 200 000 lines)',
     handle: followRequest,
   },
 ];

@@ -16,12 +16,14 @@ import type {
   AppSummary,
   IngestBatch,
   IngestResult,
+  RequestQuery,
   RequestTrail,
   RetentionMs,
   Store,
   StoredDiagnosis,
   StoredLine,
 } from './store.js';
+import { REQUEST_SCAN_LINES, REQUEST_WINDOW_MS } from './store.js';
 
 /** Bad-input samples and drain tokens kept per app. */
 const SAMPLES_PER_APP = 20;
@@ -106,9 +108,6 @@ function prepareStatements(db: SqliteDatabase) {
       'DELETE FROM samples WHERE app = ? AND id <= (SELECT id FROM samples WHERE app = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
     ),
     addLine: p('INSERT INTO lines (app, received_ms, micros, line) VALUES (?, ?, ?, ?)'),
-    addLineRequest: p(
-      'INSERT INTO line_requests (request_id, line_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
-    ),
     addCount: p(
       'INSERT INTO counts (app, minute, kind, code, cause, route, n) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, minute, kind, code, cause, route) DO UPDATE SET n = counts.n + excluded.n',
     ),
@@ -182,7 +181,6 @@ class SqliteStore implements Store {
       for (const line of b.lines) {
         const id = num(s.addLine.run(b.app, b.receivedMs, line.micros, line.text).lastInsertRowid);
         firstLineId ??= id;
-        for (const rid of line.requestIds) s.addLineRequest.run(rid, id);
         if (line.router) {
           const minute =
             line.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(line.micros / 60e6);
@@ -302,22 +300,69 @@ class SqliteStore implements Store {
       .map((r) => ({ app, ...(JSON.parse(r.body as string) as DiagnosisJson) }));
   }
 
-  async request(requestId: string, limit: number): Promise<RequestTrail> {
+  async request(q: RequestQuery): Promise<RequestTrail> {
     const diagnoses = this.db
-      .prepare('SELECT app, body FROM diagnoses WHERE request_id = ? ORDER BY micros, id LIMIT ?')
-      .all(requestId, limit)
-      .map((r) => ({ app: r.app as string, ...(JSON.parse(r.body as string) as DiagnosisJson) }));
-    const lines = this.db
       .prepare(
-        'SELECT l.app, l.micros, l.line FROM line_requests r JOIN lines l ON l.id = r.line_id WHERE r.request_id = ? ORDER BY l.id LIMIT ?',
+        'SELECT app, micros, body FROM diagnoses WHERE request_id = ? ORDER BY micros, id LIMIT ?',
       )
-      .all(requestId, limit)
-      .map((r) => ({
+      .all(q.requestId, q.limit);
+    const windowUs = REQUEST_WINDOW_MS * 1000;
+    const anchors: Array<{ app: string | null; micros: number }> = diagnoses.map((r) => ({
+      app: r.app as string,
+      micros: num(r.micros),
+    }));
+    if (q.aroundMicros !== null) anchors.push({ app: null, micros: q.aroundMicros });
+    const seen = new Set<number>();
+    const found: Array<{ id: number; app: string; micros: number | null; line: string }> = [];
+    const keep = (rows: SqlRow[]) => {
+      for (const r of rows) {
+        const id = num(r.id);
+        if (seen.has(id) || found.length >= q.limit) continue;
+        seen.add(id);
+        found.push({
+          id,
+          app: r.app as string,
+          micros: r.micros === null ? null : num(r.micros),
+          line: r.line as string,
+        });
+      }
+    };
+    const inWindow = this.db.prepare(
+      'SELECT id, app, micros, line FROM lines WHERE app = ? AND micros BETWEEN ? AND ? AND instr(line, ?) > 0 ORDER BY micros, id LIMIT ?',
+    );
+    for (const a of anchors) {
+      const apps = a.app === null ? await this.activeApps(0) : [a.app];
+      for (const app of apps)
+        keep(inWindow.all(app, a.micros - windowUs, a.micros + windowUs, q.requestId, q.limit));
+    }
+    let latestLines = 0;
+    if (anchors.length === 0) {
+      latestLines = REQUEST_SCAN_LINES;
+      keep(
+        this.db
+          .prepare(
+            'SELECT id, app, micros, line FROM (SELECT id, app, micros, line FROM lines ORDER BY id DESC LIMIT ?) WHERE instr(line, ?) > 0 ORDER BY id LIMIT ?',
+          )
+          .all(REQUEST_SCAN_LINES, q.requestId, q.limit),
+      );
+    }
+    found.sort((x, y) => (x.micros ?? 0) - (y.micros ?? 0) || x.id - y.id);
+    return {
+      requestId: q.requestId,
+      diagnoses: diagnoses.map((r) => ({
         app: r.app as string,
-        time: r.micros === null ? null : formatTimestamp(num(r.micros)),
-        line: r.line as string,
-      }));
-    return { requestId, diagnoses, lines };
+        ...(JSON.parse(r.body as string) as DiagnosisJson),
+      })),
+      lines: found.map((l) => ({
+        app: l.app,
+        time: l.micros === null ? null : formatTimestamp(l.micros),
+        line: l.line,
+      })),
+      searched: {
+        around: anchors.map((a) => formatTimestamp(a.micros)),
+        latestLines,
+      },
+    };
   }
 
   async recentLines(app: string, sinceMs: number, limit: number): Promise<StoredLine[]> {
@@ -356,20 +401,16 @@ class SqliteStore implements Store {
       }
       out[name] = total;
     };
-    // A line and the request ids pointing at it go in the same transaction.
-    const oldLines = 'SELECT id FROM lines WHERE received_ms < ? ORDER BY id LIMIT ?';
-    const dropRequests = this.db.prepare(
-      `DELETE FROM line_requests WHERE line_id IN (${oldLines})`,
+    const dropLines = this.db.prepare(
+      'DELETE FROM lines WHERE id IN (SELECT id FROM lines WHERE app = ? AND received_ms < ? LIMIT ?)',
     );
-    const dropLines = this.db.prepare(`DELETE FROM lines WHERE id IN (${oldLines})`);
     out.lines = 0;
-    for (;;) {
-      const n = this.tx(() => {
-        dropRequests.run(lineCut, PRUNE_CHUNK);
-        return num(dropLines.run(lineCut, PRUNE_CHUNK).changes);
-      });
-      out.lines += n;
-      if (n < PRUNE_CHUNK) break;
+    for (const app of await this.activeApps(0)) {
+      for (;;) {
+        const n = this.tx(() => num(dropLines.run(app, lineCut, PRUNE_CHUNK).changes));
+        out.lines += n;
+        if (n < PRUNE_CHUNK) break;
+      }
     }
     chunked(
       'diagnoses',

@@ -12,8 +12,6 @@ export interface IngestLine {
   readonly text: string;
   /** Epoch microseconds from the line's own timestamp, or null when it has none we read. */
   readonly micros: number | null;
-  /** Request ids the line carries (router `request_id=`, UUIDs in app lines). */
-  readonly requestIds: readonly string[];
   /** True for a `heroku[router]` line (counted per minute as traffic). */
   readonly router: boolean;
 }
@@ -87,6 +85,15 @@ export interface RequestTrail {
   readonly requestId: string;
   readonly diagnoses: AppDiagnosis[];
   readonly lines: Array<{ app: string; time: string | null; line: string }>;
+  /** Where raw lines were searched: around each diagnosis (or the time given), or the latest lines. */
+  readonly searched: { readonly around: string[]; readonly latestLines: number };
+}
+
+export interface RequestQuery {
+  readonly requestId: string;
+  /** Epoch microseconds to search raw lines around, besides the diagnoses' own times. */
+  readonly aroundMicros: number | null;
+  readonly limit: number;
 }
 
 export interface RetentionMs {
@@ -97,6 +104,11 @@ export interface RetentionMs {
   /** How long a Frame-Id is remembered to spot a retried batch. */
   readonly frameIdsMs: number;
 }
+
+/** How far from a diagnosis's router line the lines of its request are looked for. */
+export const REQUEST_WINDOW_MS = 2 * 60_000;
+/** Lines scanned, newest first, when there is no time to search around. */
+export const REQUEST_SCAN_LINES = 200_000;
 
 export interface Store {
   readonly kind: string;
@@ -113,7 +125,12 @@ export interface Store {
   hasApp(app: string): Promise<boolean>;
   appCount(): Promise<number>;
   diagnoses(app: string, sinceMicros: number, limit: number): Promise<AppDiagnosis[]>;
-  request(requestId: string, limit: number): Promise<RequestTrail>;
+  /**
+   * A request id followed: its diagnoses (indexed), and the raw lines that contain it within
+   * `REQUEST_WINDOW_MS` of each diagnosis or of `aroundMicros`; with neither, among the
+   * latest `REQUEST_SCAN_LINES` lines.
+   */
+  request(query: RequestQuery): Promise<RequestTrail>;
   /** Lines an app sent since `sinceMs` (arrival time), oldest first, at most `limit` of the newest. */
   recentLines(app: string, sinceMs: number, limit: number): Promise<StoredLine[]>;
   /** Apps that sent anything since `sinceMs`. */

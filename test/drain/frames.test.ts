@@ -153,7 +153,7 @@ describe('ingest formats', () => {
       assert.doesNotMatch(s.sample, /[\u0000-\u001f]/, 'samples are escaped');
   });
 
-  it('text: one line per newline, CRLF too; heroku lines give their time, request ids and platform errors', () => {
+  it('text: one line per newline, CRLF too; heroku lines give their time and platform errors', () => {
     const body = Buffer.from(
       '2026-03-02T10:15:05.010002+00:00 heroku[router]: at=error code=H13 request_id=5d3f2a10-6b8c-4e7f-9a01-2b3c4d5e6f70 status=503\r\n' +
         '2026-03-02T10:15:06+00:00 heroku[web.1]: Error R14 (Memory quota exceeded)\n\n' +
@@ -162,7 +162,7 @@ describe('ingest formats', () => {
     const out = TEXT_FORMAT.parse(body, { msgCount: null }, 1024);
     assert.equal(out.lines.length, 3);
     assert.equal(out.lines[0]?.router, true);
-    assert.deepEqual(out.lines[0]?.requestIds, ['5d3f2a10-6b8c-4e7f-9a01-2b3c4d5e6f70']);
+    assert.equal(out.lines[0]?.micros, Date.UTC(2026, 2, 2, 10, 15, 5) * 1000 + 10_002);
     assert.deepEqual(
       out.platformErrors.map((e) => [e.code, e.process]),
       [

@@ -25,7 +25,7 @@ function batch(app: string, frameId: string | null, receivedMs: number, text: st
     frameId,
     token: null,
     receivedMs,
-    lines: [{ text, micros: receivedMs * 1000, requestIds: [ID], router: true }],
+    lines: [{ text, micros: receivedMs * 1000, router: true }],
     platformErrors: [],
     counters: {},
     samples: [],
@@ -59,24 +59,36 @@ describe('SQLite store', () => {
     );
   });
 
-  it('retention by age: old lines, their request ids, diagnoses and Frame-Ids go; recent ones stay', async () => {
+  it('retention by age: old lines, diagnoses and Frame-Ids go, recent ones stay; request ids found by time window', async () => {
     const store = openSqliteStore(join(dir, 'prune.db'));
     try {
       const now = Date.now();
       assert.equal(
-        (await ingest(store, batch('a', 'OLD', now - 2 * DAY, 'old line'))).stored,
+        (await ingest(store, batch('a', 'OLD', now - 2 * DAY, `old ${ID}`))).stored,
         true,
       );
-      assert.equal((await ingest(store, batch('a', 'NEW', now, 'new line'))).stored, true);
-      assert.equal((await ingest(store, batch('a', 'NEW', now, 'new line'))).stored, false);
+      assert.equal((await ingest(store, batch('a', 'NEW', now, `new ${ID}`))).stored, true);
+      assert.equal((await ingest(store, batch('a', 'NEW', now, `new ${ID}`))).stored, false);
       const removed = await store.prune(now, { dataMs: 7 * DAY, linesMs: DAY, frameIdsMs: DAY });
       assert.equal(removed.lines, 1);
       assert.equal(removed.batches, 1);
-      const trail = await store.request(ID, 10);
+      const trail = await store.request({ requestId: ID, aroundMicros: null, limit: 10 });
       assert.deepEqual(
         trail.lines.map((l) => l.line),
-        ['new line'],
+        [`new ${ID}`],
       );
+      assert.ok(trail.searched.latestLines > 0);
+      const around = await store.request({ requestId: ID, aroundMicros: now * 1000, limit: 10 });
+      assert.deepEqual(
+        around.lines.map((l) => l.line),
+        [`new ${ID}`],
+      );
+      const elsewhere = await store.request({
+        requestId: ID,
+        aroundMicros: (now - DAY) * 1000,
+        limit: 10,
+      });
+      assert.deepEqual(elsewhere.lines, [], 'only lines near the time asked');
       // The old Frame-Id is forgotten, the recent one still deduplicates.
       assert.equal((await ingest(store, batch('a', 'OLD', now, 'again'))).stored, true);
       assert.equal((await ingest(store, batch('a', 'NEW', now, 'new line'))).stored, false);

@@ -76,6 +76,14 @@ export const DRAIN_OPTIONS = {
     max: 10_000,
     default: 8,
   },
+  'max-connections': {
+    type: 'integer',
+    description:
+      'connections open at once; more are closed at accept (with --max-body, this bounds the memory held by bodies being read)',
+    min: 1,
+    max: 100_000,
+    default: 256,
+  },
   'max-apps': {
     type: 'integer',
     description: 'apps this drain accepts; a new app past it gets 403',
@@ -112,6 +120,7 @@ export const DRAIN_API_NAMES = {
   'max-line': 'maxLineBytes',
   'app-rate': 'appRate',
   'app-concurrency': 'appConcurrency',
+  'max-connections': 'maxConnections',
   'max-apps': 'maxApps',
   'headers-timeout': 'headersTimeoutMs',
   'request-timeout': 'requestTimeoutMs',
@@ -130,6 +139,7 @@ export interface DrainSettings {
   maxLineBytes: number;
   appRate: number;
   appConcurrency: number;
+  maxConnections: number;
   maxApps: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;

@@ -28,6 +28,8 @@ const FRAME_IDS_MS = 6 * 3_600_000;
  */
 const REPLAY_MIN_MS = 2 * 60_000;
 const REPLAY_MAX_LINES = 20_000;
+/** And at most this many in all, so a restart with many apps still boots in seconds. */
+const REPLAY_MAX_TOTAL = 200_000;
 
 export interface Drain {
   readonly url: string;
@@ -121,6 +123,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         });
       },
     );
+    server.maxConnections = settings.maxConnections;
     await listen(server, settings.port, settings.host);
     const address = server.address() as AddressInfo;
     const flushTimer = setInterval(() => analyses.tick(), options.flushEveryMs ?? FLUSH_EVERY_MS);
@@ -159,8 +162,14 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
 
 async function replay(ctx: DrainContext): Promise<void> {
   const since = Date.now() - Math.max(REPLAY_MIN_MS, 3 * ctx.settings.windowMs);
+  let budget = REPLAY_MAX_TOTAL;
   for (const app of await ctx.store.activeApps(since)) {
-    const lines = await ctx.store.recentLines(app, since, REPLAY_MAX_LINES);
+    if (budget <= 0) {
+      ctx.log({ at: 'warn', event: 'replay-cut', app, reason: 'replay budget spent' });
+      continue;
+    }
+    const lines = await ctx.store.recentLines(app, since, Math.min(REPLAY_MAX_LINES, budget));
+    budget -= lines.length;
     if (lines.length === 0) continue;
     ctx.analyses.feed(
       app,

@@ -298,3 +298,47 @@ describe('h13 drain: limits', () => {
     );
   });
 });
+
+describe('h13 drain: connection cap', () => {
+  let d: DrainProcess;
+  before(async () => {
+    d = await startDrainProcess(join(dir, 'conns.db'), ['--max-connections', '2']);
+  });
+  after(() => d.proc.kill());
+
+  it('past --max-connections a connection is closed at accept; once one ends, requests are served again', async () => {
+    const port = Number(new URL(d.url).port);
+    const open = async () => {
+      const s = connect(port, '127.0.0.1');
+      await withTimeout(new Promise((resolve) => s.once('connect', resolve)), 5000, 'connect');
+      return s;
+    };
+    const idle = [await open(), await open()];
+    // Both must be accepted by the server before the third comes: a request on each proves it.
+    for (const s of idle) {
+      let text = '';
+      s.setEncoding('utf8').on('data', (x: string) => (text += x));
+      // Answered 200 and kept alive (a 401 would close it).
+      s.write(`GET /api/apps HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\n\r\n`);
+      await until(() => text.includes('"apps"'), 5000, 'an answer on an accepted connection');
+    }
+    const third = await open();
+    let answer = '';
+    third.setEncoding('utf8').on('data', (x: string) => (answer += x));
+    third.on('error', () => {}); // reset by the server: that is the point
+    third.write('GET /api/apps HTTP/1.1\r\nHost: x\r\n\r\n');
+    await withTimeout(
+      new Promise((resolve) => third.once('close', resolve)),
+      5000,
+      'the third closed',
+    );
+    assert.equal(answer, '', 'closed without being read');
+    for (const s of idle) s.destroy();
+    await until(
+      async () =>
+        (await send(d.url, { path: '/api/apps' }).catch(() => ({ status: 0 }))).status === 200,
+      5000,
+      'served again',
+    );
+  });
+});

@@ -112,8 +112,13 @@ describe('h13 drain: frames in, diagnoses out', () => {
       ds.some((x) => x.cause === 'deploy-race'),
       JSON.stringify(ds.map((x) => x.cause)),
     );
-    // since= filters by the router line's time.
+    // since= filters by the router line's time; a bad since or limit is a 400 that says why.
     assert.equal((await diagnosesOf(d.url, 'blog', '2100-01-01T00:00:00Z')).length, 0);
+    const badSince = await send(d.url, { path: '/api/apps/blog/diagnoses?since=yesterday' });
+    assert.equal(badSince.status, 400);
+    assert.match(badSince.json<{ error: string }>().error, /ISO 8601/);
+    assert.equal((await send(d.url, { path: '/api/apps/blog/diagnoses?limit=0' })).status, 400);
+    assert.equal((await send(d.url, { path: '/api/apps/nobody/diagnoses' })).status, 404);
   });
 
   it('counts platform errors from real logplex frames (heroku/logplex#105: an L10)', async () => {

@@ -347,3 +347,35 @@ describe('h13 drain: connection cap', () => {
     );
   });
 });
+
+describe('h13 drain: late and out-of-order frames', () => {
+  let d: DrainProcess;
+  before(async () => {
+    d = await startDrainProcess(join(dir, 'late.db'), ['--window', '3s']);
+  });
+  after(() => d.proc.kill());
+
+  it('evidence logged before the H13 but delivered in a later batch still explains it', async () => {
+    const id = '7e8f9a0b-1c2d-4e3f-8a5b-6c7d8e9f0a1b';
+    const router = `2026-03-02T11:00:05.010002+00:00 heroku[router]: at=error code=H13 desc="Connection closed without response" method=POST path="/pay" host=a.herokuapp.com request_id=${id} fwd="203.0.113.9" dyno=web.1 connect=1ms service=40ms status=503 bytes=0 protocol=https`;
+    const first = await postFrames(d.url, 'late', [router], 'L1');
+    assert.equal(first.status, 200);
+    // The dyno's lines come through logplex in another batch, after the router's.
+    const second = await postFrames(
+      d.url,
+      'late',
+      [
+        '2026-03-02T11:00:05.004330+00:00 app[web.1]: Error: card declined',
+        '2026-03-02T11:00:05.004400+00:00 app[web.1]:     at pay (/app/server.js:40:11)',
+        '2026-03-02T11:00:05.090000+00:00 heroku[web.1]: Process exited with status 1',
+      ],
+      'L2',
+    );
+    assert.equal(second.status, 200);
+    await until(async () => (await diagnosesOf(d.url, 'late')).length > 0, 10_000, 'the late H13');
+    const [diagnosis] = await diagnosesOf(d.url, 'late');
+    assert.equal(diagnosis?.requestId, id);
+    assert.equal(diagnosis?.cause, 'app-crash');
+    assert.ok(diagnosis?.evidence.some((e) => /card declined/.test(e.line)));
+  });
+});

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ROUTER_CODES } from '../src/core/codes.js';
 import { ERROR_CODES } from '../src/core/errors.js';
 import { packageRoot } from '../src/core/package-root.js';
+import { writeDrainPage } from '../src/drain/reference.js';
 import { renderRouterOptionsTable } from '../src/router/options.js';
 
 /** Markers around a generated part of a hand-written page. */
@@ -73,5 +74,8 @@ if (
   writeFileSync(join(root, 'docs', 'errors.md'), renderErrorsPage());
   const routerPage = join(root, 'docs', 'router.md');
   writeFileSync(routerPage, renderRouterPage(readFileSync(routerPage, 'utf8')));
-  console.log('wrote docs/codes.md, docs/errors.md and the option table of docs/router.md');
+  writeDrainPage(root);
+  console.log(
+    'wrote docs/codes.md, docs/errors.md, docs/drain.md and the option table of docs/router.md',
+  );
 }

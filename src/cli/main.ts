@@ -5,6 +5,7 @@ import { type Command, formatHelp, parseCommandLine } from './command.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { badClientCommand } from './commands/bad-client.js';
 import { demoCommand } from './commands/demo.js';
+import { drainCommand } from './commands/drain.js';
 import { probeCommand } from './commands/probe.js';
 import { routerCommand } from './commands/router.js';
 import { runCommand } from './commands/run.js';
@@ -18,6 +19,7 @@ const COMMANDS: readonly Command<never>[] = [
   analyzeCommand,
   routerCommand,
   probeCommand,
+  drainCommand,
 ] as unknown as Command<never>[];
 
 function mainHelp(): string {

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   H13_ERR_LISTEN: 'a server could not listen on the port it was given',
   H13_ERR_PHASE: 'a request moved between phases in an order the state machine forbids (a bug)',
   H13_ERR_INPUT: 'an input file or stream could not be read (missing, unreadable, corrupt gzip)',
+  H13_ERR_STORE: "the drain's database could not be opened, migrated or written",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -30,9 +30,12 @@ it('exposes the guard, register, cluster and router entry points', async () => {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
     exports: Record<string, unknown>;
   };
+  const drain = (await import('h13/drain')) as Record<string, unknown>;
+  assert.equal(typeof drain.startDrain, 'function');
   assert.deepEqual(Object.keys(pkg.exports).sort(), [
     '.',
     './cluster',
+    './drain',
     './guard',
     './package.json',
     './register',

@@ -1,0 +1,65 @@
+/**
+ * Per-app admission, so one app's flood cannot starve another: a token bucket of lines per
+ * second (bursts of twice the rate) and a cap on requests in flight. A refused request gets
+ * 429, which logplex retries (it drops a batch only on other 4xx answers:
+ * handle_response_status in src/logplex_http_drain.erl of heroku/logplex).
+ */
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+  inFlight: number;
+}
+
+export class AppLimits {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly linesPerSecond: number,
+    private readonly maxInFlight: number,
+  ) {}
+
+  private bucket(app: string, nowMs: number): Bucket {
+    let b = this.buckets.get(app);
+    if (b === undefined) {
+      b = { tokens: this.linesPerSecond * 2, updatedMs: nowMs, inFlight: 0 };
+      this.buckets.set(app, b);
+    }
+    return b;
+  }
+
+  /** A request of `app` starts; false when it already has the most allowed in flight. */
+  enter(app: string, nowMs: number): boolean {
+    const b = this.bucket(app, nowMs);
+    if (b.inFlight >= this.maxInFlight) return false;
+    b.inFlight++;
+    return true;
+  }
+
+  leave(app: string): void {
+    const b = this.buckets.get(app);
+    if (b !== undefined && b.inFlight > 0) b.inFlight--;
+  }
+
+  /** Takes `lines` from the app's bucket; false (and nothing taken) when it has too few. */
+  take(app: string, lines: number, nowMs: number): boolean {
+    if (this.linesPerSecond === 0) return true;
+    const b = this.bucket(app, nowMs);
+    const burst = this.linesPerSecond * 2;
+    b.tokens = Math.min(burst, b.tokens + ((nowMs - b.updatedMs) / 1000) * this.linesPerSecond);
+    b.updatedMs = nowMs;
+    // A batch larger than the whole burst could never pass: it may take the bucket to zero.
+    const need = Math.min(lines, burst);
+    if (b.tokens < need) return false;
+    b.tokens -= need;
+    return true;
+  }
+
+  /** Seconds until `lines` fit, for Retry-After. */
+  retryAfterSeconds(app: string, lines: number): number {
+    if (this.linesPerSecond === 0) return 1;
+    const b = this.buckets.get(app);
+    const missing = Math.min(lines, this.linesPerSecond * 2) - (b?.tokens ?? 0);
+    return Math.max(1, Math.ceil(missing / this.linesPerSecond));
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Every HTTP route of `h13 drain`, as data: method, path pattern, who may call it, handler.
+ * Nothing is open: a request without the credential gets 401 whatever its path, so an
+ * unauthenticated caller cannot even tell which paths exist.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { appDiagnoses, followRequest, listApps } from './api-routes.js';
+import { type AuthScheme, authorized } from './auth.js';
+import type { DrainContext, RouteRequest } from './context.js';
+import { sendError } from './http-io.js';
+import { LOGPLEX_FORMAT, TEXT_FORMAT } from './ingest-formats.js';
+import { ingest } from './ingest-route.js';
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  /** Matched against the decoded path; captures become `params`. */
+  readonly path: RegExp;
+  readonly auth: AuthScheme;
+  readonly what: string;
+  readonly handle: (ctx: DrainContext, r: RouteRequest) => Promise<void>;
+}
+
+export const ROUTES: readonly Route[] = [
+  {
+    method: 'POST',
+    path: /^\/drain\/([^/]+)$/,
+    auth: 'basic',
+    what: 'logplex HTTPS drain (application/logplex-1) for app APP',
+    handle: (ctx, r) => ingest(ctx, LOGPLEX_FORMAT, r),
+  },
+  {
+    method: 'POST',
+    path: /^\/ingest\/([^/]+)$/,
+    auth: 'basic',
+    what: '`heroku logs` text (one line per \\n) for app APP',
+    handle: (ctx, r) => ingest(ctx, TEXT_FORMAT, r),
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/apps$/,
+    auth: 'basic-or-bearer',
+    what: 'the apps, their counters, bad-input samples, diagnoses and platform errors by code',
+    handle: listApps,
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/apps\/([^/]+)\/diagnoses$/,
+    auth: 'basic-or-bearer',
+    what: "an app's diagnoses (?since=ISO time of the router line, &limit=N)",
+    handle: appDiagnoses,
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/requests\/([^/]+)$/,
+    auth: 'basic-or-bearer',
+    what: 'the diagnoses that carry a request id, and the raw lines that contain it within 2 min of each (or of ?around=ISO; else among the latest 200 000 lines)',
+    handle: followRequest,
+  },
+];
+
+const WWW_AUTHENTICATE = { 'www-authenticate': 'Basic realm="h13 drain", charset="UTF-8"' };
+
+export async function dispatch(
+  ctx: DrainContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  let url: URL;
+  let path: string;
+  try {
+    url = new URL(req.url ?? '/', 'http://drain.invalid');
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    sendError(res, 400, 'the request target is not a valid path', { close: true });
+    return;
+  }
+  const matches = ROUTES.map((route) => ({ route, m: route.path.exec(path) })).filter(
+    (x) => x.m !== null,
+  );
+  const scheme: AuthScheme =
+    matches.every((x) => x.route.auth === 'basic-or-bearer') && matches.length > 0
+      ? 'basic-or-bearer'
+      : 'basic';
+  if (!authorized(req.headers.authorization, ctx.credential, scheme)) {
+    ctx.log({ at: 'warn', event: 'rejected', status: 401, method: req.method, path: url.pathname });
+    sendError(res, 401, 'the drain needs its credential (HTTP Basic, or Bearer for /api)', {
+      close: true,
+      headers: WWW_AUTHENTICATE,
+    });
+    return;
+  }
+  const hit = matches.find((x) => x.route.method === req.method);
+  if (hit === undefined) {
+    if (matches.length > 0) {
+      const allow = [...new Set(matches.map((x) => x.route.method))].join(', ');
+      sendError(res, 405, `use ${allow}`, { close: true, headers: { allow } });
+    } else sendError(res, 404, 'no such route', { close: true });
+    return;
+  }
+  await hit.route.handle(ctx, {
+    req,
+    res,
+    params: (hit.m as RegExpExecArray).slice(1),
+    query: url.searchParams,
+  });
+}

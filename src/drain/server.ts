@@ -1,0 +1,196 @@
+/**
+ * `startDrain(options)`: the store opened and migrated, the credential resolved, the recent
+ * lines of each app fed again to a fresh analyzer (what a killed process had not decided yet
+ * is decided now; diagnoses already stored are not stored twice), then the HTTP server.
+ */
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { H13Error } from '../core/errors.js';
+import { formatFields } from '../core/logfmt.js';
+import { AppAnalyses } from './app-analyses.js';
+import { AppLimits } from './app-limits.js';
+import { resolveCredential } from './auth.js';
+import type { DrainContext } from './context.js';
+import { GroupCommit } from './group-commit.js';
+import { type DrainOptions, resolveDrainOptions } from './options.js';
+import { dispatch } from './routes.js';
+import { openSqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
+
+const FLUSH_EVERY_MS = 100;
+const PRUNE_EVERY_MS = 10 * 60_000;
+/** Frame ids are remembered this long: logplex retries a batch at most twice, at once. */
+const FRAME_IDS_MS = 6 * 3_600_000;
+/**
+ * At start, lines that arrived this long before are fed again: the errors a killed process
+ * had not decided, with the evidence logged before them.
+ */
+const REPLAY_MIN_MS = 2 * 60_000;
+const REPLAY_MAX_LINES = 20_000;
+/** And at most this many in all, so a restart with many apps still boots in seconds. */
+const REPLAY_MAX_TOTAL = 200_000;
+
+export interface Drain {
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  /** Set when this start generated the password (print it once). */
+  readonly generatedPassword: string | undefined;
+  readonly store: Store;
+  /** Stops accepting, decides what is pending, stores it, closes the database. */
+  close(): Promise<void>;
+}
+
+export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
+  const settings = resolveDrainOptions(options);
+  if (settings.requestTimeoutMs === 0)
+    throw new H13Error(
+      'H13_ERR_INVALID_OPTION',
+      'requestTimeoutMs: 0 would let a stalled sender hold a connection forever',
+      { field: 'requestTimeoutMs' },
+    );
+  const write = settings.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const log: DrainContext['log'] = (fields) => write(formatFields(fields));
+  const store = openSqliteStore(settings.dbPath);
+  let writes: Promise<unknown> = Promise.resolve();
+  try {
+    const { credential, generated } = await resolveCredential(
+      store,
+      settings.user,
+      settings.password,
+    );
+    const analyses = new AppAnalyses({
+      windowMs: settings.windowMs,
+      idleMs: settings.analyzerIdleMs,
+      onDiagnoses: (app, items) => {
+        writes = writes
+          .then(() => store.addDiagnoses(app, items))
+          .catch((err: unknown) =>
+            log({ at: 'error', event: 'store-failed', app, error: (err as Error).message }),
+          );
+      },
+      onError: (app, err) =>
+        log({
+          at: 'error',
+          event: 'analyzer-failed',
+          app,
+          error: String((err as Error)?.stack ?? err),
+        }),
+    });
+    const ctx: DrainContext = {
+      settings,
+      store,
+      commits: new GroupCommit(store),
+      analyses,
+      limits: new AppLimits(settings.appRate, settings.appConcurrency),
+      credential,
+      log,
+    };
+    await replay(ctx);
+    const prune = async () => {
+      try {
+        const removed = await store.prune(Date.now(), {
+          dataMs: settings.retentionMs,
+          linesMs: settings.linesRetentionMs,
+          frameIdsMs: Math.max(FRAME_IDS_MS, settings.windowMs),
+        });
+        const total = Object.values(removed).reduce((a, b) => a + b, 0);
+        if (total > 0) log({ at: 'info', event: 'pruned', ...removed });
+      } catch (err) {
+        log({ at: 'error', event: 'prune-failed', error: (err as Error).message });
+      }
+    };
+    await prune();
+    const server = createServer(
+      {
+        headersTimeout: Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs),
+        requestTimeout: settings.requestTimeoutMs,
+        // Node checks those timeouts on this period (30 s by default): a fraction of the
+        // shortest one keeps the bound close to what was asked.
+        connectionsCheckingInterval: Math.max(
+          10,
+          Math.floor(Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs) / 4),
+        ),
+      },
+      (req, res) => {
+        dispatch(ctx, req, res).catch((err: unknown) => {
+          log({ at: 'error', event: 'handler-failed', error: (err as Error).message });
+          if (!res.headersSent) {
+            res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+            res.end('{"error":"internal error"}\n');
+          } else res.destroy();
+        });
+      },
+    );
+    server.maxConnections = settings.maxConnections;
+    await listen(server, settings.port, settings.host);
+    const address = server.address() as AddressInfo;
+    const flushTimer = setInterval(() => analyses.tick(), options.flushEveryMs ?? FLUSH_EVERY_MS);
+    const pruneTimer = setInterval(prune, options.pruneEveryMs ?? PRUNE_EVERY_MS);
+    flushTimer.unref();
+    pruneTimer.unref();
+    const shownHost = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${shownHost}:${address.port}`,
+      port: address.port,
+      host: settings.host,
+      generatedPassword: generated,
+      store,
+      close() {
+        closing ??= (async () => {
+          clearInterval(flushTimer);
+          clearInterval(pruneTimer);
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          });
+          analyses.finishAll();
+          await writes;
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await writes;
+    await store.close();
+    throw err;
+  }
+}
+
+async function replay(ctx: DrainContext): Promise<void> {
+  const since = Date.now() - Math.max(REPLAY_MIN_MS, 3 * ctx.settings.windowMs);
+  let budget = REPLAY_MAX_TOTAL;
+  for (const app of await ctx.store.activeApps(since)) {
+    if (budget <= 0) {
+      ctx.log({ at: 'warn', event: 'replay-cut', app, reason: 'replay budget spent' });
+      continue;
+    }
+    const lines = await ctx.store.recentLines(app, since, Math.min(REPLAY_MAX_LINES, budget));
+    budget -= lines.length;
+    if (lines.length === 0) continue;
+    ctx.analyses.feed(
+      app,
+      lines.map((l) => l.line),
+    );
+    ctx.log({ at: 'info', event: 'replayed', app, lines: lines.length });
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) =>
+      reject(
+        new H13Error('H13_ERR_LISTEN', `drain: cannot listen on ${host}:${port}: ${err.message}`, {
+          cause: err,
+        }),
+      );
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,457 @@
+/**
+ * The embedded store: one SQLite file through node:sqlite. WAL journal with
+ * `synchronous=FULL`: a commit is on disk before `ingest` returns, so a batch answered 2xx
+ * survives `kill -9` (WAL alone with NORMAL would survive a killed process but not a power
+ * cut). node:sqlite is synchronous: each call runs on the event loop, which keeps the
+ * check-then-insert of a Frame-Id atomic within the process.
+ */
+
+import type { DiagnosisJson } from '../analyze/report.js';
+import { H13Error } from '../core/errors.js';
+import { formatTimestamp } from '../core/heroku-log.js';
+import { MIGRATIONS } from './schema.js';
+import { openSqlite, type SqliteDatabase, type SqliteStatement, type SqlRow } from './sqlite.js';
+import type {
+  AppDiagnosis,
+  AppSummary,
+  IngestBatch,
+  IngestResult,
+  RequestQuery,
+  RequestTrail,
+  RetentionMs,
+  Store,
+  StoredDiagnosis,
+  StoredLine,
+} from './store.js';
+import { REQUEST_SCAN_LINES, REQUEST_WINDOW_MS } from './store.js';
+
+/** Bad-input samples and drain tokens kept per app. */
+const SAMPLES_PER_APP = 20;
+const TOKENS_PER_APP = 8;
+/** Rows deleted per statement when pruning, so one prune never holds the lock for long. */
+const PRUNE_CHUNK = 5000;
+
+const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
+const minuteOfMs = (ms: number): number => Math.floor(ms / 60_000);
+
+export function openSqliteStore(path: string): Store {
+  const db = openSqlite(path);
+  try {
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA busy_timeout = 5000');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    if (err instanceof H13Error) throw err;
+    throw new H13Error('H13_ERR_STORE', `cannot prepare ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return new SqliteStore(db);
+}
+
+function migrate(db: SqliteDatabase): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL, why TEXT NOT NULL)',
+  );
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get();
+  const current = row?.v === null || row?.v === undefined ? 0 : num(row.v);
+  const newest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  if (current > newest) {
+    throw new H13Error(
+      'H13_ERR_STORE',
+      `the database is at schema version ${current}, newer than this h13 knows (${newest}): upgrade h13`,
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const sql of m.statements) db.exec(sql.replaceAll('{{ID}}', 'INTEGER PRIMARY KEY'));
+      db.prepare('INSERT INTO schema_version (version, applied_ms, why) VALUES (?, ?, ?)').run(
+        m.version,
+        Date.now(),
+        m.why,
+      );
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw new H13Error(
+        'H13_ERR_STORE',
+        `migration ${m.version} failed: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+function prepareStatements(db: SqliteDatabase) {
+  const p = (sql: string): SqliteStatement => db.prepare(sql);
+  return {
+    upsertApp: p(
+      'INSERT INTO apps (name, first_seen_ms, last_seen_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET last_seen_ms = excluded.last_seen_ms',
+    ),
+    findBatch: p('SELECT 1 AS x FROM batches WHERE app = ? AND frame_id = ?'),
+    addBatch: p('INSERT INTO batches (app, frame_id, received_ms, lines) VALUES (?, ?, ?, ?)'),
+    addCounter: p(
+      'INSERT INTO app_counters (app, counter, value) VALUES (?, ?, ?) ON CONFLICT (app, counter) DO UPDATE SET value = app_counters.value + excluded.value',
+    ),
+    addToken: p(
+      'INSERT INTO app_tokens (app, token, last_seen_ms) VALUES (?, ?, ?) ON CONFLICT (app, token) DO UPDATE SET last_seen_ms = excluded.last_seen_ms',
+    ),
+    trimTokens: p(
+      'DELETE FROM app_tokens WHERE app = ? AND token NOT IN (SELECT token FROM app_tokens WHERE app = ? ORDER BY last_seen_ms DESC LIMIT ?)',
+    ),
+    addSample: p('INSERT INTO samples (app, received_ms, kind, sample) VALUES (?, ?, ?, ?)'),
+    trimSamples: p(
+      'DELETE FROM samples WHERE app = ? AND id <= (SELECT id FROM samples WHERE app = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+    ),
+    addLine: p('INSERT INTO lines (app, received_ms, micros, line) VALUES (?, ?, ?, ?)'),
+    addCount: p(
+      'INSERT INTO counts (app, minute, kind, code, cause, route, n) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, minute, kind, code, cause, route) DO UPDATE SET n = counts.n + excluded.n',
+    ),
+    addPlatform: p(
+      'INSERT INTO platform_errors (app, received_ms, micros, code, process, line) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    addDiagnosis: p(
+      'INSERT INTO diagnoses (app, dkey, micros, code, cause, route, request_id, stored_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, dkey) DO NOTHING',
+    ),
+    hasApp: p('SELECT 1 AS x FROM apps WHERE name = ?'),
+    appCount: p('SELECT COUNT(*) AS n FROM apps'),
+    getSetting: p('SELECT value FROM settings WHERE key = ?'),
+    setSetting: p(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly s: ReturnType<typeof prepareStatements>;
+  private closed = false;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.s = prepareStatements(db);
+  }
+
+  private tx<T>(work: () => T): T {
+    if (this.closed) throw new H13Error('H13_ERR_STORE', 'the store is closed');
+    this.db.exec('BEGIN IMMEDIATE');
+    let result: T;
+    try {
+      result = work();
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw new H13Error('H13_ERR_STORE', `write failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    this.db.exec('COMMIT');
+    return result;
+  }
+
+  async ingestMany(batches: readonly IngestBatch[]): Promise<IngestResult[]> {
+    return this.tx(() => batches.map((b) => this.ingestOne(b)));
+  }
+
+  private ingestOne(b: IngestBatch): IngestResult {
+    const s = this.s;
+    {
+      s.upsertApp.run(b.app, b.receivedMs, b.receivedMs);
+      if (b.frameId !== null) {
+        if (s.findBatch.get(b.app, b.frameId) !== undefined) {
+          s.addCounter.run(b.app, 'duplicate-batches', 1);
+          return { stored: false, firstLineId: null };
+        }
+        s.addBatch.run(b.app, b.frameId, b.receivedMs, b.lines.length);
+      }
+      if (b.token !== null) {
+        s.addToken.run(b.app, b.token, b.receivedMs);
+        s.trimTokens.run(b.app, b.app, TOKENS_PER_APP);
+      }
+      s.addCounter.run(b.app, 'batches', 1);
+      s.addCounter.run(b.app, 'lines', b.lines.length);
+      for (const [counter, n] of Object.entries(b.counters))
+        if (n > 0) s.addCounter.run(b.app, counter, n);
+      for (const x of b.samples) s.addSample.run(b.app, b.receivedMs, x.kind, x.sample);
+      if (b.samples.length > 0) s.trimSamples.run(b.app, b.app, SAMPLES_PER_APP);
+      let firstLineId: number | null = null;
+      const traffic = new Map<number, number>();
+      for (const line of b.lines) {
+        const id = num(s.addLine.run(b.app, b.receivedMs, line.micros, line.text).lastInsertRowid);
+        firstLineId ??= id;
+        if (line.router) {
+          const minute =
+            line.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(line.micros / 60e6);
+          traffic.set(minute, (traffic.get(minute) ?? 0) + 1);
+        }
+      }
+      for (const [minute, n] of traffic) s.addCount.run(b.app, minute, 'requests', '', '', '', n);
+      for (const e of b.platformErrors) {
+        s.addPlatform.run(b.app, b.receivedMs, e.micros, e.code, e.process, e.line);
+        const minute = e.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(e.micros / 60e6);
+        s.addCount.run(b.app, minute, 'platform', e.code, '', '', 1);
+      }
+      return { stored: true, firstLineId };
+    }
+  }
+
+  async addDiagnoses(app: string, items: readonly StoredDiagnosis[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const s = this.s;
+    const now = Date.now();
+    return this.tx(() => {
+      s.upsertApp.run(app, now, now);
+      let added = 0;
+      for (const d of items) {
+        const j = d.json;
+        const r = s.addDiagnosis.run(
+          app,
+          d.key,
+          d.micros,
+          j.code,
+          j.cause,
+          j.route,
+          j.requestId,
+          now,
+          JSON.stringify(j),
+        );
+        if (num(r.changes) === 0) continue;
+        added++;
+        s.addCount.run(app, Math.floor(d.micros / 60e6), 'diagnosis', j.code, j.cause, j.route, 1);
+      }
+      return added;
+    });
+  }
+
+  async countRejected(app: string, counter: string, nowMs: number): Promise<void> {
+    this.tx(() => {
+      this.s.upsertApp.run(app, nowMs, nowMs);
+      this.s.addCounter.run(app, counter, 1);
+    });
+  }
+
+  async hasApp(app: string): Promise<boolean> {
+    return this.s.hasApp.get(app) !== undefined;
+  }
+
+  async appCount(): Promise<number> {
+    return num(this.s.appCount.get()?.n ?? 0);
+  }
+
+  async apps(): Promise<AppSummary[]> {
+    const rows = this.db
+      .prepare('SELECT name, first_seen_ms, last_seen_ms FROM apps ORDER BY name')
+      .all();
+    const grouped = (sql: string) => {
+      const out = new Map<string, Record<string, number>>();
+      for (const r of this.db.prepare(sql).all()) {
+        const app = r.app as string;
+        const m = out.get(app) ?? {};
+        m[r.k as string] = num(r.n);
+        out.set(app, m);
+      }
+      return out;
+    };
+    const counters = grouped('SELECT app, counter AS k, value AS n FROM app_counters');
+    const byCode = grouped(
+      'SELECT app, code AS k, COUNT(*) AS n FROM diagnoses GROUP BY app, code',
+    );
+    const platform = grouped(
+      'SELECT app, code AS k, COUNT(*) AS n FROM platform_errors GROUP BY app, code',
+    );
+    const tokens = new Map<string, string[]>();
+    for (const r of this.db.prepare('SELECT app, token FROM app_tokens ORDER BY token').all()) {
+      const list = tokens.get(r.app as string) ?? [];
+      list.push(r.token as string);
+      tokens.set(r.app as string, list);
+    }
+    const samples = this.db.prepare(
+      'SELECT kind, received_ms, sample FROM samples WHERE app = ? ORDER BY id DESC LIMIT ?',
+    );
+    return rows.map((r) => {
+      const name = r.name as string;
+      const codes = byCode.get(name) ?? {};
+      return {
+        name,
+        firstSeen: new Date(num(r.first_seen_ms)).toISOString(),
+        lastSeen: new Date(num(r.last_seen_ms)).toISOString(),
+        counters: counters.get(name) ?? {},
+        diagnoses: Object.values(codes).reduce((a, b) => a + b, 0),
+        byCode: codes,
+        platformErrors: platform.get(name) ?? {},
+        drainTokens: tokens.get(name) ?? [],
+        badInput: samples.all(name, SAMPLES_PER_APP).map((x: SqlRow) => ({
+          kind: x.kind as string,
+          time: new Date(num(x.received_ms)).toISOString(),
+          sample: x.sample as string,
+        })),
+      };
+    });
+  }
+
+  async diagnoses(app: string, sinceMicros: number, limit: number): Promise<AppDiagnosis[]> {
+    return this.db
+      .prepare(
+        'SELECT body FROM diagnoses WHERE app = ? AND micros >= ? ORDER BY micros, id LIMIT ?',
+      )
+      .all(app, sinceMicros, limit)
+      .map((r) => ({ app, ...(JSON.parse(r.body as string) as DiagnosisJson) }));
+  }
+
+  async request(q: RequestQuery): Promise<RequestTrail> {
+    const diagnoses = this.db
+      .prepare(
+        'SELECT app, micros, body FROM diagnoses WHERE request_id = ? ORDER BY micros, id LIMIT ?',
+      )
+      .all(q.requestId, q.limit);
+    const windowUs = REQUEST_WINDOW_MS * 1000;
+    const anchors: Array<{ app: string | null; micros: number }> = diagnoses.map((r) => ({
+      app: r.app as string,
+      micros: num(r.micros),
+    }));
+    if (q.aroundMicros !== null) anchors.push({ app: null, micros: q.aroundMicros });
+    const seen = new Set<number>();
+    const found: Array<{ id: number; app: string; micros: number | null; line: string }> = [];
+    const keep = (rows: SqlRow[]) => {
+      for (const r of rows) {
+        const id = num(r.id);
+        if (seen.has(id) || found.length >= q.limit) continue;
+        seen.add(id);
+        found.push({
+          id,
+          app: r.app as string,
+          micros: r.micros === null ? null : num(r.micros),
+          line: r.line as string,
+        });
+      }
+    };
+    const inWindow = this.db.prepare(
+      'SELECT id, app, micros, line FROM lines WHERE app = ? AND micros BETWEEN ? AND ? AND instr(line, ?) > 0 ORDER BY micros, id LIMIT ?',
+    );
+    for (const a of anchors) {
+      const apps = a.app === null ? await this.activeApps(0) : [a.app];
+      for (const app of apps)
+        keep(inWindow.all(app, a.micros - windowUs, a.micros + windowUs, q.requestId, q.limit));
+    }
+    let latestLines = 0;
+    if (anchors.length === 0) {
+      latestLines = REQUEST_SCAN_LINES;
+      keep(
+        this.db
+          .prepare(
+            'SELECT id, app, micros, line FROM (SELECT id, app, micros, line FROM lines ORDER BY id DESC LIMIT ?) WHERE instr(line, ?) > 0 ORDER BY id LIMIT ?',
+          )
+          .all(REQUEST_SCAN_LINES, q.requestId, q.limit),
+      );
+    }
+    found.sort((x, y) => (x.micros ?? 0) - (y.micros ?? 0) || x.id - y.id);
+    return {
+      requestId: q.requestId,
+      diagnoses: diagnoses.map((r) => ({
+        app: r.app as string,
+        ...(JSON.parse(r.body as string) as DiagnosisJson),
+      })),
+      lines: found.map((l) => ({
+        app: l.app,
+        time: l.micros === null ? null : formatTimestamp(l.micros),
+        line: l.line,
+      })),
+      searched: {
+        around: anchors.map((a) => formatTimestamp(a.micros)),
+        latestLines,
+      },
+    };
+  }
+
+  async recentLines(app: string, sinceMs: number, limit: number): Promise<StoredLine[]> {
+    return this.db
+      .prepare(
+        'SELECT id, received_ms, line FROM lines WHERE app = ? AND received_ms >= ? ORDER BY id DESC LIMIT ?',
+      )
+      .all(app, sinceMs, limit)
+      .reverse()
+      .map((r) => ({
+        id: num(r.id),
+        app,
+        receivedMs: num(r.received_ms),
+        line: r.line as string,
+      }));
+  }
+
+  async activeApps(sinceMs: number): Promise<string[]> {
+    return this.db
+      .prepare('SELECT name FROM apps WHERE last_seen_ms >= ? ORDER BY name')
+      .all(sinceMs)
+      .map((r) => r.name as string);
+  }
+
+  async prune(nowMs: number, retention: RetentionMs): Promise<Record<string, number>> {
+    const lineCut = nowMs - retention.linesMs;
+    const dataCut = nowMs - retention.dataMs;
+    const out: Record<string, number> = {};
+    const chunked = (name: string, sql: string, ...params: (number | string)[]) => {
+      const stmt = this.db.prepare(sql);
+      let total = 0;
+      for (;;) {
+        const n = this.tx(() => num(stmt.run(...params, PRUNE_CHUNK).changes));
+        total += n;
+        if (n < PRUNE_CHUNK) break;
+      }
+      out[name] = total;
+    };
+    const dropLines = this.db.prepare(
+      'DELETE FROM lines WHERE id IN (SELECT id FROM lines WHERE app = ? AND received_ms < ? LIMIT ?)',
+    );
+    out.lines = 0;
+    for (const app of await this.activeApps(0)) {
+      for (;;) {
+        const n = this.tx(() => num(dropLines.run(app, lineCut, PRUNE_CHUNK).changes));
+        out.lines += n;
+        if (n < PRUNE_CHUNK) break;
+      }
+    }
+    chunked(
+      'diagnoses',
+      'DELETE FROM diagnoses WHERE id IN (SELECT id FROM diagnoses WHERE stored_ms < ? LIMIT ?)',
+      dataCut,
+    );
+    chunked(
+      'platform_errors',
+      'DELETE FROM platform_errors WHERE id IN (SELECT id FROM platform_errors WHERE received_ms < ? LIMIT ?)',
+      dataCut,
+    );
+    chunked(
+      'samples',
+      'DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE received_ms < ? LIMIT ?)',
+      dataCut,
+    );
+    chunked(
+      'counts',
+      'DELETE FROM counts WHERE rowid IN (SELECT rowid FROM counts WHERE minute < ? LIMIT ?)',
+      minuteOfMs(dataCut),
+    );
+    chunked(
+      'batches',
+      'DELETE FROM batches WHERE rowid IN (SELECT rowid FROM batches WHERE received_ms < ? LIMIT ?)',
+      nowMs - retention.frameIdsMs,
+    );
+    return out;
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const r = this.s.getSetting.get(key);
+    return r === undefined ? undefined : (r.value as string);
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    this.tx(() => this.s.setSetting.run(key, value));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -15,6 +15,9 @@
 import { freePort } from '../core/ports.js';
 import { type DynoState, DynoTable } from '../router/dynos.js';
 import { DynoProcess } from './dyno-process.js';
+import type { Isolation } from './dyno-scope.js';
+import { findBash, mainProgram } from './dyno-shell.js';
+import type { OutputGate } from './line-splitter.js';
 
 export interface DynoManagerOptions {
   readonly command: readonly string[] | string;
@@ -36,6 +39,35 @@ export interface DynoManagerOptions {
   readonly log: (processName: string, message: string) => void;
   /** `app[web.N]` lines. */
   readonly appLog: (processName: string, line: string) => void;
+  /** h13's own notes about a dyno (`h13[web.N]` lines), never written as Heroku's. */
+  readonly note: (processName: string, message: string) => void;
+  /** How each dyno is contained (default: the best this machine allows). */
+  readonly isolation?: Isolation;
+  /** Pauses app output while the reader of h13's output is behind. */
+  readonly gate?: OutputGate;
+}
+
+/**
+ * The note for a dyno whose main process exited while others of it still ran: they were
+ * killed with it, as on Heroku. Named for npm, the common case (`web: npm start`, and the
+ * Node buildpack's default): npm exits on SIGTERM without waiting for its child
+ * (npm/npm#4603, npm/rfcs#829).
+ */
+export function mainExitNote(command: readonly string[] | string, status: number): string {
+  const program = mainProgram(command);
+  const npm = program === 'npm' || program === 'npx';
+  const who = npm ? 'npm' : `\`${program}\``;
+  return (
+    `note: the dyno's main process (${who}) exited (status ${status}) while the app's own ` +
+    'processes were still running, so they were killed with it, as Heroku ends a dyno when its ' +
+    'main process exits; requests they were still serving end as H13. ' +
+    (npm
+      ? 'npm exits on SIGTERM without waiting for the app. Fix: start the app directly ' +
+        '(Procfile: `web: node server.js`), or put `exec` in the start script ' +
+        '(`"start": "exec node server.js"`).'
+      : 'Fix: make the app the main process (Procfile: `web: node server.js`, or `exec` ' +
+        'before the last command of a script).')
+  );
 }
 
 /** `30 seconds`, `0.2 seconds`: how Heroku's R10/R12 messages state their windows. */
@@ -60,11 +92,13 @@ export class DynoManager {
   readonly #crashes = new Map<string, number>();
   readonly #restartTimers = new Set<NodeJS.Timeout>();
   #stopping = false;
+  readonly #bash: string | null;
   /** Anything that makes the run end non-zero: a crash, R10, R12. */
   troubled = false;
 
   constructor(options: DynoManagerOptions) {
     this.#options = options;
+    this.#bash = typeof options.command === 'string' ? findBash(options.env) : null;
   }
 
   get names(): string[] {
@@ -110,6 +144,13 @@ export class DynoManager {
     await Promise.all([...this.#instances].map((i) => this.#terminate(i, 'down')));
   }
 
+  /** SIGKILL every process of every dyno now, synchronously (h13 is about to exit). */
+  kill(): void {
+    this.#stopping = true;
+    for (const t of this.#restartTimers) clearTimeout(t);
+    for (const i of this.#instances) i.proc.killNow();
+  }
+
   /** Start one dyno; a failure to even spawn is logged as Heroku logs a boot failure. */
   async #launch(name: string): Promise<void> {
     let port: number;
@@ -127,7 +168,10 @@ export class DynoManager {
       port,
       env: this.#options.env,
       cwd: this.#options.cwd,
-      bootTimeout: this.#options.bootTimeout,
+      bootTimeoutMs: this.#options.bootTimeout,
+      bash: this.#bash,
+      ...(this.#options.isolation === undefined ? {} : { isolation: this.#options.isolation }),
+      ...(this.#options.gate === undefined ? {} : { gate: this.#options.gate }),
       onOutput: (line) => this.#options.appLog(name, line),
     });
     const inst: Instance = {
@@ -141,6 +185,7 @@ export class DynoManager {
     this.#instances.add(inst);
     this.table.set({ name, host: '127.0.0.1', port, state: 'starting' });
     this.#options.log(name, `Starting process with command \`${proc.commandText}\``);
+    if (proc.shellNote !== null) this.#options.note(name, `note: ${proc.shellNote}`);
     proc.on('up', () => {
       if (inst.state !== 'starting') return;
       this.#setState(inst, 'up');
@@ -157,7 +202,10 @@ export class DynoManager {
       this.#options.log(name, 'Stopping process with SIGKILL');
       proc.signal('SIGKILL');
     });
-    proc.on('exit', (status) => this.#onExit(inst, status));
+    proc.on('exit', (status, leftBehind) => {
+      this.#onExit(inst, status);
+      if (leftBehind) this.#options.note(name, mainExitNote(this.#options.command, status));
+    });
     proc.start();
   }
 

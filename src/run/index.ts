@@ -13,6 +13,8 @@ import type { DynoTable } from '../router/dynos.js';
 import { type RouterHandle, startRouter } from '../router/index.js';
 import type { RouterTimers } from '../router/options.js';
 import { DynoManager } from './dyno-manager.js';
+import type { Isolation } from './dyno-scope.js';
+import type { OutputGate } from './line-splitter.js';
 
 export interface RunOptions {
   /** argv (`['node', 'app.js']`) or a shell command line (a Procfile's web: line). */
@@ -38,6 +40,13 @@ export interface RunOptions {
   readonly log?: LogSink | null;
   /** Keep every line and record on the handle (tests); off for long CLI runs. */
   readonly collect?: boolean;
+  /**
+   * How each dyno is contained: a PID namespace (nothing of a dyno survives it, Linux with
+   * `unshare`) or a process group (fallback). Default: the best this machine allows.
+   */
+  readonly isolation?: Isolation;
+  /** Pauses app output while the reader of `log` is behind (the CLI's stdout). */
+  readonly gate?: OutputGate;
 }
 
 export interface RunHandle {
@@ -58,6 +67,8 @@ export interface RunHandle {
   restart(): Promise<void>;
   /** Stop the dynos (SIGTERM, SIGKILL after grace) and the router; resolves with the exit code. */
   stop(): Promise<number>;
+  /** SIGKILL every process of every dyno now (a second Ctrl-C); `stop()` still closes the router. */
+  kill(): void;
 }
 
 function waiter<T>(
@@ -129,6 +140,9 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     resignal: options.resignal ?? 0,
     log: (name, message) => sink.line('heroku', name, message),
     appLog: (name, line) => sink.line('app', name, line),
+    note: (name, message) => sink.line('h13', name, message),
+    ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
+    ...(options.gate === undefined ? {} : { gate: options.gate }),
   });
   const router = await startRouter({
     dynos: manager.table,
@@ -166,6 +180,7 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
       );
     },
     restart: () => manager.restart(),
+    kill: () => manager.kill(),
     stop() {
       stopped ??= (async () => {
         await manager.stop();

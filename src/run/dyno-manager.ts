@@ -50,8 +50,9 @@ export interface DynoManagerOptions {
 /**
  * The note for a dyno whose main process exited while others of it still ran: they were
  * killed with it, as on Heroku. Named for npm, the common case (`web: npm start`, and the
- * Node buildpack's default): npm exits on SIGTERM without waiting for its child
- * (npm/npm#4603, npm/rfcs#829).
+ * Node buildpack's default): npm runs the script through `sh -c`, which forks node and exits
+ * on SIGTERM without waiting for it, and npm exits with its shell (npm/npm#4603,
+ * npm/rfcs#829). With `exec` in the script, node replaces that shell and npm waits for it.
  */
 export function mainExitNote(command: readonly string[] | string, status: number): string {
   const program = mainProgram(command);
@@ -62,7 +63,8 @@ export function mainExitNote(command: readonly string[] | string, status: number
     'processes were still running, so they were killed with it, as Heroku ends a dyno when its ' +
     'main process exits; requests they were still serving end as H13. ' +
     (npm
-      ? 'npm exits on SIGTERM without waiting for the app. Fix: start the app directly ' +
+      ? "npm's script shell exits on SIGTERM without waiting for the app, and npm with it. " +
+        'Fix: start the app directly ' +
         '(Procfile: `web: node server.js`), or put `exec` in the start script ' +
         '(`"start": "exec node server.js"`).'
       : 'Fix: make the app the main process (Procfile: `web: node server.js`, or `exec` ' +

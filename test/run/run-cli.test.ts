@@ -11,7 +11,7 @@ import { CLI, fixture } from '../helpers/paths.js';
 import { type Spawned, spawnNode } from '../helpers/process.js';
 import { withTimeout } from '../helpers/wait.js';
 
-const ROUTER = /h13 run: router on http:\/\/127\.0\.0\.1:(\d+)/;
+const ROUTER = /h13 run \(pid \d+\): router on http:\/\/127\.0\.0\.1:(\d+)/;
 const TS = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00`;
 
 async function up(p: Spawned, count = 1): Promise<number> {

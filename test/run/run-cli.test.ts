@@ -101,6 +101,40 @@ describe('h13 run (CLI)', () => {
     }
   });
 
+  it('a SIGHUP during a restart is queued, said, and done after it; the banner names the PID', async () => {
+    const p = spawnNode(CLI, [
+      'run',
+      '--port',
+      '0',
+      '--grace',
+      '5s',
+      '--',
+      process.execPath,
+      fixture('run-app'),
+      '--drain=400',
+    ]);
+    try {
+      await up(p);
+      assert.match(
+        p.stderr(),
+        new RegExp(`h13 run \\(pid ${p.child.pid}\\): .*kill -HUP ${p.child.pid} restarts`),
+      );
+      p.child.kill('SIGHUP');
+      await p.waitFor(/heroku\[web\.1\]: Restarting/);
+      p.child.kill('SIGHUP');
+      p.child.kill('SIGHUP');
+      await p.waitFor(/restart requested during a restart: queued/);
+      await p.waitFor(/(heroku\[web\.1\]: Restarting[\s\S]*){2}/);
+      await p.waitFor(/(State changed from starting to up[\s\S]*){3}/);
+      p.child.kill('SIGINT');
+      assert.equal(await p.exited(), 0);
+      assert.equal(p.stdout().match(/Restarting/g)?.length, 2);
+      assert.equal(p.stderr().match(/queued/g)?.length, 1);
+    } finally {
+      p.kill();
+    }
+  });
+
   it('exits 1 when a dyno had to be killed after the grace period (R12)', async () => {
     const p = spawnNode(CLI, [
       'run',

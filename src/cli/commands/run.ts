@@ -99,7 +99,10 @@ export const runCommand = defineCommand({
       let restarting = false;
       let queued = false;
       const restart = () => {
-        if (stopping) return;
+        if (stopping) {
+          process.stderr.write('h13 run: restart requested while stopping: ignored\n');
+          return;
+        }
         if (restarting) {
           // One more restart after this one, however many come in meanwhile: said, not dropped.
           if (!queued)

@@ -4,7 +4,6 @@
  * analyzer's fixtures drive apps through this.
  */
 
-import { H13Error } from '../core/errors.js';
 import { formatLogLine, nowMicros } from '../core/heroku-log.js';
 import type { LogEntry, LogSink } from '../core/log-sink.js';
 import { oneLine } from '../core/log-sink.js';
@@ -15,6 +14,7 @@ import type { RouterTimers } from '../router/options.js';
 import { DynoManager } from './dyno-manager.js';
 import type { Isolation } from './dyno-scope.js';
 import type { OutputGate } from './line-splitter.js';
+import { checkRunOptions } from './options.js';
 
 export interface RunOptions {
   /** argv (`['node', 'app.js']`) or a shell command line (a Procfile's web: line). */
@@ -121,14 +121,8 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
       });
     },
   };
+  checkRunOptions(options as unknown as Readonly<Record<string, unknown>>);
   const dynos = options.dynos ?? 1;
-  if (!Number.isInteger(dynos) || dynos < 1) {
-    throw new H13Error(
-      'H13_ERR_INVALID_OPTION',
-      `dynos: ${dynos} is not a whole number of at least 1`,
-      { field: 'dynos' },
-    );
-  }
   const manager = new DynoManager({
     command: options.command,
     dynos,

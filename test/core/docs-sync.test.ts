@@ -5,6 +5,7 @@ import { it } from 'node:test';
 import { renderCodesPage, renderErrorsPage } from '../../scripts/render-docs.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { packageRoot } from '../../src/core/package-root.js';
+import { withRunOptionsTable } from '../../src/run/options.js';
 
 const read = (name: string) => readFileSync(join(packageRoot(), 'docs', name), 'utf8');
 
@@ -14,6 +15,10 @@ it('docs/codes.md lists every router code exactly as src/core/codes.ts (run npm 
 
 it('docs/errors.md lists every H13_ERR_* code exactly as src/core/errors.ts (run npm run docs)', () => {
   assert.equal(read('errors.md'), renderErrorsPage());
+});
+
+it("docs/run.md's option table is src/run/options.ts's (run npm run docs)", () => {
+  assert.equal(read('run.md'), withRunOptionsTable(read('run.md')));
 });
 
 it('every H13_ERR_* code is raised somewhere (no code documented for nothing)', () => {

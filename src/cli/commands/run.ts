@@ -1,8 +1,9 @@
 import { formatDuration } from '../../core/duration.js';
 import { createLogSink } from '../../core/log-sink.js';
-import { flavorFrom, logFormatFrom, ROUTER_OPTIONS, timersFrom } from '../../router/options.js';
+import { flavorFrom, logFormatFrom, timersFrom } from '../../router/options.js';
 import { startRun } from '../../run/index.js';
 import { outputGate } from '../../run/line-splitter.js';
+import { RUN_OPTIONS } from '../../run/options.js';
 import { readWebCommand } from '../../run/procfile.js';
 import { defineCommand } from '../command.js';
 import { portFromEnv } from '../env-port.js';
@@ -19,44 +20,7 @@ export const runCommand = defineCommand({
     'Ctrl-C (or q, or SIGTERM) stops everything the same way: SIGTERM, SIGKILL after --grace.\n' +
     'Exits 0 when every dyno stopped cleanly, 1 when one crashed, failed to boot (R10) or had\n' +
     'to be killed (R12).',
-  options: {
-    dynos: { type: 'integer', description: 'how many web dynos', default: 1, min: 1, max: 100 },
-    port: {
-      type: 'integer',
-      description: "the router's port (default: $PORT, else 3000)",
-      min: 0,
-      max: 65535,
-    },
-    host: { type: 'string', description: 'address the router binds', default: '127.0.0.1' },
-    grace: {
-      type: 'duration',
-      description: 'SIGTERM to SIGKILL on restart and stop (R12)',
-      default: 30_000,
-    },
-    'boot-timeout': {
-      type: 'duration',
-      description: 'time for a dyno to bind $PORT (R10)',
-      default: 60_000,
-    },
-    'restart-delay': {
-      type: 'duration',
-      description: 'delay before the second restart of a crashed dyno; doubles after',
-      default: 1000,
-    },
-    resignal: {
-      type: 'duration',
-      description: 'send SIGTERM again this long after the first, as Heroku may (0: never)',
-      default: 0,
-    },
-    isolation: {
-      type: 'string',
-      description:
-        "what holds a dyno's processes: a PID namespace (nothing survives the dyno; Linux with unshare) or a process group (fallback)",
-      choices: ['auto', 'pid-namespace', 'process-group'],
-      default: 'auto',
-    },
-    ...ROUTER_OPTIONS,
-  },
+  options: RUN_OPTIONS,
   args: { min: 0, max: 0 },
   run: async ({ options, rest }) => {
     const command = rest.length > 0 ? rest : await readWebCommand(process.cwd());

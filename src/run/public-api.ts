@@ -5,9 +5,9 @@
  */
 
 export type { RouterCode, RouterCodeName, RouterLevel } from '../core/codes.js';
+export { ROUTER_CODES } from '../core/codes.js';
 export type { ErrorCode } from '../core/errors.js';
 export { ERROR_CODES, H13Error, isH13Error } from '../core/errors.js';
-export { ROUTER_CODES } from '../core/codes.js';
 export type { LogEntry, LogFormat, LogSink } from '../core/log-sink.js';
 export { createLogSink } from '../core/log-sink.js';
 export type { RouterFlavor, RouterRecord } from '../core/router-line.js';

@@ -45,6 +45,8 @@ export interface DynoManagerOptions {
   readonly isolation?: Isolation;
   /** Pauses app output while the reader of h13's output is behind. */
   readonly gate?: OutputGate;
+  /** A dyno told to stop has exited (`leftBehind`: its main process left others running). */
+  readonly onStopped?: (processName: string, leftBehind: boolean) => void;
 }
 
 /**
@@ -146,6 +148,12 @@ export class DynoManager {
     await Promise.all([...this.#instances].map((i) => this.#terminate(i, 'down')));
   }
 
+  /** Whether a dyno of this name is stopping (told to stop, not yet exited). */
+  isStopping(name: string): boolean {
+    for (const i of this.#instances) if (i.name === name && i.state === 'stopping') return true;
+    return false;
+  }
+
   /** SIGKILL every process of every dyno now, synchronously (h13 is about to exit). */
   kill(): void {
     this.#stopping = true;
@@ -205,7 +213,9 @@ export class DynoManager {
       proc.signal('SIGKILL');
     });
     proc.on('exit', (status, leftBehind) => {
+      const stopping = inst.state === 'stopping';
       this.#onExit(inst, status);
+      if (stopping) this.#options.onStopped?.(name, leftBehind);
       if (leftBehind) this.#options.note(name, mainExitNote(this.#options.command, status));
     });
     proc.start();

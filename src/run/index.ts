@@ -4,6 +4,7 @@
  * analyzer's fixtures drive apps through this.
  */
 
+import { CAUSES } from '../analyze/causes.js';
 import { formatLogLine, nowMicros } from '../core/heroku-log.js';
 import type { LogEntry, LogSink } from '../core/log-sink.js';
 import { oneLine } from '../core/log-sink.js';
@@ -95,6 +96,23 @@ function waiter<T>(
   });
 }
 
+/** What a stopping dyno does wrong in the router's eyes: closed (H13, H18) or refused (H21). */
+const DROPPED: ReadonlySet<string> = new Set(['H13', 'H18', 'H21']);
+
+/**
+ * h13's note after a dyno that dropped requests while stopping has exited: the counts, and the
+ * shutdown advice `h13 analyze` and `h13 probe` give (one text, src/analyze/causes.ts).
+ */
+export function shutdownNote(name: string, codes: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const c of codes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const list = [...counts].map(([c, n]) => `${c} ×${n}`).join(', ');
+  return (
+    `note: ${codes.length} request(s) routed to ${name} while it was stopping were not answered ` +
+    `(${list}). ${CAUSES['restart-race'].fix}`
+  );
+}
+
 export async function startRun(options: RunOptions): Promise<RunHandle> {
   const collect = options.collect ?? true;
   const lines: string[] = [];
@@ -123,6 +141,7 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
   };
   checkRunOptions(options as unknown as Readonly<Record<string, unknown>>);
   const dynos = options.dynos ?? 1;
+  const droppedWhileStopping = new Map<string, string[]>();
   const manager = new DynoManager({
     command: options.command,
     dynos,
@@ -135,6 +154,13 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     log: (name, message) => sink.line('heroku', name, message),
     appLog: (name, line) => sink.line('app', name, line),
     note: (name, message) => sink.line('h13', name, message),
+    onStopped: (name, leftBehind) => {
+      const codes = droppedWhileStopping.get(name);
+      droppedWhileStopping.delete(name);
+      // The main-process note already says why; otherwise give the one shutdown advice.
+      if (codes === undefined || leftBehind) return;
+      sink.line('h13', name, shutdownNote(name, codes));
+    },
     ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
     ...(options.gate === undefined ? {} : { gate: options.gate }),
   });
@@ -147,6 +173,11 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     ...(options.appHost === undefined ? {} : { appHost: options.appHost }),
     log: sink,
     onRecord: (r) => {
+      if (r.code !== null && r.dyno !== null && DROPPED.has(r.code) && manager.isStopping(r.dyno)) {
+        const codes = droppedWhileStopping.get(r.dyno) ?? [];
+        codes.push(r.code);
+        droppedWhileStopping.set(r.dyno, codes);
+      }
       if (collect) records.push(r);
       for (const l of recordListeners) l(r);
     },

@@ -10,6 +10,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { CAUSES } from '../../src/analyze/causes.js';
 import type { RouterRecord } from '../../src/core/router-line.js';
 import { detectIsolation, type Isolation } from '../../src/run/dyno-scope.js';
 import { type RunHandle, type RunOptions, startRun } from '../../src/run/index.js';
@@ -156,4 +157,24 @@ describe('a Procfile line runs like the same command given directly', () => {
       });
     }
   }
+});
+
+describe('a dyno that drops requests while stopping', () => {
+  it("gets h13's note with the one shutdown advice (the text h13 analyze gives)", async () => {
+    const h = await run({ command: [process.execPath, CLI, 'demo', '--host', '127.0.0.1'] });
+    const inFlight = new Promise<void>((resolve) => {
+      http
+        .get(`${h.url}/slow?ms=1500`, (res) => res.resume().on('end', resolve))
+        .on('error', () => resolve());
+    });
+    await h.waitForLine(/app\[web\.1\]: .*GET \/slow/, 10_000);
+    await withTimeout(h.restart(), 20_000, 'restart');
+    await withTimeout(inFlight, 10_000, 'the in-flight request to end');
+    const note = await h.waitForLine(
+      /h13\[web\.1\]: note: \d+ request\(s\) routed to web\.1 while it was stopping/,
+      5000,
+    );
+    assert.ok(note.includes('H13 ×1'), note);
+    assert.ok(note.endsWith(CAUSES['restart-race'].fix), note);
+  });
 });

@@ -136,8 +136,25 @@ export class DynoManager {
     for (const i of old) this.#options.log(i.name, 'Restarting');
     // Heroku starts the new dynos as soon as the old ones are signalled.
     const exits = old.map((i) => this.#terminate(i, 'starting'));
-    await Promise.all(this.names.map((name) => this.#launch(name)));
+    const fresh = await Promise.all(this.names.map((name) => this.#launch(name)));
     await Promise.all(exits);
+    // Done when every new dyno is past booting (up, crashed or gone), so a restart asked for
+    // meanwhile restarts booted dynos, as the handle promises.
+    await Promise.all(fresh.map((inst) => (inst === null ? null : this.#booted(inst))));
+  }
+
+  #booted(inst: Instance): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (inst.state === 'starting' && !inst.proc.exited) return;
+        this.table.off('change', check);
+        inst.proc.off('exit', check);
+        resolve();
+      };
+      this.table.on('change', check);
+      inst.proc.on('exit', check);
+      check();
+    });
   }
 
   /** SIGTERM everything, SIGKILL after the grace period; resolves when all have exited. */
@@ -162,16 +179,16 @@ export class DynoManager {
   }
 
   /** Start one dyno; a failure to even spawn is logged as Heroku logs a boot failure. */
-  async #launch(name: string): Promise<void> {
+  async #launch(name: string): Promise<Instance | null> {
     let port: number;
     try {
       port = await freePort();
     } catch (err) {
       this.troubled = true;
       this.#options.log(name, `Error starting process: ${(err as Error).message}`);
-      return;
+      return null;
     }
-    if (this.#stopping) return;
+    if (this.#stopping) return null;
     const proc = new DynoProcess({
       name,
       command: this.#options.command,
@@ -219,6 +236,7 @@ export class DynoManager {
       if (leftBehind) this.#options.note(name, mainExitNote(this.#options.command, status));
     });
     proc.start();
+    return inst;
   }
 
   #setState(inst: Instance, state: DynoState): void {

@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { lineSplitter, MAX_LINE } from '../../src/run/line-splitter.js';
-import { CLI, fixture } from '../helpers/paths.js';
 import { withTimeout } from '../helpers/wait.js';
+import { runArgv } from './cli-args.js';
 
 function split(chunks: string[]): string[] {
   const lines: string[] = [];
@@ -54,23 +54,9 @@ const rssMb = (pid: number) => {
 describe('a slow reader of h13 run', { skip: process.platform !== 'linux' }, () => {
   it('does not grow its memory: 150 MB of app output behind a stalled pipe', async () => {
     const total = 150_000_000;
-    const p = spawn(
-      process.execPath,
-      [
-        CLI,
-        'run',
-        '--port',
-        '0',
-        '--grace',
-        '5s',
-        '--',
-        process.execPath,
-        fixture('run-flood'),
-        `--total=${total}`,
-        '--line=2000',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const p = spawn(process.execPath, runArgv('run-flood', [`--total=${total}`, '--line=2000']), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
     let max = 0;
     const sample = () => {

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { exchange } from '../../src/http/raw-exchange.js';
 import { CLI, fixture } from '../helpers/paths.js';
-import { type Spawned, spawnNode } from '../helpers/process.js';
+import { type Spawned, spawnNode, spawnProcess } from '../helpers/process.js';
 import { withTimeout } from '../helpers/wait.js';
+import { runArgv } from './cli-args.js';
 
 const ROUTER = /h13 run \(pid \d+\): router on http:\/\/127\.0\.0\.1:(\d+)/;
 const TS = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00`;
@@ -30,16 +31,7 @@ const get = (port: number, path = '/') =>
 
 describe('h13 run (CLI)', () => {
   it('prints one heroku logs stream; SIGHUP restarts; SIGINT stops and exits 0', async () => {
-    const p = spawnNode(CLI, [
-      'run',
-      '--port',
-      '0',
-      '--grace',
-      '5s',
-      '--',
-      process.execPath,
-      fixture('run-app'),
-    ]);
+    const p = spawnProcess(process.execPath, runArgv('run-app'));
     try {
       const port = await up(p);
       assert.equal((await get(port)).status, 200);
@@ -102,17 +94,7 @@ describe('h13 run (CLI)', () => {
   });
 
   it('a SIGHUP during a restart is queued, said, and done after it; the banner names the PID', async () => {
-    const p = spawnNode(CLI, [
-      'run',
-      '--port',
-      '0',
-      '--grace',
-      '5s',
-      '--',
-      process.execPath,
-      fixture('run-app'),
-      '--drain=400',
-    ]);
+    const p = spawnProcess(process.execPath, runArgv('run-app', ['--drain=400']));
     try {
       await up(p);
       assert.match(

@@ -37,7 +37,9 @@ export const INIT = [
   '  kill -s KILL -- -1 2>/dev/null ) &',
   'reader=$!',
   'exec 4<&-',
-  'wait "$main"',
+  // 2>/dev/null: sh would print "Terminated" for a main process ended by a signal, a line
+  // that would show as the app's own output (Heroku writes no such line).
+  'wait "$main" 2>/dev/null',
   'status=$?',
   'kill -s KILL "$reader" 2>/dev/null',
   'wait "$reader" 2>/dev/null',

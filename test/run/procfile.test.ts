@@ -74,6 +74,8 @@ describe('web: npm start, as Heroku runs it', () => {
       const lines = h.lines.join('\n');
       assert.match(lines, /heroku\[web\.1\]: Stopping all processes with SIGTERM\n/);
       assert.match(lines, /heroku\[web\.1\]: Process exited with status 143\n/);
+      // h13's own init writes nothing that could pass for the app's output.
+      assert.doesNotMatch(lines, /app\[web\.1\]: (Terminated|Killed)$/m);
       assert.match(
         lines,
         /h13\[web\.1\]: note: the dyno's main process \(npm\) exited \(status 143\) while the app's own processes were still running.*Fix: .*web: node server\.js.*exec node server\.js/,

@@ -45,6 +45,8 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 }
 
 const BOOT_POLL_MS = 20;
+/** Outside a namespace, how long the end of a dyno waits for its output pipes to close. */
+const PIPES_CLOSE_MS = 500;
 const live = new Set<DynoProcess>();
 let exitHookInstalled = false;
 
@@ -71,6 +73,7 @@ export class DynoProcess extends EventEmitter<{
   #control: Writable | null = null;
   #watchdog: ChildProcess | null = null;
   #leftBehind = false;
+  #groupEnded = false;
   #exited = false;
   #bootTimer: NodeJS.Timeout | null = null;
   readonly exitedPromise: Promise<number>;
@@ -144,7 +147,21 @@ export class DynoProcess extends EventEmitter<{
     // In a namespace every process is gone when the init exits, so wait for the pipes too
     // (the app's last lines and the init's report come first); outside one, a child that
     // escaped the group may hold them open forever.
-    child.once(ns ? 'close' : 'exit', (code, signal) => this.#onExit(exitStatus(code, signal)));
+    if (ns) child.once('close', (code, signal) => this.#onExit(exitStatus(code, signal)));
+    else {
+      child.once('exit', (code, signal) => {
+        this.#endGroup();
+        // The group is killed: its pipes close as soon as the kernel has reaped it. Wait for
+        // that (bounded: an escaped child may hold them), so the app's last lines and the
+        // router's view of the closed connections come before the exit line, as in a namespace.
+        const status = exitStatus(code, signal);
+        const timer = setTimeout(() => this.#onExit(status), PIPES_CLOSE_MS);
+        child.once('close', () => {
+          clearTimeout(timer);
+          this.#onExit(status);
+        });
+      });
+    }
     this.#bootTimer = setTimeout(() => {
       this.#bootTimer = null;
       if (!this.#exited) this.emit('boot-timeout');
@@ -192,6 +209,24 @@ export class DynoProcess extends EventEmitter<{
     this.#watchdog = watchdog;
   }
 
+  /**
+   * Outside a namespace, once the main process is gone: whatever still answers in its group
+   * was left behind. End it, as the dyno ends with its main process, and retire the watchdog.
+   */
+  #endGroup(): void {
+    const pid = this.#child?.pid;
+    if (this.#control !== null || pid === undefined || this.#groupEnded) return;
+    this.#groupEnded = true;
+    try {
+      process.kill(-pid, 0);
+      this.#leftBehind = true;
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+    this.#watchdog?.stdin?.end('done\n');
+  }
+
   async #watchBoot(): Promise<void> {
     while (!this.#exited && this.#bootTimer !== null) {
       if (await accepts('127.0.0.1', this.options.port, 500)) {
@@ -214,19 +249,7 @@ export class DynoProcess extends EventEmitter<{
     this.#exited = true;
     this.#clearBoot();
     live.delete(this);
-    const pid = this.#child?.pid;
-    if (this.#control === null && pid !== undefined) {
-      // Outside a namespace: the main process is gone; whatever still answers in its group
-      // was left behind. End it, as the dyno ends with its main process.
-      try {
-        process.kill(-pid, 0);
-        this.#leftBehind = true;
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // the group is already gone
-      }
-      this.#watchdog?.stdin?.end('done\n');
-    }
+    this.#endGroup();
     this.#control?.end();
     this.emit('exit', status, this.#leftBehind);
     this.#resolveExit(status);

@@ -11,6 +11,7 @@ import { ERROR_CODES } from '../src/core/errors.js';
 import { packageRoot } from '../src/core/package-root.js';
 import { writeDrainPage } from '../src/drain/reference.js';
 import { renderRouterOptionsTable } from '../src/router/options.js';
+import { withRunOptionsTable } from '../src/run/options.js';
 
 /** Markers around a generated part of a hand-written page. */
 export const GENERATED_START = '<!-- generated: do not edit (npm run docs) -->';
@@ -58,6 +59,12 @@ export function renderErrorsPage(): string {
     '(and, where it is about one option or field, a `field`). Generated from',
     '`src/core/errors.ts` by `npm run docs`; a test fails when they differ.',
     '',
+    '```ts',
+    "import { ERROR_CODES, H13Error, isH13Error } from 'h13'; // also from 'h13/router'",
+    '',
+    "if (isH13Error(err, 'H13_ERR_INVALID_OPTION')) console.error(err.field, err.message);",
+    '```',
+    '',
     '| code | meaning |',
     '|---|---|',
     ...Object.entries(ERROR_CODES).map(([code, meaning]) => `| \`${code}\` | ${cell(meaning)} |`),
@@ -75,7 +82,9 @@ if (
   const routerPage = join(root, 'docs', 'router.md');
   writeFileSync(routerPage, renderRouterPage(readFileSync(routerPage, 'utf8')));
   writeDrainPage(root);
+  const run = join(root, 'docs', 'run.md');
+  writeFileSync(run, withRunOptionsTable(readFileSync(run, 'utf8')));
   console.log(
-    'wrote docs/codes.md, docs/errors.md, docs/drain.md and the option table of docs/router.md',
+    'wrote docs/codes.md, docs/errors.md, docs/drain.md and the option tables of docs/router.md and docs/run.md',
   );
 }

@@ -66,21 +66,18 @@ export function parseCommandLine<T extends OptionTable>(
       code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
         ? 'H13_ERR_UNKNOWN_OPTION'
         : 'H13_ERR_INVALID_OPTION',
-      `h13 ${command.name}: ${(err as Error).message}`,
+      (err as Error).message,
       { cause: err },
     );
   }
   const positionals = parsed.positionals;
   if (positionals.length < command.args.min) {
-    throw new H13Error(
-      'H13_ERR_MISSING_ARGUMENT',
-      `h13 ${command.name}: usage: h13 ${command.usage}`,
-    );
+    throw new H13Error('H13_ERR_MISSING_ARGUMENT', `usage: h13 ${command.usage}`);
   }
   if (positionals.length > command.args.max) {
     throw new H13Error(
       'H13_ERR_INVALID_OPTION',
-      `h13 ${command.name}: unexpected argument ${JSON.stringify(positionals[command.args.max])}`,
+      `unexpected argument ${JSON.stringify(positionals[command.args.max])}`,
     );
   }
   const options: Record<string, unknown> = {};

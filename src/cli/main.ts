@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isH13Error } from '../core/errors.js';
+import { H13Error, isH13Error } from '../core/errors.js';
 import { packageVersion } from '../core/package-root.js';
 import { type Command, formatHelp, parseCommandLine } from './command.js';
 import { analyzeCommand } from './commands/analyze.js';
@@ -38,6 +38,18 @@ function mainHelp(): string {
   ].join('\n');
 }
 
+/** The command called `name`; H13_ERR_UNKNOWN_COMMAND when there is none. */
+export function findCommand(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name) as Command | undefined;
+  if (command === undefined) {
+    throw new H13Error('H13_ERR_UNKNOWN_COMMAND', `unknown command ${JSON.stringify(name)}`, {
+      field: name,
+    });
+  }
+  return command;
+}
+
+/** Every H13Error reaches the user once, with one `h13 COMMAND:` prefix (added here only). */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -48,11 +60,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(packageVersion());
     return EXIT.OK;
   }
-  const command = COMMANDS.find((c) => c.name === name) as Command | undefined;
-  if (command === undefined) {
-    console.error(
-      `h13: unknown command ${JSON.stringify(name)} (H13_ERR_UNKNOWN_COMMAND)\n\n${mainHelp()}`,
-    );
+  let command: Command;
+  try {
+    command = findCommand(name);
+  } catch (err) {
+    if (!isH13Error(err)) throw err;
+    console.error(`h13: ${err.message} (${err.code})\n\n${mainHelp()}`);
     return EXIT.USAGE;
   }
   const own = rest.indexOf('--') < 0 ? rest : rest.slice(0, rest.indexOf('--'));

@@ -40,6 +40,8 @@ export interface BadRequestOptions {
   readonly timeoutMs: number;
   /** Cases in flight at once. */
   readonly concurrency: number;
+  /** Called as each case ends (progress). */
+  readonly onCase?: (done: number, total: number) => void;
 }
 
 export async function runBadRequests(
@@ -48,12 +50,14 @@ export async function runBadRequests(
 ): Promise<CaseResult[]> {
   const results: CaseResult[] = new Array(options.cases.length);
   let next = 0;
+  let done = 0;
   const worker = async () => {
     for (;;) {
       const i = next++;
       const def = options.cases[i];
       if (def === undefined) return;
       results[i] = await runCase(target, def, options.timeoutMs);
+      options.onCase?.(++done, options.cases.length);
     }
   };
   const workers = Math.max(1, Math.min(options.concurrency, options.cases.length));

@@ -13,8 +13,8 @@ export interface Finding {
   readonly group: ProbeGroup;
   /** The case or check it is about (`seed-qmark-target`, `idle-timeout`, `sigterm`...). */
   readonly id: string;
-  /** What Heroku's router would log: H13, H18 or H12. */
-  readonly code: 'H13' | 'H18' | 'H12';
+  /** What Heroku's router would log: H13, H18, H12, or H21 (refused during shutdown). */
+  readonly code: 'H13' | 'H18' | 'H12' | 'H21';
   readonly summary: string;
   readonly cause: string;
   readonly fix: string;

@@ -2,10 +2,11 @@
  * Shutdown and crash under traffic. Heroku sends SIGTERM to every process of a dyno at each
  * restart, deploy and scale-down, and SIGKILL 30 s later; the router keeps routing a request or
  * two meanwhile. A request that reached the app and then lost its connection is an H13 (H18 if
- * part of the response was written); a refused connection is fine (the router tries another
- * dyno). A crash drops the request that caused it and every other request in flight.
+ * part of the response was written); a refused connection during the shutdown is an H21 (the
+ * router routed it to the stopping dyno: `h13 run` logs the same). A crash drops the request that caused it and every other request in flight.
  */
 
+import { CAUSES } from '../analyze/causes.js';
 import { escapeBytes, exchange } from '../http/raw-exchange.js';
 import type { Finding } from './findings.js';
 import type { AppExit, SpawnedApp } from './spawn.js';
@@ -179,12 +180,22 @@ function lifecycleFindings(r: Omit<LifecycleResult, 'findings'>): Finding[] {
       code,
       summary:
         `${lost} request(s) were accepted and then dropped during shutdown (${how}); ` +
-        `${r.after.answered} answered, ${r.after.refused} refused (refused is fine: the router retries another dyno)`,
+        `${r.after.answered} answered, ${r.after.refused} refused`,
       cause: shutdownCause(r),
-      fix:
-        'On SIGTERM: server.close() (stop accepting), answer in-flight requests with ' +
-        'Connection: close, closeIdleConnections() as they finish, exit before 30 s ' +
-        '(closeAllConnections() only at a hard deadline); ignore a second SIGTERM.',
+      fix: SHUTDOWN_FIX,
+    });
+  }
+  if (r.phase === 'shutdown' && r.after.refused > 0) {
+    // Heroku's router still routes a request or two to a dyno after SIGTERM: a refused
+    // connection there is H21 (`h13 run` logs it too), not a retry on another dyno.
+    findings.push({
+      group: 'shutdown',
+      id: 'sigterm-refused',
+      code: 'H21',
+      summary: `${r.after.refused} new request(s) were refused after SIGTERM (the app stopped listening at once); behind Heroku's router, which still routes to a dyno just told to stop, each is an H21`,
+      cause:
+        'The SIGTERM handler closed the listener (server.close()) before the router stopped routing to the dyno.',
+      fix: SHUTDOWN_FIX,
     });
   }
   if (r.phase === 'crash') {
@@ -214,6 +225,9 @@ function lifecycleFindings(r: Omit<LifecycleResult, 'findings'>): Finding[] {
   }
   return findings;
 }
+
+/** The one shutdown advice, shared with `h13 analyze` (src/analyze/causes.ts). */
+const SHUTDOWN_FIX = CAUSES['restart-race'].fix;
 
 function exitText(exit: LifecycleResult['exit']): string {
   if (exit === null) return '';

@@ -34,6 +34,8 @@ export interface ProbeSettings {
   /** New requests keep coming this long after SIGTERM or the crash request. */
   readonly lateWindowMs: number;
   readonly bootWaitMs: number;
+  /** What the probe is doing now, for a progress line (the CLI writes it to stderr). */
+  readonly onProgress?: (text: string) => void;
 }
 
 export type ProbeSubject =
@@ -104,36 +106,65 @@ export async function runProbe(subject: ProbeSubject, s: ProbeSettings): Promise
     warmup: s.workers * 2,
   };
 
+  // The three groups run at once: the progress line says which are still running.
+  const running = new Map<string, string>();
+  const report = () => s.onProgress?.([...running.values()].join(' · '));
+  const track = <T>(key: string, text: string, work: Promise<T>): Promise<T> => {
+    running.set(key, text);
+    report();
+    return work.finally(() => {
+      running.delete(key);
+      report();
+    });
+  };
   const [cases, keepAlive, timeouts] = await Promise.all([
     has('bad-requests')
-      ? runBadRequests(target, {
-          cases: s.cases,
-          timeoutMs: s.timeoutMs,
-          concurrency: s.concurrency,
-        })
+      ? track(
+          'bad-requests',
+          `bad requests 0/${s.cases.length}`,
+          runBadRequests(target, {
+            cases: s.cases,
+            timeoutMs: s.timeoutMs,
+            concurrency: s.concurrency,
+            onCase: (done, total) => {
+              running.set('bad-requests', `bad requests ${done}/${total}`);
+              report();
+            },
+          }),
+        )
       : null,
     has('keepalive')
-      ? runKeepAlive(target, {
-          proxy: s.proxy,
-          waitMs: s.keepaliveWaitMs,
-          raceCount: s.raceCount,
-          timeoutMs: s.timeoutMs,
-        })
+      ? track(
+          'keepalive',
+          `keep-alive: waiting up to ${Math.round(s.keepaliveWaitMs / 1000)} s for the idle close`,
+          runKeepAlive(target, {
+            proxy: s.proxy,
+            waitMs: s.keepaliveWaitMs,
+            raceCount: s.raceCount,
+            timeoutMs: s.timeoutMs,
+          }),
+        )
       : null,
     has('timeouts')
-      ? runTimeouts(target, {
-          waitMs: s.slowWaitMs,
-          dripMs: s.dripMs,
-          connectTimeoutMs: s.timeoutMs,
-        })
+      ? track(
+          'timeouts',
+          `slow clients (up to ${Math.round(s.slowWaitMs / 1000)} s)`,
+          runTimeouts(target, {
+            waitMs: s.slowWaitMs,
+            dripMs: s.dripMs,
+            connectTimeoutMs: s.timeoutMs,
+          }),
+        )
       : null,
   ]);
 
   let shutdown: LifecycleResult | null = null;
   let crash: LifecycleResult | null = null;
   if (subject.kind === 'spawn' && app !== null) {
-    if (has('shutdown')) shutdown = await runShutdown(app, lifecycle);
-    else {
+    if (has('shutdown')) {
+      s.onProgress?.('shutdown: traffic, SIGTERM, and the drain');
+      shutdown = await runShutdown(app, lifecycle);
+    } else {
       app.signal('SIGKILL');
       await app.exited;
     }
@@ -141,6 +172,7 @@ export async function runProbe(subject: ProbeSubject, s: ProbeSettings): Promise
       const second = await startApp(subject.command, s.bootWaitMs);
       if (typeof second === 'string')
         return { ok: false, error: `restarting for the crash check: ${second}` };
+      s.onProgress?.('crash: traffic and the crash request');
       crash = await runCrash(second, subject.crashPath, lifecycle);
     }
   }

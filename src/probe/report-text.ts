@@ -21,7 +21,15 @@ const ansi = (code: string) => (s: string) => `\x1b[${code}m${s}\x1b[0m`;
 const PLAIN: Paint = { red: (s) => s, green: (s) => s, dim: (s) => s, bold: (s) => s };
 const COLOUR: Paint = { red: ansi('31'), green: ansi('32'), dim: ansi('2'), bold: ansi('1') };
 
-export function renderReport(report: ProbeReport, colour: boolean): string {
+/**
+ * `full`: every bad-request case in the table. By default only the cases that are findings are
+ * listed (the rest are counted in the group's summary line): the report fits a screen.
+ */
+export function renderReport(
+  report: ProbeReport,
+  colour: boolean,
+  options: { readonly full?: boolean } = {},
+): string {
   const p = colour ? COLOUR : PLAIN;
   const out: string[] = [];
   const t = report.target;
@@ -30,7 +38,8 @@ export function renderReport(report: ProbeReport, colour: boolean): string {
       (t.command === null ? '' : p.dim(` (spawned: ${t.command.join(' ')})`)),
     p.dim(`compared with ${report.proxy.label}, idle timeout ${seconds(report.proxy.idleMs)}`),
   );
-  if (report.badRequests !== null) out.push('', ...badRequestLines(report, p));
+  if (report.badRequests !== null)
+    out.push('', ...badRequestLines(report, p, options.full === true));
   if (report.keepAlive !== null) out.push('', ...keepAliveLines(report, p));
   if (report.timeouts !== null) {
     out.push('', p.bold('Timeouts'));
@@ -48,7 +57,7 @@ export function renderReport(report: ProbeReport, colour: boolean): string {
   return out.join('\n');
 }
 
-function badRequestLines(report: ProbeReport, p: Paint): string[] {
+function badRequestLines(report: ProbeReport, p: Paint, full: boolean): string[] {
   const b = report.badRequests;
   if (b === null) return [];
   const e = b.endings;
@@ -62,7 +71,12 @@ function badRequestLines(report: ProbeReport, p: Paint): string[] {
       `  ${'case'.padEnd(30)} ${'group'.padEnd(17)} ${'router'.padEnd(10)} ${'ending'.padEnd(9)} status`,
     ),
   ];
-  for (const c of b.cases) lines.push(caseLine(c, p));
+  const shown = full ? b.cases : b.cases.filter((c) => c.finding !== null);
+  for (const c of shown) lines.push(caseLine(c, p));
+  if (!full && shown.length < b.cases.length)
+    lines.push(
+      p.dim(`  (${b.cases.length - shown.length} more cases without a finding: --full lists them)`),
+    );
   if (e.refused > 0)
     lines.push(
       p.red(

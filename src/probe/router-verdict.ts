@@ -3,16 +3,17 @@
  * own parser (parseRequestHead) and chunked walker, so the probe and `h13 router` never
  * disagree.
  *
- * Heroku's router parses the request and writes a new head to the dyno: one space between the
- * request-line parts, `Name: value` with CRLF, hop-by-hop fields removed, repeated identical
- * Content-Length values merged, `Expect: 100-continue` answered by the router itself. So a
- * malformation reaches the app only when that canonical rewrite equals the bytes sent; a case
- * whose rewrite differs is reported as `rewrite` (the app never sees the odd bytes).
+ * Heroku's router parses the request and writes a new head to the dyno (the router's own
+ * rewrite, src/router/forward-head.ts, used here as is): hop-by-hop fields removed, framing
+ * written by the router, `Expect: 100-continue` answered by the router itself. So a
+ * malformation reaches the app only when that rewrite equals the bytes sent; a case whose
+ * rewrite differs is reported as `rewrite` (the app never sees the odd bytes).
  */
 
-import { H26_CAUSES } from '../core/codes.js';
+import { H26_CAUSES, statusFor } from '../core/codes.js';
 import { ChunkedValidator } from '../http/chunked.js';
 import { parseRequestHead, type RequestHead } from '../http/request-head.js';
+import { buildRequestHead, type ForwardContext } from '../router/forward-head.js';
 
 export const VERDICTS = {
   forward: 'the router forwards these bytes to the app as sent',
@@ -32,8 +33,6 @@ export interface RouterVerdict {
   readonly reason: string;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'proxy-authorization']);
-
 export function routerVerdict(bytes: Buffer): RouterVerdict {
   const parsed = parseRequestHead(bytes);
   if (parsed.kind === 'incomplete') {
@@ -44,13 +43,13 @@ export function routerVerdict(bytes: Buffer): RouterVerdict {
   }
   const head = parsed.head;
   if (head.h26 !== null) {
-    const status = head.h26 === H26_CAUSES.expect ? 417 : 400;
+    const status = h26Status(head.h26);
     return { kind: 'reject', status, reason: `H26 ${head.h26}` };
   }
   const end = messageEnd(bytes, head);
   if (typeof end === 'string') {
     return end.startsWith('H26')
-      ? { kind: 'reject', status: 400, reason: end }
+      ? { kind: 'reject', status: h26Status(H26_CAUSES.badChunk), reason: end }
       : { kind: 'incomplete', status: null, reason: end };
   }
   if (end < bytes.length) {
@@ -64,12 +63,13 @@ export function routerVerdict(bytes: Buffer): RouterVerdict {
           : 'each request is forwarded on its own';
     return { kind: 'split', status: null, reason: rest };
   }
-  const canonical = canonicalHead(head);
-  const sentHead = bytes.subarray(0, head.length);
-  return canonical.equals(sentHead)
+  return reachesAppAsSent(bytes, head)
     ? { kind: 'forward', status: null, reason: 'well-formed for the router' }
     : { kind: 'rewrite', status: null, reason: 'the router normalises the head' };
 }
+
+/** The status the router answers an H26 with, from the codes table. */
+const h26Status = (cause: string): number => statusFor('H26', cause) ?? 400;
 
 /** Where the first message's body ends, or why it cannot be known / is refused. */
 function messageEnd(bytes: Buffer, head: RequestHead): number | string {
@@ -86,23 +86,37 @@ function messageEnd(bytes: Buffer, head: RequestHead): number | string {
   return r.end;
 }
 
-/** The head Heroku's router writes to the dyno for this request (without its own fields). */
-function canonicalHead(head: RequestHead): Buffer {
-  let text = `${head.method} ${head.target} HTTP/${head.version}\r\n`;
-  let lengthWritten = false;
-  for (const [name, value] of head.headers) {
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) continue;
-    if (lower === 'expect' && head.expectContinue) continue;
-    if (lower === 'content-length') {
-      if (lengthWritten) continue;
-      lengthWritten = true;
-      const merged = value.split(',')[0]?.trim() ?? value;
-      text += `${name}: ${merged}\r\n`;
-      continue;
-    }
-    text += `${name}: ${value}\r\n`;
+/** A context for the router's own rewrite; its request id marks where the router's own fields start. */
+const PROBE_CONTEXT: ForwardContext = {
+  requestId: 'h13-probe-verdict-marker',
+  fwd: '127.0.0.1',
+  via: '1.1 vegur',
+  port: 80,
+  requestStartMs: 0,
+  connectMs: 0,
+  totalRouteMs: 0,
+  keepAlive: true,
+};
+
+/**
+ * Whether the app receives the head as sent: the router's own rewrite (forward-head.ts, the
+ * code `h13 router` runs) up to the fields the router adds, compared line by line with the
+ * bytes sent. The router writes the framing line (Content-Length or Transfer-Encoding) last;
+ * a client line identical to it is the same bytes in another place.
+ */
+function reachesAppAsSent(bytes: Buffer, head: RequestHead): boolean {
+  const forwarded = buildRequestHead(head, PROBE_CONTEXT);
+  const lines = forwarded
+    .slice(0, forwarded.indexOf(`\r\nX-Request-Id: ${PROBE_CONTEXT.requestId}\r\n`))
+    .split('\r\n');
+  const sentText = bytes.subarray(0, head.length).toString('latin1');
+  if (!sentText.endsWith('\r\n\r\n')) return false;
+  const sent = sentText.slice(0, -4).split('\r\n');
+  const last = lines.length > 1 ? lines[lines.length - 1] : undefined;
+  if (last !== undefined && /^(?:Content-Length: \d+|Transfer-Encoding: chunked)$/.test(last)) {
+    const at = sent.indexOf(last);
+    lines.pop();
+    if (at > 0) sent.splice(at, 1);
   }
-  if (head.upgrade !== null) text += 'Connection: Upgrade\r\n';
-  return Buffer.from(`${text}\r\n`, 'latin1');
+  return lines.length === sent.length && lines.every((line, i) => line === sent[i]);
 }

@@ -15,6 +15,9 @@
 import { freePort } from '../core/ports.js';
 import { type DynoState, DynoTable } from '../router/dynos.js';
 import { DynoProcess } from './dyno-process.js';
+import type { Isolation } from './dyno-scope.js';
+import { findBash, mainProgram } from './dyno-shell.js';
+import type { OutputGate } from './line-splitter.js';
 
 export interface DynoManagerOptions {
   readonly command: readonly string[] | string;
@@ -36,6 +39,39 @@ export interface DynoManagerOptions {
   readonly log: (processName: string, message: string) => void;
   /** `app[web.N]` lines. */
   readonly appLog: (processName: string, line: string) => void;
+  /** h13's own notes about a dyno (`h13[web.N]` lines), never written as Heroku's. */
+  readonly note: (processName: string, message: string) => void;
+  /** How each dyno is contained (default: the best this machine allows). */
+  readonly isolation?: Isolation;
+  /** Pauses app output while the reader of h13's output is behind. */
+  readonly gate?: OutputGate;
+  /** A dyno told to stop has exited (`leftBehind`: its main process left others running). */
+  readonly onStopped?: (processName: string, leftBehind: boolean) => void;
+}
+
+/**
+ * The note for a dyno whose main process exited while others of it still ran: they were
+ * killed with it, as on Heroku. Named for npm, the common case (`web: npm start`, and the
+ * Node buildpack's default): npm runs the script through `sh -c`, which forks node and exits
+ * on SIGTERM without waiting for it, and npm exits with its shell (npm/npm#4603,
+ * npm/rfcs#829). With `exec` in the script, node replaces that shell and npm waits for it.
+ */
+export function mainExitNote(command: readonly string[] | string, status: number): string {
+  const program = mainProgram(command);
+  const npm = program === 'npm' || program === 'npx';
+  const who = npm ? 'npm' : `\`${program}\``;
+  return (
+    `note: the dyno's main process (${who}) exited (status ${status}) while the app's own ` +
+    'processes were still running, so they were killed with it, as Heroku ends a dyno when its ' +
+    'main process exits; requests they were still serving end as H13. ' +
+    (npm
+      ? "npm's script shell exits on SIGTERM without waiting for the app, and npm with it. " +
+        'Fix: start the app directly ' +
+        '(Procfile: `web: node server.js`), or put `exec` in the start script ' +
+        '(`"start": "exec node server.js"`).'
+      : 'Fix: make the app the main process (Procfile: `web: node server.js`, or `exec` ' +
+        'before the last command of a script).')
+  );
 }
 
 /** `30 seconds`, `0.2 seconds`: how Heroku's R10/R12 messages state their windows. */
@@ -60,11 +96,13 @@ export class DynoManager {
   readonly #crashes = new Map<string, number>();
   readonly #restartTimers = new Set<NodeJS.Timeout>();
   #stopping = false;
+  readonly #bash: string | null;
   /** Anything that makes the run end non-zero: a crash, R10, R12. */
   troubled = false;
 
   constructor(options: DynoManagerOptions) {
     this.#options = options;
+    this.#bash = typeof options.command === 'string' ? findBash(options.env) : null;
   }
 
   get names(): string[] {
@@ -98,8 +136,25 @@ export class DynoManager {
     for (const i of old) this.#options.log(i.name, 'Restarting');
     // Heroku starts the new dynos as soon as the old ones are signalled.
     const exits = old.map((i) => this.#terminate(i, 'starting'));
-    await Promise.all(this.names.map((name) => this.#launch(name)));
+    const fresh = await Promise.all(this.names.map((name) => this.#launch(name)));
     await Promise.all(exits);
+    // Done when every new dyno is past booting (up, crashed or gone), so a restart asked for
+    // meanwhile restarts booted dynos, as the handle promises.
+    await Promise.all(fresh.map((inst) => (inst === null ? null : this.#booted(inst))));
+  }
+
+  #booted(inst: Instance): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (inst.state === 'starting' && !inst.proc.exited) return;
+        this.table.off('change', check);
+        inst.proc.off('exit', check);
+        resolve();
+      };
+      this.table.on('change', check);
+      inst.proc.on('exit', check);
+      check();
+    });
   }
 
   /** SIGTERM everything, SIGKILL after the grace period; resolves when all have exited. */
@@ -110,24 +165,40 @@ export class DynoManager {
     await Promise.all([...this.#instances].map((i) => this.#terminate(i, 'down')));
   }
 
+  /** Whether a dyno of this name is stopping (told to stop, not yet exited). */
+  isStopping(name: string): boolean {
+    for (const i of this.#instances) if (i.name === name && i.state === 'stopping') return true;
+    return false;
+  }
+
+  /** SIGKILL every process of every dyno now, synchronously (h13 is about to exit). */
+  kill(): void {
+    this.#stopping = true;
+    for (const t of this.#restartTimers) clearTimeout(t);
+    for (const i of this.#instances) i.proc.killNow();
+  }
+
   /** Start one dyno; a failure to even spawn is logged as Heroku logs a boot failure. */
-  async #launch(name: string): Promise<void> {
+  async #launch(name: string): Promise<Instance | null> {
     let port: number;
     try {
       port = await freePort();
     } catch (err) {
       this.troubled = true;
       this.#options.log(name, `Error starting process: ${(err as Error).message}`);
-      return;
+      return null;
     }
-    if (this.#stopping) return;
+    if (this.#stopping) return null;
     const proc = new DynoProcess({
       name,
       command: this.#options.command,
       port,
       env: this.#options.env,
       cwd: this.#options.cwd,
-      bootTimeout: this.#options.bootTimeout,
+      bootTimeoutMs: this.#options.bootTimeout,
+      bash: this.#bash,
+      ...(this.#options.isolation === undefined ? {} : { isolation: this.#options.isolation }),
+      ...(this.#options.gate === undefined ? {} : { gate: this.#options.gate }),
       onOutput: (line) => this.#options.appLog(name, line),
     });
     const inst: Instance = {
@@ -141,6 +212,7 @@ export class DynoManager {
     this.#instances.add(inst);
     this.table.set({ name, host: '127.0.0.1', port, state: 'starting' });
     this.#options.log(name, `Starting process with command \`${proc.commandText}\``);
+    if (proc.shellNote !== null) this.#options.note(name, `note: ${proc.shellNote}`);
     proc.on('up', () => {
       if (inst.state !== 'starting') return;
       this.#setState(inst, 'up');
@@ -157,8 +229,14 @@ export class DynoManager {
       this.#options.log(name, 'Stopping process with SIGKILL');
       proc.signal('SIGKILL');
     });
-    proc.on('exit', (status) => this.#onExit(inst, status));
+    proc.on('exit', (status, leftBehind) => {
+      const stopping = inst.state === 'stopping';
+      this.#onExit(inst, status);
+      if (stopping) this.#options.onStopped?.(name, leftBehind);
+      if (leftBehind) this.#options.note(name, mainExitNote(this.#options.command, status));
+    });
     proc.start();
+    return inst;
   }
 
   #setState(inst: Instance, state: DynoState): void {

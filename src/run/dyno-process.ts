@@ -1,15 +1,25 @@
 /**
- * One dyno's process: spawned with its own $PORT in its own process group (Heroku signals
- * every process of a dyno, so `npm start` and the node it starts both get SIGTERM), its
- * output split into `app[web.N]` lines, and its boot watched by connecting to $PORT, the way
- * Heroku decides a web dyno is up.
+ * One dyno's processes: the main process (the command, or a Procfile line started the way
+ * Heroku starts it, see dyno-shell.ts) with its own $PORT, contained so that nothing of the
+ * dyno outlives it or `h13 run` (see dyno-scope.ts), its output split into `app[web.N]`
+ * lines, and its boot watched by connecting to $PORT, the way Heroku decides a web dyno is up.
+ *
+ * When the main process exits, the dyno ends: processes it leaves behind are killed at once.
+ * That is what Heroku's dyno manager does (a Docker dyno started as `/bin/sh -c node run.js`
+ * shows "Stopping all processes with SIGTERM", "Process exited with status 143" and the app
+ * cut off before its 3 s shutdown finished: "Your Heroku app deserves 30 seconds to live",
+ * CollegeVine, 2022), and what a PID namespace does when its PID 1 exits. `leftBehind` on the
+ * exit event says it happened, so the manager can tell the user.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import { accepts } from '../core/ports.js';
-import { lineSplitter } from './line-splitter.js';
+import { detectIsolation, type Isolation, namespaceArgv, watchdogScript } from './dyno-scope.js';
+import { shellLaunch } from './dyno-shell.js';
+import { lineSplitter, type OutputGate } from './line-splitter.js';
 
 export interface DynoProcessOptions {
   readonly name: string;
@@ -18,9 +28,14 @@ export interface DynoProcessOptions {
   readonly port: number;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
-  readonly bootTimeout: number;
+  readonly bootTimeoutMs: number;
+  /** bash for Procfile lines (null: none found, /bin/sh is used). */
+  readonly bash: string | null;
+  readonly isolation?: Isolation;
   /** A line the app wrote (stdout or stderr). */
   readonly onOutput: (line: string) => void;
+  /** Pauses app output while the reader of h13's output is behind. */
+  readonly gate?: OutputGate;
 }
 
 /** Heroku's `Process exited with status N`: the exit code, or 128 + the signal number. */
@@ -30,31 +45,35 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 }
 
 const BOOT_POLL_MS = 20;
-const live = new Set<ChildProcess>();
+/** Outside a namespace, how long the end of a dyno waits for its output pipes to close. */
+const PIPES_CLOSE_MS = 500;
+const live = new Set<DynoProcess>();
 let exitHookInstalled = false;
 
-/** If h13 itself dies, its dynos must not outlive it. */
+/** If h13 itself exits, its dynos must not outlive it (a SIGKILL is covered by the pipes). */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of live) {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }
+    for (const dyno of live) dyno.killNow();
   });
 }
 
 export class DynoProcess extends EventEmitter<{
   up: [];
   'boot-timeout': [];
-  exit: [status: number];
+  exit: [status: number, leftBehind: boolean];
 }> {
   readonly options: DynoProcessOptions;
+  readonly isolation: Isolation;
+  /** Why this dyno's process tree differs from Heroku's, when it does. */
+  readonly shellNote: string | null;
+  readonly #main: readonly string[];
   #child: ChildProcess | null = null;
+  #control: Writable | null = null;
+  #watchdog: ChildProcess | null = null;
+  #leftBehind = false;
+  #groupEnded = false;
   #exited = false;
   #bootTimer: NodeJS.Timeout | null = null;
   readonly exitedPromise: Promise<number>;
@@ -63,6 +82,15 @@ export class DynoProcess extends EventEmitter<{
   constructor(options: DynoProcessOptions) {
     super();
     this.options = options;
+    this.isolation = options.isolation ?? detectIsolation();
+    if (typeof options.command === 'string') {
+      const launch = shellLaunch(options.command, options.bash);
+      this.#main = launch.argv;
+      this.shellNote = launch.note;
+    } else {
+      this.#main = options.command;
+      this.shellNote = null;
+    }
     this.exitedPromise = new Promise((resolve) => {
       this.#resolveExit = resolve;
     });
@@ -73,61 +101,130 @@ export class DynoProcess extends EventEmitter<{
     return typeof c === 'string' ? c : c.join(' ');
   }
 
-  get pid(): number | undefined {
-    return this.#child?.pid;
-  }
-
   get exited(): boolean {
     return this.#exited;
   }
 
   start(): void {
     installExitHook();
-    const { command, env, cwd, port } = this.options;
+    const { env, cwd, port } = this.options;
     const childEnv = { ...env, PORT: String(port), DYNO: this.options.name };
-    const child =
-      typeof command === 'string'
-        ? spawn('/bin/sh', ['-c', command], {
-            env: childEnv,
-            cwd,
-            detached: true,
-            stdio: ['ignore', 'pipe', 'pipe'],
-          })
-        : spawn(command[0] as string, command.slice(1), {
-            env: childEnv,
-            cwd,
-            detached: true,
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
+    const ns = this.isolation === 'pid-namespace';
+    const argv = ns ? namespaceArgv(this.#main) : [...this.#main];
+    const child = spawn(argv[0] as string, argv.slice(1), {
+      env: childEnv,
+      cwd,
+      detached: true,
+      stdio: ns ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    });
     this.#child = child;
-    live.add(child);
+    live.add(this);
+    if (ns) {
+      this.#control = child.stdin;
+      // EPIPE once the init is gone is expected: the dyno is over.
+      child.stdin?.on('error', () => {});
+      const report = child.stdio[3] as Readable | null;
+      report?.setEncoding('utf8');
+      report?.on('data', (d: string) => {
+        if (d.includes('left')) this.#leftBehind = true;
+      });
+      report?.on('error', () => {});
+    } else if (child.pid !== undefined) {
+      this.#startWatchdog(child.pid);
+    }
     for (const stream of [child.stdout, child.stderr]) {
+      if (stream === null) continue;
       const split = lineSplitter(this.options.onOutput);
-      stream?.setEncoding('utf8');
-      stream?.on('data', (d: string) => split.push(d));
-      stream?.on('end', () => split.end());
+      stream.setEncoding('utf8');
+      stream.on('data', (d: string) => split.push(d));
+      stream.on('end', () => split.end());
+      this.options.gate?.add(stream);
     }
     child.once('error', (err) => {
       this.options.onOutput(`${this.commandText}: ${err.message}`);
       this.#onExit(127);
     });
-    child.once('exit', (code, signal) => this.#onExit(exitStatus(code, signal)));
+    // In a namespace every process is gone when the init exits, so wait for the pipes too
+    // (the app's last lines and the init's report come first); outside one, a child that
+    // escaped the group may hold them open forever.
+    if (ns) child.once('close', (code, signal) => this.#onExit(exitStatus(code, signal)));
+    else {
+      child.once('exit', (code, signal) => {
+        this.#endGroup();
+        // The group is killed: its pipes close as soon as the kernel has reaped it. Wait for
+        // that (bounded: an escaped child may hold them), so the app's last lines and the
+        // router's view of the closed connections come before the exit line, as in a namespace.
+        const status = exitStatus(code, signal);
+        const timer = setTimeout(() => this.#onExit(status), PIPES_CLOSE_MS);
+        child.once('close', () => {
+          clearTimeout(timer);
+          this.#onExit(status);
+        });
+      });
+    }
     this.#bootTimer = setTimeout(() => {
       this.#bootTimer = null;
       if (!this.#exited) this.emit('boot-timeout');
-    }, this.options.bootTimeout);
+    }, this.options.bootTimeoutMs);
     void this.#watchBoot();
   }
 
-  /** Signal every process of the dyno (its process group). */
+  /** Signal every process of the dyno. */
   signal(signal: NodeJS.Signals): void {
     const child = this.#child;
     if (child === null || this.#exited || child.pid === undefined) return;
+    if (this.#control !== null) {
+      this.#control.write(`${signal.replace(/^SIG/, '')}\n`);
+      return;
+    }
     try {
       process.kill(-child.pid, signal);
     } catch {
       child.kill(signal);
     }
+  }
+
+  /** SIGKILL everything of the dyno now, synchronously (h13 is exiting). */
+  killNow(): void {
+    const pid = this.#child?.pid;
+    if (pid === undefined || this.#exited) return;
+    try {
+      // The namespace's unshare or the main process leads the group: in a namespace, killing
+      // unshare kills its init (--kill-child), and with it the whole namespace.
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  #startWatchdog(pgid: number): void {
+    const watchdog = spawn('/bin/sh', ['-c', watchdogScript(pgid)], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    watchdog.stdin?.on('error', () => {});
+    watchdog.once('error', () => {});
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    this.#watchdog = watchdog;
+  }
+
+  /**
+   * Outside a namespace, once the main process is gone: whatever still answers in its group
+   * was left behind. End it, as the dyno ends with its main process, and retire the watchdog.
+   */
+  #endGroup(): void {
+    const pid = this.#child?.pid;
+    if (this.#control !== null || pid === undefined || this.#groupEnded) return;
+    this.#groupEnded = true;
+    try {
+      process.kill(-pid, 0);
+      this.#leftBehind = true;
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+    this.#watchdog?.stdin?.end('done\n');
   }
 
   async #watchBoot(): Promise<void> {
@@ -151,16 +248,10 @@ export class DynoProcess extends EventEmitter<{
     if (this.#exited) return;
     this.#exited = true;
     this.#clearBoot();
-    if (this.#child !== null) live.delete(this.#child);
-    // Children of the dyno that outlive its main process are part of the dyno: end them too.
-    if (this.#child?.pid !== undefined) {
-      try {
-        process.kill(-this.#child.pid, 'SIGKILL');
-      } catch {
-        // the group is already gone
-      }
-    }
-    this.emit('exit', status);
+    live.delete(this);
+    this.#endGroup();
+    this.#control?.end();
+    this.emit('exit', status, this.#leftBehind);
     this.#resolveExit(status);
   }
 }

@@ -4,7 +4,7 @@
  * analyzer's fixtures drive apps through this.
  */
 
-import { H13Error } from '../core/errors.js';
+import { CAUSES } from '../analyze/causes.js';
 import { formatLogLine, nowMicros } from '../core/heroku-log.js';
 import type { LogEntry, LogSink } from '../core/log-sink.js';
 import { oneLine } from '../core/log-sink.js';
@@ -13,6 +13,9 @@ import type { DynoTable } from '../router/dynos.js';
 import { type RouterHandle, startRouter } from '../router/index.js';
 import type { RouterTimers } from '../router/options.js';
 import { DynoManager } from './dyno-manager.js';
+import type { Isolation } from './dyno-scope.js';
+import type { OutputGate } from './line-splitter.js';
+import { checkRunOptions } from './options.js';
 
 export interface RunOptions {
   /** argv (`['node', 'app.js']`) or a shell command line (a Procfile's web: line). */
@@ -38,6 +41,13 @@ export interface RunOptions {
   readonly log?: LogSink | null;
   /** Keep every line and record on the handle (tests); off for long CLI runs. */
   readonly collect?: boolean;
+  /**
+   * How each dyno is contained: a PID namespace (nothing of a dyno survives it, Linux with
+   * `unshare`) or a process group (fallback). Default: the best this machine allows.
+   */
+  readonly isolation?: Isolation;
+  /** Pauses app output while the reader of `log` is behind (the CLI's stdout). */
+  readonly gate?: OutputGate;
 }
 
 export interface RunHandle {
@@ -58,6 +68,8 @@ export interface RunHandle {
   restart(): Promise<void>;
   /** Stop the dynos (SIGTERM, SIGKILL after grace) and the router; resolves with the exit code. */
   stop(): Promise<number>;
+  /** SIGKILL every process of every dyno now (a second Ctrl-C); `stop()` still closes the router. */
+  kill(): void;
 }
 
 function waiter<T>(
@@ -82,6 +94,23 @@ function waiter<T>(
     }, ms);
     subscribe.add(listener);
   });
+}
+
+/** What a stopping dyno does wrong in the router's eyes: closed (H13, H18) or refused (H21). */
+const DROPPED: ReadonlySet<string> = new Set(['H13', 'H18', 'H21']);
+
+/**
+ * h13's note after a dyno that dropped requests while stopping has exited: the counts, and the
+ * shutdown advice `h13 analyze` and `h13 probe` give (one text, src/analyze/causes.ts).
+ */
+export function shutdownNote(name: string, codes: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const c of codes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const list = [...counts].map(([c, n]) => `${c} ×${n}`).join(', ');
+  return (
+    `note: ${codes.length} request(s) routed to ${name} while it was stopping were not answered ` +
+    `(${list}). ${CAUSES['restart-race'].fix}`
+  );
 }
 
 export async function startRun(options: RunOptions): Promise<RunHandle> {
@@ -110,14 +139,9 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
       });
     },
   };
+  checkRunOptions(options as unknown as Readonly<Record<string, unknown>>);
   const dynos = options.dynos ?? 1;
-  if (!Number.isInteger(dynos) || dynos < 1) {
-    throw new H13Error(
-      'H13_ERR_INVALID_OPTION',
-      `dynos: ${dynos} is not a whole number of at least 1`,
-      { field: 'dynos' },
-    );
-  }
+  const droppedWhileStopping = new Map<string, string[]>();
   const manager = new DynoManager({
     command: options.command,
     dynos,
@@ -129,6 +153,16 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     resignal: options.resignal ?? 0,
     log: (name, message) => sink.line('heroku', name, message),
     appLog: (name, line) => sink.line('app', name, line),
+    note: (name, message) => sink.line('h13', name, message),
+    onStopped: (name, leftBehind) => {
+      const codes = droppedWhileStopping.get(name);
+      droppedWhileStopping.delete(name);
+      // The main-process note already says why; otherwise give the one shutdown advice.
+      if (codes === undefined || leftBehind) return;
+      sink.line('h13', name, shutdownNote(name, codes));
+    },
+    ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
+    ...(options.gate === undefined ? {} : { gate: options.gate }),
   });
   const router = await startRouter({
     dynos: manager.table,
@@ -139,6 +173,11 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     ...(options.appHost === undefined ? {} : { appHost: options.appHost }),
     log: sink,
     onRecord: (r) => {
+      if (r.code !== null && r.dyno !== null && DROPPED.has(r.code) && manager.isStopping(r.dyno)) {
+        const codes = droppedWhileStopping.get(r.dyno) ?? [];
+        codes.push(r.code);
+        droppedWhileStopping.set(r.dyno, codes);
+      }
       if (collect) records.push(r);
       for (const l of recordListeners) l(r);
     },
@@ -166,6 +205,7 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
       );
     },
     restart: () => manager.restart(),
+    kill: () => manager.kill(),
     stop() {
       stopped ??= (async () => {
         await manager.stop();

@@ -111,4 +111,40 @@ describe('the h13 binary', () => {
       /--client-error: "maybe" is not one of default, destroy, answer \(H13_ERR_INVALID_OPTION\)/,
     );
   });
+
+  it('says each error once, with one `h13 COMMAND:` prefix and its code', async () => {
+    const unknown = spawnNode(CLI, ['frobnicate']);
+    assert.equal(await unknown.exited(), 2);
+    assert.match(
+      unknown.stderr(),
+      /^h13: unknown command "frobnicate" \(H13_ERR_UNKNOWN_COMMAND\)$/m,
+    );
+    for (const [argv, message] of [
+      [['probe', '--bogus'], /^h13 probe: Unknown option '--bogus'.*\(H13_ERR_UNKNOWN_OPTION\)$/m],
+      [['probe'], /^h13 probe: usage: h13 probe .*\(H13_ERR_MISSING_ARGUMENT\)$/m],
+      [['run', 'extra'], /^h13 run: unexpected argument "extra" \(H13_ERR_INVALID_OPTION\)$/m],
+    ] as const) {
+      const p = spawnNode(CLI, [...argv]);
+      assert.equal(await p.exited(), 2);
+      assert.match(p.stderr(), message);
+      assert.equal(p.stderr().match(/h13 [a-z-]+:/g)?.length, 1, p.stderr());
+    }
+  });
+
+  it('refuses a bare number where a duration goes (probe --timeout 5, run --grace 5)', async () => {
+    for (const [command, option, ...args] of [
+      ['probe', '--timeout', 'http://127.0.0.1:1/'],
+      ['run', '--grace'],
+    ] as const) {
+      const p = spawnNode(CLI, [command, option, '5', ...args]);
+      assert.equal(await p.exited(), 2);
+      assert.match(
+        p.stderr(),
+        new RegExp(
+          `^h13 ${command}: ${option}: "5" has no unit; write 5s for seconds or 5ms for milliseconds \\(units: ms, s, m, h\\) \\(H13_ERR_INVALID_OPTION\\)$`,
+          'm',
+        ),
+      );
+    }
+  });
 });

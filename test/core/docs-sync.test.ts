@@ -5,6 +5,7 @@ import { it } from 'node:test';
 import { renderCodesPage, renderErrorsPage, renderRouterPage } from '../../scripts/render-docs.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { packageRoot } from '../../src/core/package-root.js';
+import { withRunOptionsTable } from '../../src/run/options.js';
 
 const read = (name: string) => readFileSync(join(packageRoot(), 'docs', name), 'utf8');
 
@@ -19,6 +20,10 @@ it('docs/errors.md lists every H13_ERR_* code exactly as src/core/errors.ts (run
 it('docs/router.md lists the router options exactly as ROUTER_OPTIONS (run npm run docs)', () => {
   const page = read('router.md');
   assert.equal(page, renderRouterPage(page));
+});
+
+it("docs/run.md's option table is src/run/options.ts's (run npm run docs)", () => {
+  assert.equal(read('run.md'), withRunOptionsTable(read('run.md')));
 });
 
 it('every H13_ERR_* code is raised somewhere (no code documented for nothing)', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Json } from './helpers.js';
 
 const ENDINGS = ['answered', 'truncated', 'silent', 'reset', 'open', 'refused'];
-const CODES = ['H13', 'H18', 'H12'];
+const CODES = ['H13', 'H18', 'H12', 'H21'];
 
 function num(v: unknown, what: string): void {
   assert.equal(typeof v, 'number', what);

@@ -34,6 +34,7 @@ function harness(args: string[], options: Partial<DynoManagerOptions> = {}): Har
     restartDelay: 50,
     log: (name, message) => push(`heroku[${name}]: ${message}`),
     appLog: (name, line) => push(`app[${name}]: ${line}`),
+    note: (name, message) => push(`h13[${name}]: ${message}`),
     ...options,
   });
   running.add(manager);

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { exchange } from '../../src/http/raw-exchange.js';
 import { CLI, fixture } from '../helpers/paths.js';
-import { type Spawned, spawnNode } from '../helpers/process.js';
+import { type Spawned, spawnNode, spawnProcess } from '../helpers/process.js';
 import { withTimeout } from '../helpers/wait.js';
+import { runArgv } from './cli-args.js';
 
-const ROUTER = /h13 run: router on http:\/\/127\.0\.0\.1:(\d+)/;
+const ROUTER = /h13 run \(pid \d+\): router on http:\/\/127\.0\.0\.1:(\d+)/;
 const TS = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00`;
 
 async function up(p: Spawned, count = 1): Promise<number> {
@@ -30,16 +31,7 @@ const get = (port: number, path = '/') =>
 
 describe('h13 run (CLI)', () => {
   it('prints one heroku logs stream; SIGHUP restarts; SIGINT stops and exits 0', async () => {
-    const p = spawnNode(CLI, [
-      'run',
-      '--port',
-      '0',
-      '--grace',
-      '5s',
-      '--',
-      process.execPath,
-      fixture('run-app'),
-    ]);
+    const p = spawnProcess(process.execPath, runArgv('run-app'));
     try {
       const port = await up(p);
       assert.equal((await get(port)).status, 200);
@@ -98,6 +90,30 @@ describe('h13 run (CLI)', () => {
       assert.match(out, /State changed from up to down/);
     } finally {
       p.kill('SIGKILL');
+    }
+  });
+
+  it('a SIGHUP during a restart is queued, said, and done after it; the banner names the PID', async () => {
+    const p = spawnProcess(process.execPath, runArgv('run-app', ['--drain=400']));
+    try {
+      await up(p);
+      assert.match(
+        p.stderr(),
+        new RegExp(`h13 run \\(pid ${p.child.pid}\\): .*kill -HUP ${p.child.pid} restarts`),
+      );
+      p.child.kill('SIGHUP');
+      await p.waitFor(/heroku\[web\.1\]: Restarting/);
+      p.child.kill('SIGHUP');
+      p.child.kill('SIGHUP');
+      await p.waitFor(/restart requested during a restart: queued/);
+      await p.waitFor(/(heroku\[web\.1\]: Restarting[\s\S]*){2}/);
+      await p.waitFor(/(State changed from starting to up[\s\S]*){3}/);
+      p.child.kill('SIGINT');
+      assert.equal(await p.exited(), 0);
+      assert.equal(p.stdout().match(/Restarting/g)?.length, 2);
+      assert.equal(p.stderr().match(/queued/g)?.length, 1);
+    } finally {
+      p.kill();
     }
   });
 

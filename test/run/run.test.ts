@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { isH13Error } from '../../src/core/errors.js';
 import { exchange } from '../../src/http/raw-exchange.js';
 import { type RunHandle, type RunOptions, startRun } from '../../src/run/index.js';
 import { fixture } from '../helpers/paths.js';
@@ -53,6 +54,24 @@ const get = (h: RunHandle, path = '/') =>
   });
 
 describe('h13 run (library)', () => {
+  it('checks its options against the same table as the CLI (H13_ERR_INVALID_OPTION)', async () => {
+    for (const [bad, field] of [
+      [{ grace: -5 }, 'grace'],
+      [{ bootTimeout: Number.NaN }, 'bootTimeout'],
+      [{ restartDelay: '1s' }, 'restartDelay'],
+      [{ dynos: 0 }, 'dynos'],
+      [{ dynos: 1.5 }, 'dynos'],
+      [{ port: 70_000 }, 'port'],
+      [{ isolation: 'chroot' }, 'isolation'],
+    ] as const) {
+      await assert.rejects(
+        startRun({ command: ['true'], ...(bad as unknown as Partial<RunOptions>) }),
+        (err: unknown) => isH13Error(err, 'H13_ERR_INVALID_OPTION') && err.field === field,
+        field,
+      );
+    }
+  });
+
   it('routes to web.1..web.N and logs each request once, in heroku logs form', async () => {
     const h = await run([], { dynos: 2 });
     const seen = new Set<string>();

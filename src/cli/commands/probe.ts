@@ -5,6 +5,7 @@ import type { CaseDef } from '../../probe/battery-types.js';
 import { PROBE_GROUPS, type ProbeGroup } from '../../probe/findings.js';
 import { PROXIES, type ProxySpec } from '../../probe/keepalive.js';
 import { runProbe } from '../../probe/probe.js';
+import { progressWriter } from '../../probe/progress.js';
 import { renderReport } from '../../probe/report-text.js';
 import { defineCommand } from '../command.js';
 import { EXIT } from '../exit-codes.js';
@@ -32,6 +33,11 @@ export const probeCommand = defineCommand({
       valueName: 'id',
     },
     json: { type: 'boolean', description: 'print the report as JSON (schema h13-probe/1)' },
+    full: {
+      type: 'boolean',
+      description: 'print every case in the table (default: a summary per group and the findings)',
+    },
+    quiet: { type: 'boolean', description: 'no progress on stderr while the probe runs' },
     timeout: { type: 'duration', description: 'deadline of one request or case', default: 5000 },
     proxy: {
       type: 'string',
@@ -124,7 +130,9 @@ export const probeCommand = defineCommand({
               : checkPath(options['crash-path'], '--crash-path'),
         }
       : { kind: 'url' as const, target: parseTarget(args[0] as string) };
+    const progress = progressWriter(process.stderr);
     const outcome = await runProbe(subject, {
+      ...(options.quiet ? {} : { onProgress: (text: string) => progress.update(text) }),
       groups,
       cases: selectBattery(options.case),
       timeoutMs: options.timeout,
@@ -140,13 +148,19 @@ export const probeCommand = defineCommand({
       lateWindowMs: options['late-window'],
       bootWaitMs: options['boot-wait'],
     });
+    progress.done();
     if (!outcome.ok) {
       console.error(`h13 probe: ${outcome.error}`);
       return EXIT.FAILURE;
     }
     const report = outcome.report;
     if (options.json) console.log(JSON.stringify(report, null, 2));
-    else console.log(renderReport(report, process.stdout.isTTY === true && !process.env.NO_COLOR));
+    else
+      console.log(
+        renderReport(report, process.stdout.isTTY === true && !process.env.NO_COLOR, {
+          full: options.full,
+        }),
+      );
     return report.findings.length > 0 ? EXIT.FOUND : EXIT.OK;
   },
 });

@@ -1,6 +1,9 @@
+import { formatDuration } from '../../core/duration.js';
 import { createLogSink } from '../../core/log-sink.js';
-import { flavorFrom, logFormatFrom, ROUTER_OPTIONS, timersFrom } from '../../router/options.js';
+import { flavorFrom, logFormatFrom, timersFrom } from '../../router/options.js';
 import { startRun } from '../../run/index.js';
+import { outputGate } from '../../run/line-splitter.js';
+import { RUN_OPTIONS } from '../../run/options.js';
 import { readWebCommand } from '../../run/procfile.js';
 import { defineCommand } from '../command.js';
 import { portFromEnv } from '../env-port.js';
@@ -17,41 +20,20 @@ export const runCommand = defineCommand({
     'Ctrl-C (or q, or SIGTERM) stops everything the same way: SIGTERM, SIGKILL after --grace.\n' +
     'Exits 0 when every dyno stopped cleanly, 1 when one crashed, failed to boot (R10) or had\n' +
     'to be killed (R12).',
-  options: {
-    dynos: { type: 'integer', description: 'how many web dynos', default: 1, min: 1, max: 100 },
-    port: {
-      type: 'integer',
-      description: "the router's port (default: $PORT, else 3000)",
-      min: 0,
-      max: 65535,
-    },
-    host: { type: 'string', description: 'address the router binds', default: '127.0.0.1' },
-    grace: {
-      type: 'duration',
-      description: 'SIGTERM to SIGKILL on restart and stop (R12)',
-      default: 30_000,
-    },
-    'boot-timeout': {
-      type: 'duration',
-      description: 'time for a dyno to bind $PORT (R10)',
-      default: 60_000,
-    },
-    'restart-delay': {
-      type: 'duration',
-      description: 'delay before the second restart of a crashed dyno; doubles after',
-      default: 1000,
-    },
-    resignal: {
-      type: 'duration',
-      description: 'send SIGTERM again this long after the first, as Heroku may (0: never)',
-      default: 0,
-    },
-    ...ROUTER_OPTIONS,
-  },
+  options: RUN_OPTIONS,
   args: { min: 0, max: 0 },
   run: async ({ options, rest }) => {
     const command = rest.length > 0 ? rest : await readWebCommand(process.cwd());
-    const sink = createLogSink(logFormatFrom(options), process.stdout);
+    // Every line goes through `out`, which tells the gate when stdout's reader is behind.
+    const gate = outputGate(process.stdout);
+    const out = {
+      write(text: string) {
+        const ok = process.stdout.write(text);
+        if (!ok) gate.wrote();
+        return ok;
+      },
+    };
+    const sink = createLogSink(logFormatFrom(options), out);
     const run = await startRun({
       command,
       dynos: options.dynos,
@@ -66,16 +48,32 @@ export const runCommand = defineCommand({
       resignal: options.resignal,
       log: sink,
       collect: false,
+      gate,
+      ...(options.isolation === 'auto'
+        ? {}
+        : { isolation: options.isolation as 'pid-namespace' | 'process-group' }),
     });
     const interactive = process.stdin.isTTY === true;
     process.stderr.write(
-      `h13 run: router on ${run.url} → ${options.dynos} dyno(s); ` +
-        `${interactive ? 'press r to restart, q to stop; ' : ''}SIGHUP restarts, Ctrl-C stops\n`,
+      `h13 run (pid ${process.pid}): router on ${run.url} → ${options.dynos} dyno(s); ` +
+        `${interactive ? 'press r to restart, q to stop; ' : ''}` +
+        `kill -HUP ${process.pid} restarts, Ctrl-C stops (twice: at once)\n`,
     );
     return new Promise<number>((resolve) => {
       let restarting = false;
+      let queued = false;
       const restart = () => {
-        if (restarting) return;
+        if (stopping) {
+          process.stderr.write('h13 run: restart requested while stopping: ignored\n');
+          return;
+        }
+        if (restarting) {
+          // One more restart after this one, however many come in meanwhile: said, not dropped.
+          if (!queued)
+            process.stderr.write('h13 run: restart requested during a restart: queued\n');
+          queued = true;
+          return;
+        }
         restarting = true;
         run
           .restart()
@@ -84,9 +82,25 @@ export const runCommand = defineCommand({
           )
           .finally(() => {
             restarting = false;
+            if (queued) {
+              queued = false;
+              restart();
+            }
           });
       };
-      const stop = () => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) {
+          // The second Ctrl-C or SIGTERM: no more waiting. Everything of every dyno is killed
+          // (SIGKILL) before h13 exits, namespaces and groups alike.
+          process.stderr.write(`h13 run: ${signal} again: killing every dyno now\n`);
+          run.kill();
+          process.exit(EXIT.FOUND);
+        }
+        stopping = true;
+        process.stderr.write(
+          `h13 run: stopping (SIGTERM to every dyno, SIGKILL after ${formatDuration(options.grace)}; ${signal} again: at once)\n`,
+        );
         process.stdin.pause();
         run.stop().then(
           (code) => resolve(code === 0 ? EXIT.OK : EXIT.FOUND),
@@ -97,14 +111,14 @@ export const runCommand = defineCommand({
         );
       };
       process.on('SIGHUP', restart);
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', () => stop('Ctrl-C'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
       if (interactive) {
         process.stdin.setRawMode(true);
         process.stdin.setEncoding('utf8');
         process.stdin.on('data', (key: string) => {
           if (key === 'r') restart();
-          else if (key === 'q' || key === '\u0003') stop();
+          else if (key === 'q' || key === '\u0003') stop('Ctrl-C');
         });
       }
     });

@@ -11,7 +11,7 @@ import { oneLine } from '../core/log-sink.js';
 import type { RouterFlavor, RouterRecord } from '../core/router-line.js';
 import type { DynoTable } from '../router/dynos.js';
 import { type RouterHandle, startRouter } from '../router/index.js';
-import type { RouterTimers } from '../router/options.js';
+import type { RouterLimits, RouterTimers } from '../router/options.js';
 import { DynoManager } from './dyno-manager.js';
 import type { Isolation } from './dyno-scope.js';
 import type { OutputGate } from './line-splitter.js';
@@ -28,6 +28,8 @@ export interface RunOptions {
   readonly port?: number;
   readonly flavor?: RouterFlavor;
   readonly timers?: Partial<RouterTimers>;
+  /** The router's connection, backlog and head-buffer limits (H22, H11, 431/503). */
+  readonly limits?: Partial<RouterLimits>;
   readonly appHost?: string;
   /** SIGTERM → SIGKILL (30 s). */
   readonly grace?: number;
@@ -170,6 +172,7 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     port: options.port ?? 0,
     flavor: options.flavor ?? '2',
     ...(options.timers === undefined ? {} : { timers: options.timers }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.appHost === undefined ? {} : { appHost: options.appHost }),
     log: sink,
     onRecord: (r) => {

@@ -10,7 +10,7 @@ import type { OptionSpec, OptionTable } from '../core/option-table.js';
 import { ROUTER_OPTIONS } from '../router/options.js';
 
 export const DYNO_OPTIONS = {
-  dynos: { type: 'integer', description: 'how many web dynos', default: 1, min: 1, max: 100 },
+  dynos: { type: 'integer', description: 'how many web dynos', default: 1, min: 0, max: 100 },
   port: {
     type: 'integer',
     description: "the router's port (default: $PORT, else 3000; 0: any free port)",
@@ -73,6 +73,10 @@ const LIBRARY_PLACES: Readonly<Record<string, string>> = {
   'boot-queue-timeout': 'timers.bootQueue',
   'pool-idle-timeout': 'timers.poolIdle',
   'late-routing': 'timers.lateRouting',
+  'max-connections': 'limits.maxConnections',
+  backlog: 'limits.backlogPerDyno',
+  'max-head-bytes': 'limits.maxHeadBytes',
+  'max-buffered-bytes': 'limits.maxBufferedBytes',
 };
 
 function check(field: string, spec: OptionSpec, value: unknown): void {

@@ -173,6 +173,18 @@ describe('h13 run (CLI)', () => {
     }
   });
 
+  it('--dynos 0 is `heroku ps:scale web=0`: the router answers H14 and logs it', async () => {
+    const p = spawnNode(CLI, ['run', '--port', '0', '--dynos', '0', '--', 'node', '-e', '0']);
+    try {
+      const port = Number((await p.waitFor(ROUTER))[1]);
+      assert.equal((await get(port)).status, 503);
+      await p.waitFor(/heroku\[router\]: at=error code=H14 desc="No web processes running"/);
+      assert.doesNotMatch(p.stdout(), /Starting process/);
+    } finally {
+      p.kill();
+    }
+  });
+
   it('exits 3 with a clear message when there is no command and no Procfile', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'h13-run-'));
     const p = spawnNode(CLI, ['run', '--port', '0'], { cwd: dir });

@@ -1,6 +1,6 @@
 import { formatDuration } from '../../core/duration.js';
 import { createLogSink } from '../../core/log-sink.js';
-import { flavorFrom, logFormatFrom, timersFrom } from '../../router/options.js';
+import { flavorFrom, limitsFrom, logFormatFrom, timersFrom } from '../../router/options.js';
 import { startRun } from '../../run/index.js';
 import { outputGate } from '../../run/line-splitter.js';
 import { RUN_OPTIONS } from '../../run/options.js';
@@ -41,6 +41,7 @@ export const runCommand = defineCommand({
       host: options.host,
       flavor: flavorFrom(options),
       timers: timersFrom(options),
+      limits: limitsFrom(options),
       appHost: options['app-host'],
       grace: options.grace,
       bootTimeout: options['boot-timeout'],

@@ -15,7 +15,7 @@ describe('node --import h13/register', () => {
       process.execPath,
       ['--import', REGISTER, fixture('guard-register-app')],
       {
-        env: { H13_GUARD: JSON.stringify({ lateWindow: 0 }) },
+        env: { H13_GUARD: JSON.stringify({ lateWindowMs: 0 }) },
       },
     );
     try {

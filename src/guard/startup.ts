@@ -90,8 +90,13 @@ function parentOf(pid: number): number | null {
 
 const base = (arg: string) => arg.slice(Math.max(arg.lastIndexOf('/'), arg.lastIndexOf('\\')) + 1);
 
-/** npm's own entry points: `npm`, or `node …/npm-cli.js` (npx runs through the same code). */
+/**
+ * npm's own process: it sets its title to `npm start` / `npm run …` (one argv word), or it
+ * shows as `npm`, `node …/npm-cli.js` (npx runs through the same code).
+ */
 export function isNpm(args: readonly string[]): boolean {
+  const first = args[0] ?? '';
+  if (/^np[mx](?: |$)/.test(first)) return true;
   return args.slice(0, 2).some((a) => ['npm', 'npx', 'npm-cli.js', 'npx-cli.js'].includes(base(a)));
 }
 

@@ -85,6 +85,7 @@ async function restartsUnderLoad(pattern: string, guarded: boolean) {
 
 const SHUTDOWN_PATTERNS = [
   'template',
+  'exit-on-sigterm',
   'terminus',
   'http-terminator',
   'close-with-grace',
@@ -215,6 +216,25 @@ describe('what the client receives', () => {
     const next = await httpGet(`${url}/`);
     assert.equal(next.status, 200, 'the same process still serves');
     g.app.kill();
+  });
+
+  it("process.exit() in the app's SIGTERM handler: unguarded the in-flight request is cut; guarded it completes, then the process exits with the app's code", async () => {
+    for (const guarded of [false, true]) {
+      const { app, port } = await direct('exit-on-sigterm', guarded);
+      const pending = rawAll(port, 'GET /?ms=400 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+      await app.waitFor(/request \//);
+      app.child.kill('SIGTERM');
+      const raw = await pending;
+      assert.equal(await app.exited(10_000), 3);
+      if (!guarded) {
+        assert.equal(raw, '', 'unguarded: cut');
+        continue;
+      }
+      assert.match(raw, /^HTTP\/1\.1 200 OK\r\n[\s\S]*ok exit-on-sigterm\n$/);
+      const line = fields((await app.waitFor(/^at=info event=app_exit.*$/m))[0]);
+      assert.equal(line.exit_code, '3');
+      assert.equal(line.in_flight, '1');
+    }
   });
 
   it('Fastify with requestTimeout: 5 keeps its timeouts guarded (no 97 s slow-client window)', async () => {

@@ -4,10 +4,11 @@
  * fails when a page and its table disagree.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROUTER_CODES } from '../src/core/codes.js';
 import { ERROR_CODES } from '../src/core/errors.js';
+import { spliceGuardVocabulary } from '../src/core/guard-vocabulary.js';
 import { packageRoot } from '../src/core/package-root.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -53,5 +54,7 @@ if (
   const root = packageRoot();
   writeFileSync(join(root, 'docs', 'codes.md'), renderCodesPage());
   writeFileSync(join(root, 'docs', 'errors.md'), renderErrorsPage());
+  const guardPage = join(root, 'docs', 'guard.md');
+  writeFileSync(guardPage, spliceGuardVocabulary(readFileSync(guardPage, 'utf8')));
   console.log('wrote docs/codes.md and docs/errors.md');
 }

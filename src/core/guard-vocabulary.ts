@@ -50,7 +50,6 @@ export const GUARD_CAUSES = {
   crash: 'An uncaught exception or unhandled rejection.',
   shutdown: 'A request that came after the drain closed the door.',
   shutdown_deadline: 'The drain deadline cut a response.',
-  app_exit: 'The process exited (the app called `process.exit()`) while the response was owed.',
   client_reset: 'The client reset the connection.',
   client_aborted: 'The client left before its request was complete.',
   client_fin_after_request: 'The client sent FIN after a complete request (ambiguous).',

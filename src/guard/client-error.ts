@@ -92,10 +92,15 @@ export function handleClientError(
   if (server.listenerCount('clientError') === 0) {
     if (waits) {
       s.clientErrorPending = true;
-      afterOwed(live, socket, (mark) => {
-        const by = answerAfter(socket, s, status, id, mark);
-        report(st, s, socket, err, code, false, owed, by, status, id, true);
-      });
+      afterOwed(
+        live,
+        socket,
+        (mark) => {
+          const by = answerAfter(socket, s, status, id, mark);
+          report(st, s, socket, err, code, false, owed, by, status, id, true);
+        },
+        () => report(st, s, socket, err, code, false, owed, 'none', status, id, true),
+      );
       return true;
     }
     // Node answers itself after emit() returns false, under exactly this condition.
@@ -127,10 +132,15 @@ export function handleClientError(
     // socket, which the guard held back: after the owed response, let the app answer, else
     // answer as Node would have.
     s.clientErrorPending = true;
-    afterOwed(live, socket, (mark) => {
-      const by = answerAfter(socket, s, status, id, mark);
-      report(st, s, socket, err, code, false, owed, by, status, id, true);
-    });
+    afterOwed(
+      live,
+      socket,
+      (mark) => {
+        const by = answerAfter(socket, s, status, id, mark);
+        report(st, s, socket, err, code, false, owed, by, status, id, true);
+      },
+      () => report(st, s, socket, err, code, false, owed, 'none', status, id, true),
+    );
     return result;
   }
   let by: AnsweredBy;
@@ -156,7 +166,12 @@ export function handleClientError(
  * it, like hapi's, answers first), with the socket's byte count at that moment; never if the
  * socket closes first.
  */
-function afterOwed(rec: RequestRecord, socket: Socket, then: (mark: number) => void): void {
+function afterOwed(
+  rec: RequestRecord,
+  socket: Socket,
+  then: (mark: number) => void,
+  lost: () => void,
+): void {
   let done = false;
   const onFinish = () => {
     if (done) return;
@@ -166,8 +181,11 @@ function afterOwed(rec: RequestRecord, socket: Socket, then: (mark: number) => v
     setImmediate(() => then(mark));
   };
   const onClose = () => {
-    // The owed response was lost with the socket: detect.ts logs it (H13/H18, cause=client_error).
+    // The owed response was lost with the socket: detect.ts logs it (H13/H18); the bad
+    // request itself got no answer.
+    if (done) return;
     done = true;
+    lost();
   };
   // Before Node's own finish listener and the app's: the count must not include their bytes.
   rec.res.prependOnceListener('finish', onFinish);

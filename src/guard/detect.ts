@@ -122,11 +122,15 @@ function beforeDestroy(
   const rec = liveRecord(s);
   if (rec !== null) {
     if (!rec.owed() || s.destroyStack !== null || rec.cut !== undefined) return false;
-    if (s.clientErrorSeen !== undefined || s.clientGone !== undefined) return false;
+    if (s.clientGone !== undefined) return false;
+    // A bad request after this one waits for its response (client-error.ts): a destroy now is
+    // the app's, and is named so; it is not answered, as the socket already carries a bad
+    // request. Any other client error closes the socket through Node.
+    if (s.clientErrorSeen !== undefined && !s.clientErrorPending) return false;
     const holder = captureStack(above);
     s.destroyStack = holder;
     const options = rec.server.options;
-    if (options.answer && !headLeft(rec.res)) {
+    if (options.answer && !headLeft(rec.res) && !s.clientErrorPending) {
       const cause = causeFromStack(holder);
       const status = cause === CAUSE.socket_timeout || cause === CAUSE.request_timeout ? 503 : 500;
       answerFor(rec, status, cause, topFrames(holder, options.stackFrames), 'keep');
@@ -135,6 +139,7 @@ function beforeDestroy(
   }
   if (
     s.requests === 0 &&
+    !s.guardClosing &&
     s.clientGone === undefined &&
     s.clientErrorSeen === undefined &&
     socket.bytesRead > 0 &&

@@ -3,7 +3,7 @@
  * connection, so a server's keepAliveTimeout must outlive the proxy's idle timeout (Router
  * 2.0 keeps idle connections to dynos for 90 s).
  *
- * The guard only replaces Node's default (5 s). A value the app or its framework set itself
+ * The guard only replaces a default (Node's 5 s, Fastify's 72 s). A value the app set itself
  * is kept (it may be the app's choice for reasons the guard cannot see); when it is below the
  * profile's value, one warning says how to fix it. headersTimeout and requestTimeout are left
  * alone: they bound a request in progress (Node's connection list checks a connection only
@@ -20,8 +20,12 @@
 import { EVENT } from '../core/guard-vocabulary.js';
 import type { ServerState } from './state.js';
 
-/** Node's own default keepAliveTimeout (the same on Node 22, 24 and 26). */
-export const NODE_KEEP_ALIVE_MS = 5000;
+/**
+ * Defaults nobody chose for this proxy, replaced like Node's own: Node's keepAliveTimeout (the
+ * same on Node 22, 24 and 26) and Fastify's (72 s, chosen for a 60 s load balancer; below
+ * Router 2.0's 90 s). An app that passes exactly one of these values is treated the same way.
+ */
+export const DEFAULT_KEEP_ALIVE_MS: ReadonlySet<number> = new Set([5000, 72_000]);
 
 /** Set the profile's keepAliveTimeout where Node's default (or the guard's own) is in place. */
 export function tuneKeepAlive(st: ServerState): void {
@@ -30,7 +34,7 @@ export function tuneKeepAlive(st: ServerState): void {
   const server = st.server;
   const value = server.keepAliveTimeout;
   if (value === target) return;
-  if (value === NODE_KEEP_ALIVE_MS || value === st.keepAliveSet) {
+  if (DEFAULT_KEEP_ALIVE_MS.has(value) || value === st.keepAliveSet) {
     server.keepAliveTimeout = target;
     st.keepAliveSet = target;
     return;
@@ -47,7 +51,7 @@ function warn(st: ServerState, value: number, target: number) {
     'warning',
     {
       event: EVENT.keep_alive,
-      desc: `keepAliveTimeout was set to ${value} ms by the app or its framework, below the ${target} ms the proxy needs: the proxy may send a request on a connection the app is closing (H13/H18). Set server.keepAliveTimeout = ${target} (Fastify: keepAliveTimeout option), or remove the setting and let the guard set it`,
+      desc: `keepAliveTimeout was set to ${value} ms by the app or its framework, below the ${target} ms the proxy needs: the proxy may send a request on a connection the app is closing (H13/H18). Set server.keepAliveTimeout = ${target} (Fastify: the keepAliveTimeout option), or remove the setting and let the guard set it`,
       setting: 'keepAliveTimeout',
       value,
       wanted: `>= ${target}`,

@@ -17,7 +17,7 @@
 import cluster from 'node:cluster';
 import net from 'node:net';
 import { CAUSE, EVENT } from '../core/guard-vocabulary.js';
-import { answerFor } from './answer.js';
+import { answerFor, canAnswer, cannedResponse } from './answer.js';
 import { type DrainView, exitNow, installCoexistence } from './coexist.js';
 import { closeNow, cutResponse } from './cut.js';
 import type { ResolvedOptions } from './options.js';
@@ -300,9 +300,32 @@ function reapIdle(quiet: number): void {
         s.quietSince = now;
         continue;
       }
-      if (now - s.quietSince >= quiet) closeNow(socket);
+      if (now - s.quietSince < quiet) continue;
+      if (s.requests === 0 && socket.bytesRead > 0) partialRequest(socket, s.server);
+      else closeNow(socket);
     }
   }
+}
+
+/**
+ * A connection whose first request head stalled half-sent through the drain: answered 408, as
+ * Node's own request timeout would, and logged as the guard's close, never blamed on the app.
+ */
+function partialRequest(socket: net.Socket, st: ServerState): void {
+  if (canAnswer(socket, null)) socket.write(cannedResponse(408, undefined));
+  st.out.line(
+    'warning',
+    {
+      event: EVENT.answered,
+      desc: 'Answered 408 by the guard: a request head was still incomplete when the drain closed idle connections',
+      status: 408,
+      cause: CAUSE.shutdown,
+      remote_addr: socket.remoteAddress,
+      bytes_read: socket.bytesRead,
+    },
+    'Answered 408 by the guard',
+  );
+  closeNow(socket);
 }
 
 function onDeadline(g: ProcessGuard, d: Drain): void {

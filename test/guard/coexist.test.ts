@@ -187,6 +187,33 @@ describe('what the client receives', () => {
     g.app.kill();
   });
 
+  it("a hapi-style listener waiting on a response the app then destroys: nothing is answered, and the lines name the app's destroy", async () => {
+    const g = await direct('hapi-client-error', true);
+    const raw = await rawAll(
+      g.port,
+      'GET /destroy-later HTTP/1.1\r\nHost: t\r\n\r\nthis is a body',
+    );
+    assert.equal(raw, '');
+    const lost = fields((await g.app.waitFor(/^at=error code=H13.*$/m))[0]);
+    assert.equal(lost.cause, 'app_destroy');
+    const bad = fields((await g.app.waitFor(/^at=\w+ event=client_error.*$/m))[0]);
+    assert.equal(bad.answered_by, 'none');
+    g.app.kill();
+  });
+
+  it("SIGTERM while a first request head is half-sent: answered 408 when the drain closes idle connections, logged as the guard's", async () => {
+    const g = await direct('throw-after-write', true);
+    const pending = rawAll(g.port, 'POST / HTTP/1.1\r\nHost: x\r\n');
+    g.app.child.kill('SIGTERM');
+    await g.app.waitFor(/event=shutdown/);
+    assert.match(await pending, /^HTTP\/1\.1 408 /);
+    const line = fields((await g.app.waitFor(/^at=warning event=answered.*$/m))[0]);
+    assert.equal(line.status, '408');
+    assert.equal(line.cause, 'shutdown');
+    assert.doesNotMatch(g.app.stderr(), /pre_request_close/);
+    assert.equal(await g.app.exited(10_000), 0);
+  });
+
   it('a synchronous throw after writeHead + write: unguarded the client gets nothing; guarded it gets what was written, and the line says so', async () => {
     const bare = await direct('throw-after-write', false);
     assert.equal(await rawAll(bare.port, 'GET /write-throw HTTP/1.1\r\nHost: t\r\n\r\n'), '');

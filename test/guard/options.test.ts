@@ -76,18 +76,22 @@ describe('guard keep-alive tuning', () => {
   it("keeps what the app chose (requestTimeout, headersTimeout, keepAliveTimeout), and warns once, with the fix, only about a keep-alive below the proxy's", () => {
     const lines: string[] = [];
     const a = http.createServer({ requestTimeout: 2000, headersTimeout: 1500 });
-    a.keepAliveTimeout = 72_000; // Fastify's default
+    a.keepAliveTimeout = 60_000;
     guard(a, { ...IN_PROCESS, log: (l) => lines.push(l) });
     assert.deepEqual(
       [a.keepAliveTimeout, a.headersTimeout, a.requestTimeout],
-      [72_000, 1500, 2000],
+      [60_000, 1500, 2000],
     );
     const warnings = lines.filter((l) => /event=keep_alive/.test(l));
     assert.equal(warnings.length, 1, lines.join('\n'));
     const w = fields(warnings[0] as string);
     assert.equal(w.setting, 'keepAliveTimeout');
-    assert.equal(w.value, '72000');
+    assert.equal(w.value, '60000');
     assert.match(w.desc ?? '', /server\.keepAliveTimeout = 95000/);
+    const fastifyDefault = http.createServer();
+    fastifyDefault.keepAliveTimeout = 72_000; // Fastify's default, chosen for a 60 s balancer
+    guard(fastifyDefault, { ...IN_PROCESS, log: () => {} });
+    assert.equal(fastifyDefault.keepAliveTimeout, 95_000);
     const b = http.createServer();
     b.keepAliveTimeout = 120_000;
     const quiet: string[] = [];

@@ -312,7 +312,10 @@ function reapIdle(quiet: number): void {
  * Node's own request timeout would, and logged as the guard's close, never blamed on the app.
  */
 function partialRequest(socket: net.Socket, st: ServerState): void {
-  if (canAnswer(socket, null)) socket.write(cannedResponse(408, undefined));
+  if (canAnswer(socket, null)) {
+    socket.write(cannedResponse(408, undefined));
+    stats.answered++;
+  }
   st.out.line(
     'warning',
     {

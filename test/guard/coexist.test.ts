@@ -211,6 +211,7 @@ describe('what the client receives', () => {
     assert.equal(line.status, '408');
     assert.equal(line.cause, 'shutdown');
     assert.doesNotMatch(g.app.stderr(), /pre_request_close/);
+    assert.match(g.app.stderr(), /event=exit .*answered=1/);
     assert.equal(await g.app.exited(10_000), 0);
   });
 

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROUTER_CODES } from '../src/core/codes.js';
 import { ERROR_CODES } from '../src/core/errors.js';
+import { spliceGuardVocabulary } from '../src/core/guard-vocabulary.js';
 import { packageRoot } from '../src/core/package-root.js';
 import { writeDrainPage } from '../src/drain/reference.js';
 import { renderRouterOptionsTable } from '../src/router/options.js';
@@ -84,7 +85,9 @@ if (
   writeDrainPage(root);
   const run = join(root, 'docs', 'run.md');
   writeFileSync(run, withRunOptionsTable(readFileSync(run, 'utf8')));
+  const guardPage = join(root, 'docs', 'guard.md');
+  writeFileSync(guardPage, spliceGuardVocabulary(readFileSync(guardPage, 'utf8')));
   console.log(
-    'wrote docs/codes.md, docs/errors.md, docs/drain.md and the option tables of docs/router.md and docs/run.md',
+    'wrote docs/codes.md, docs/errors.md, docs/drain.md and the generated parts of docs/router.md, docs/run.md and docs/guard.md',
   );
 }

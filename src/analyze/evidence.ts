@@ -4,6 +4,7 @@
  * classified only when a router error asks about them (most app lines never are).
  */
 
+import { GUARD_FIELDS } from '../core/guard-vocabulary.js';
 import { parseLogfmt } from '../core/logfmt.js';
 
 export type EvidenceKind =
@@ -183,18 +184,22 @@ export interface GuardLine {
 
 /** The guard's `at=error code=H13 ... request_id=... cause=... step=... stack=...`. */
 export function parseGuardLine(message: string): GuardLine | null {
-  if (!message.startsWith('at=') || !message.includes('code=H') || !message.includes('request_id='))
+  if (
+    !message.startsWith('at=') ||
+    !message.includes(`${GUARD_FIELDS.code}=H`) ||
+    !message.includes(`${GUARD_FIELDS.requestId}=`)
+  )
     return null;
   const fields = new Map(parseLogfmt(message.slice(0, 8192)));
-  const code = fields.get('code');
-  const requestId = fields.get('request_id');
+  const code = fields.get(GUARD_FIELDS.code);
+  const requestId = fields.get(GUARD_FIELDS.requestId);
   if (code === undefined || requestId === undefined || !/^H\d\d$/.test(code)) return null;
   return {
     code,
     requestId,
-    cause: fields.get('cause') ?? '',
-    step: fields.get('step') ?? '',
-    stack: fields.get('stack') ?? '',
+    cause: fields.get(GUARD_FIELDS.cause) ?? '',
+    step: fields.get(GUARD_FIELDS.step) ?? '',
+    stack: fields.get(GUARD_FIELDS.stack) ?? '',
   };
 }
 

@@ -9,6 +9,8 @@
 
 import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { GuardCause } from '../core/guard-vocabulary.js';
+import { headLeft } from './cut.js';
 import { answeredLine } from './lines.js';
 import type { RequestRecord } from './record.js';
 import { stats } from './state.js';
@@ -39,13 +41,16 @@ export function cannedResponse(status: number, id: string | undefined): string {
   return `${head}${id === undefined ? '' : `x-request-id: ${id}\r\n`}\r\n${body}`;
 }
 
-/** Whether bytes can still go out on this socket ahead of a response nobody started. */
+/**
+ * Whether bytes can still go out on this socket ahead of a response nobody started: no byte of
+ * the response was handed to the socket (writeHead alone only assembles the head).
+ */
 export function canAnswer(socket: Socket, res: ServerResponse | null | undefined): boolean {
   return (
     !socket.destroyed &&
     socket.writable &&
     !socket.writableEnded &&
-    (res === null || res === undefined || !res.headersSent)
+    (res === null || res === undefined || !headLeft(res))
   );
 }
 
@@ -81,7 +86,7 @@ function makeInert(res: ServerResponse): void {
 export function answerFor(
   rec: RequestRecord,
   status: number,
-  cause: string,
+  cause: GuardCause,
   stack: string | undefined,
   then: 'end' | 'keep',
 ): boolean {

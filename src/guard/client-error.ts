@@ -8,9 +8,11 @@
 
 import type http from 'node:http';
 import type { Socket } from 'node:net';
+import { EVENT } from '../core/guard-vocabulary.js';
 import { isValidRequestId } from '../core/request-id.js';
 import { canAnswer, cannedResponse } from './answer.js';
 import { previewBytes } from './detect.js';
+import type { RequestRecord } from './record.js';
 import type { ServerState, SocketState } from './state.js';
 import { liveRecord, socketState, stats } from './state.js';
 
@@ -45,6 +47,15 @@ interface ClientErrorLike {
   rawPacket?: unknown;
 }
 
+/**
+ * Errors the HTTP parser or Node's request timers raise. Node emits 'clientError' for any
+ * socket error, so an error the app passed to req.destroy(err) or socket.destroy(err) (Fastify
+ * does) comes here too, and is not a bad request.
+ */
+function isParserError(code: string): boolean {
+  return code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT';
+}
+
 export function handleClientError(
   st: ServerState,
   server: http.Server,
@@ -54,6 +65,14 @@ export function handleClientError(
   const s = socketState(socket);
   const code = typeof err?.code === 'string' ? err.code : 'UNKNOWN';
   const gone = GONE.has(code);
+  if (s?.clientErrorPending) {
+    // The parser repeats its error on every later chunk while an owed response is awaited.
+    return true;
+  }
+  if (!gone && !isParserError(code)) {
+    if (st.options.clientErrors) socketErrorLine(st, socket, err, code);
+    return st.emit.call(server, 'clientError', err, socket);
+  }
   const live = s === undefined ? null : liveRecord(s);
   const res = live?.res;
   const owed = live?.owed() === true;
@@ -64,18 +83,37 @@ export function handleClientError(
   if (!st.options.clientErrors) return st.emit.call(server, 'clientError', err, socket);
   const status = clientErrorStatus(code);
   const id = requestIdFromRaw(err?.rawPacket);
+  // An earlier request on this socket was received whole and its response is still owed:
+  // the bad bytes came after it (a GET with an undeclared body parses as a second request).
+  // Answering 400 now would be read as the answer to that valid request, and destroying the
+  // socket would lose its response; the 400 waits until the owed response is out.
+  const waits = !gone && owed && live?.req.complete && s !== undefined && socket.writable;
 
   if (server.listenerCount('clientError') === 0) {
+    if (waits) {
+      s.clientErrorPending = true;
+      afterOwed(
+        live,
+        socket,
+        (mark) => {
+          const by = answerAfter(socket, s, status, id, mark);
+          report(st, s, socket, err, code, false, owed, by, status, id, true);
+        },
+        () => report(st, s, socket, err, code, false, owed, 'none', status, id, true),
+      );
+      return true;
+    }
     // Node answers itself after emit() returns false, under exactly this condition.
     const nodeAnswers = socket.writable && (res === undefined || !res.headersSent);
     if (s !== undefined && nodeAnswers) s.clientErrorAnswered = true;
-    report(st, s, socket, err, code, gone, owed, nodeAnswers ? 'node' : 'none', status, id);
+    report(st, s, socket, err, code, gone, owed, nodeAnswers ? 'node' : 'none', status, id, false);
     return st.emit.call(server, 'clientError', err, socket);
   }
 
   const before = socket.bytesWritten;
   if (s !== undefined) {
     s.inClientError = true;
+    s.clientErrorWaits = waits;
     s.clientErrorBytes = before;
     s.clientErrorStatus = status;
     s.clientErrorId = id;
@@ -84,7 +122,26 @@ export function handleClientError(
   try {
     result = st.emit.call(server, 'clientError', err, socket);
   } finally {
-    if (s !== undefined) s.inClientError = false;
+    if (s !== undefined) {
+      s.inClientError = false;
+      s.clientErrorWaits = false;
+    }
+  }
+  if (waits && socket.bytesWritten === before && !socket.writableEnded) {
+    // The app's listener deferred (hapi waits for the in-flight response), or destroyed the
+    // socket, which the guard held back: after the owed response, let the app answer, else
+    // answer as Node would have.
+    s.clientErrorPending = true;
+    afterOwed(
+      live,
+      socket,
+      (mark) => {
+        const by = answerAfter(socket, s, status, id, mark);
+        report(st, s, socket, err, code, false, owed, by, status, id, true);
+      },
+      () => report(st, s, socket, err, code, false, owed, 'none', status, id, true),
+    );
+    return result;
   }
   let by: AnsweredBy;
   if (s?.clientErrorAnswered) by = 'guard';
@@ -100,8 +157,72 @@ export function handleClientError(
     by = 'none';
     if (!socket.destroyed && (gone || socket.writableEnded)) socket.destroy();
   }
-  report(st, s, socket, err, code, gone, owed, by, status, id);
+  report(st, s, socket, err, code, gone, owed, by, status, id, false);
   return result;
+}
+
+/**
+ * Run `then` a tick after the owed response has finished (so that an app listener waiting for
+ * it, like hapi's, answers first), with the socket's byte count at that moment; never if the
+ * socket closes first.
+ */
+function afterOwed(
+  rec: RequestRecord,
+  socket: Socket,
+  then: (mark: number) => void,
+  lost: () => void,
+): void {
+  let done = false;
+  const onFinish = () => {
+    if (done) return;
+    done = true;
+    socket.removeListener('close', onClose);
+    const mark = socket.bytesWritten;
+    setImmediate(() => then(mark));
+  };
+  const onClose = () => {
+    // The owed response was lost with the socket: detect.ts logs it (H13/H18); the bad
+    // request itself got no answer.
+    if (done) return;
+    done = true;
+    lost();
+  };
+  // Before Node's own finish listener and the app's: the count must not include their bytes.
+  rec.res.prependOnceListener('finish', onFinish);
+  socket.once('close', onClose);
+}
+
+/** After the owed response: the app answered (bytes, end, destroy) or the guard does now. */
+function answerAfter(
+  socket: Socket,
+  s: SocketState,
+  status: number,
+  id: string | undefined,
+  mark: number,
+): AnsweredBy {
+  if (socket.bytesWritten > mark) return 'app';
+  // Closed after the response (Connection: close, or the app ended it): nothing more to say.
+  if (socket.destroyed || !socket.writable || socket.writableEnded) return 'none';
+  s.clientErrorAnswered = true;
+  s.guardClosing = true;
+  socket.end(cannedResponse(status, id));
+  if (socket.writableFinished) socket.destroy();
+  else socket.once('finish', () => socket.destroy());
+  return 'guard';
+}
+
+function socketErrorLine(st: ServerState, socket: Socket, err: ClientErrorLike, code: string) {
+  st.out.line(
+    'info',
+    {
+      event: EVENT.socket_error,
+      desc: 'Socket destroyed with an error by app or library code (not a bad request)',
+      error: code,
+      message: typeof err?.message === 'string' ? err.message.slice(0, 200) : undefined,
+      remote_addr: socket.remoteAddress,
+    },
+    'Socket destroyed with an error',
+  );
 }
 
 function report(
@@ -115,6 +236,7 @@ function report(
   by: AnsweredBy,
   status: number,
   id: string | undefined,
+  afterResponse: boolean,
 ): void {
   if (gone) {
     // A reset on an idle keep-alive socket is how clients leave; a reset with a response
@@ -125,12 +247,13 @@ function report(
   st.out.line(
     by === 'none' && !gone ? 'error' : gone ? 'info' : 'warning',
     {
-      event: 'client_error',
+      event: EVENT.client_error,
       desc: gone ? 'Client reset the connection' : 'Bad request rejected by the HTTP parser',
       error: code,
       reason: typeof err?.reason === 'string' ? err.reason : undefined,
       status: by === 'node' || by === 'guard' ? status : undefined,
       answered_by: by,
+      after_response: afterResponse ? true : undefined,
       remote_addr: socket.remoteAddress,
       request_id: id,
       bytes: previewBytes(err?.rawPacket),

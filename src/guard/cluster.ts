@@ -4,16 +4,17 @@
  *
  * - Heroku sends SIGTERM to every process of the dyno, so the primary does not forward it:
  *   each worker's guard reports that it started draining; a worker that has not reported
- *   within `forwardAfter` (a signal sent to the primary alone, e.g. `kill <pid>` locally) gets
+ *   within `forwardAfterMs` (a signal sent to the primary alone, e.g. `kill <pid>` locally) gets
  *   the signal then. Either way each worker receives it once.
  * - The primary never kills a draining worker: it waits for them all (the guard's own
  *   deadlines fit the 30 s window) and exits 0, or 1 if a worker failed to drain.
  * - A worker that dies outside a shutdown is forked again after a backoff that doubles on
- *   quick successive deaths (restartDelay up to maxRestartDelay), so a crash loop does not spin.
+ *   quick successive deaths (restartDelayMs up to maxRestartDelayMs), so a crash loop does not spin.
  */
 
 import nodeCluster, { type Worker } from 'node:cluster';
 import { H13Error } from '../core/errors.js';
+import { EVENT } from '../core/guard-vocabulary.js';
 import type { GuardLog } from './options.js';
 import { createOutput } from './output.js';
 
@@ -21,12 +22,12 @@ export interface ClusterOptions {
   /** Number of workers; default WEB_CONCURRENCY, else 1. */
   workers?: number;
   /** First restart delay after a worker dies (ms). */
-  restartDelay?: number;
-  maxRestartDelay?: number;
+  restartDelayMs?: number;
+  maxRestartDelayMs?: number;
   /** A worker that lived this long resets the backoff (ms). */
-  stableAfter?: number;
+  stableAfterMs?: number;
   /** Forward a shutdown signal to workers that did not get it themselves after this (ms). */
-  forwardAfter?: number;
+  forwardAfterMs?: number;
   log?: GuardLog;
 }
 
@@ -65,17 +66,17 @@ export function workersFromEnv(env: NodeJS.ProcessEnv): number {
 /** In the primary: fork and supervise. In a worker: run `worker`. */
 export function cluster(worker: () => unknown, options: ClusterOptions = {}): ClusterHandle {
   const count = positiveInt(options.workers, 'workers', workersFromEnv(process.env), 1);
-  const restartDelay = positiveInt(options.restartDelay, 'restartDelay', 100, 0);
-  const maxRestartDelay = positiveInt(options.maxRestartDelay, 'maxRestartDelay', 10_000, 0);
-  const stableAfter = positiveInt(options.stableAfter, 'stableAfter', 10_000, 0);
-  const forwardAfter = positiveInt(options.forwardAfter, 'forwardAfter', 1000, 0);
+  const restartDelayMs = positiveInt(options.restartDelayMs, 'restartDelayMs', 100, 0);
+  const maxRestartDelayMs = positiveInt(options.maxRestartDelayMs, 'maxRestartDelayMs', 10_000, 0);
+  const stableAfterMs = positiveInt(options.stableAfterMs, 'stableAfterMs', 10_000, 0);
+  const forwardAfterMs = positiveInt(options.forwardAfterMs, 'forwardAfterMs', 1000, 0);
   if (nodeCluster.isWorker) {
     void Promise.resolve().then(worker);
     return { isPrimary: false };
   }
   const out = createOutput(options.log ?? 'stderr');
   const live = new Map<Worker, { born: number; draining: boolean }>();
-  let delay = restartDelay;
+  let delay = restartDelayMs;
   let stopping: NodeJS.Signals | null = null;
   let failed = false;
 
@@ -92,7 +93,11 @@ export function cluster(worker: () => unknown, options: ClusterOptions = {}): Cl
         if (entry !== undefined) entry.draining = true;
       }
     });
-    out.line('info', { event: 'worker_fork', pid: w.process.pid, workers: count }, 'worker forked');
+    out.line(
+      'info',
+      { event: EVENT.worker_fork, pid: w.process.pid, workers: count },
+      'worker forked',
+    );
   };
 
   nodeCluster.on('exit', (w, code, signal) => {
@@ -103,7 +108,7 @@ export function cluster(worker: () => unknown, options: ClusterOptions = {}): Cl
       if (live.size === 0) {
         out.line(
           'info',
-          { event: 'cluster_exit', exit_code: failed ? 1 : 0 },
+          { event: EVENT.cluster_exit, exit_code: failed ? 1 : 0 },
           'all workers exited',
         );
         process.exit(failed ? 1 : 0);
@@ -111,11 +116,11 @@ export function cluster(worker: () => unknown, options: ClusterOptions = {}): Cl
       return;
     }
     const lived = entry === undefined ? 0 : performance.now() - entry.born;
-    if (lived >= stableAfter) delay = restartDelay;
+    if (lived >= stableAfterMs) delay = restartDelayMs;
     out.line(
       'warning',
       {
-        event: 'worker_exit',
+        event: EVENT.worker_exit,
         pid: w.process.pid,
         exit_code: code ?? undefined,
         signal: signal ?? undefined,
@@ -124,7 +129,7 @@ export function cluster(worker: () => unknown, options: ClusterOptions = {}): Cl
       'worker died; restarting',
     );
     const wait = delay;
-    delay = Math.min(maxRestartDelay, Math.max(1, delay * 2));
+    delay = Math.min(maxRestartDelayMs, Math.max(1, delay * 2));
     setTimeout(() => {
       if (stopping === null) fork();
     }, wait);
@@ -132,13 +137,13 @@ export function cluster(worker: () => unknown, options: ClusterOptions = {}): Cl
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping !== null) {
-      out.line('info', { event: 'signal_ignored', signal }, 'signal ignored: already stopping');
+      out.line('info', { event: EVENT.signal_ignored, signal }, 'signal ignored: already stopping');
       return;
     }
     stopping = signal;
     out.line(
       'info',
-      { event: 'cluster_shutdown', signal, workers: live.size },
+      { event: EVENT.cluster_shutdown, signal, workers: live.size },
       'cluster shutting down',
     );
     if (live.size === 0) process.exit(0);
@@ -146,7 +151,7 @@ export function cluster(worker: () => unknown, options: ClusterOptions = {}): Cl
       for (const [w, entry] of live) {
         if (!entry.draining) w.process.kill(signal);
       }
-    }, forwardAfter).unref();
+    }, forwardAfterMs).unref();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

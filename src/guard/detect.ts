@@ -12,8 +12,11 @@
 
 import type { ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
+import { CAUSE, EVENT, type GuardCause } from '../core/guard-vocabulary.js';
 import { escapeBytes } from '../http/raw-exchange.js';
 import { answerFor, canAnswer, cannedResponse } from './answer.js';
+import { deferClose } from './coexist.js';
+import { headLeft } from './cut.js';
 import { stepLine, unfinishedLine } from './lines.js';
 import { type RequestRecord, recordOf } from './record.js';
 import { captureStack, causeFromStack, topFrames } from './stack.js';
@@ -27,17 +30,29 @@ import {
 } from './state.js';
 
 const protoDestroy = net.Socket.prototype.destroy;
+const protoEnd = net.Socket.prototype.end;
 
 function guardedDestroy(this: Socket, err?: Error): Socket {
   const s = socketState(this);
-  if (s !== undefined && !this.destroyed) beforeDestroy(this, s, guardedDestroy);
+  if (s !== undefined && !this.destroyed) {
+    if (err === undefined && deferClose(this, s)) return this;
+    if (beforeDestroy(this, s, guardedDestroy)) return this;
+  }
   return protoDestroy.call(this, err);
+}
+
+/** end() is only looked at during a drain (coexist.ts); one shared function, no closure. */
+function guardedEnd(this: Socket, ...args: unknown[]): Socket {
+  const s = socketState(this);
+  if (s !== undefined && !this.writableEnded && deferClose(this, s)) return this;
+  return Reflect.apply(protoEnd, this, args) as Socket;
 }
 
 /** Start watching a socket: state, destroy wrapper, removal on close. Once per connection. */
 export function trackSocket(server: ServerState, socket: Socket): SocketState {
   const s = new SocketState(server);
   (socket as unknown as { [kSocketState]: SocketState })[kSocketState] = s;
+  if (socket.end === protoEnd) socket.end = guardedEnd as Socket['end'];
   if (socket.destroy === protoDestroy) {
     socket.destroy = guardedDestroy;
   } else {
@@ -45,7 +60,10 @@ export function trackSocket(server: ServerState, socket: Socket): SocketState {
     const theirs = socket.destroy;
     const wrapped = function (this: Socket, err?: Error) {
       const st = socketState(this);
-      if (st !== undefined && !this.destroyed) beforeDestroy(this, st, wrapped);
+      if (st !== undefined && !this.destroyed) {
+        if (err === undefined && deferClose(this, st)) return this;
+        if (beforeDestroy(this, st, wrapped)) return this;
+      }
       return theirs.call(this, err);
     };
     socket.destroy = wrapped;
@@ -73,8 +91,21 @@ function onSocketClose(this: Socket): void {
   classify(rec, s);
 }
 
-function beforeDestroy(socket: Socket, s: SocketState, above: (...args: never[]) => unknown): void {
+/**
+ * Before a socket is destroyed. Returns true when the socket must stay: an app clientError
+ * listener destroying it while an earlier response on it is still owed (client-error.ts
+ * answers once that response is out).
+ */
+function beforeDestroy(
+  socket: Socket,
+  s: SocketState,
+  above: (...args: never[]) => unknown,
+): boolean {
   if (s.inClientError) {
+    if (s.clientErrorWaits) {
+      s.clientErrorDestroyed = true;
+      return true;
+    }
     // The app's clientError listener destroys without answering: answer first (Node's
     // default would have), unless the client is gone or a response already started.
     if (
@@ -86,24 +117,29 @@ function beforeDestroy(socket: Socket, s: SocketState, above: (...args: never[])
       socket.write(cannedResponse(s.clientErrorStatus, s.clientErrorId));
       s.clientErrorAnswered = true;
     }
-    return;
+    return false;
   }
   const rec = liveRecord(s);
   if (rec !== null) {
-    if (!rec.owed() || s.destroyStack !== null || rec.cut !== undefined) return;
-    if (s.clientErrorSeen !== undefined || s.clientGone !== undefined) return;
+    if (!rec.owed() || s.destroyStack !== null || rec.cut !== undefined) return false;
+    if (s.clientGone !== undefined) return false;
+    // A bad request after this one waits for its response (client-error.ts): a destroy now is
+    // the app's, and is named so; it is not answered, as the socket already carries a bad
+    // request. Any other client error closes the socket through Node.
+    if (s.clientErrorSeen !== undefined && !s.clientErrorPending) return false;
     const holder = captureStack(above);
     s.destroyStack = holder;
     const options = rec.server.options;
-    if (options.answer && !rec.res.headersSent) {
+    if (options.answer && !headLeft(rec.res) && !s.clientErrorPending) {
       const cause = causeFromStack(holder);
-      const status = cause === 'socket_timeout' || cause === 'request_timeout' ? 503 : 500;
+      const status = cause === CAUSE.socket_timeout || cause === CAUSE.request_timeout ? 503 : 500;
       answerFor(rec, status, cause, topFrames(holder, options.stackFrames), 'keep');
     }
-    return;
+    return false;
   }
   if (
     s.requests === 0 &&
+    !s.guardClosing &&
     s.clientGone === undefined &&
     s.clientErrorSeen === undefined &&
     socket.bytesRead > 0 &&
@@ -111,6 +147,7 @@ function beforeDestroy(socket: Socket, s: SocketState, above: (...args: never[])
   ) {
     preRequestClose(socket, s, captureStack(above));
   }
+  return false;
 }
 
 /** A socket that sent bytes and is closed before any request was formed or answered. */
@@ -121,7 +158,7 @@ function preRequestClose(socket: Socket, s: SocketState, holder: Error): void {
     'error',
     {
       code: 'H13',
-      event: 'pre_request_close',
+      event: EVENT.pre_request_close,
       desc: 'Connection closed without response',
       cause: causeFromStack(holder),
       remote_addr: socket.remoteAddress,
@@ -134,29 +171,30 @@ function preRequestClose(socket: Socket, s: SocketState, holder: Error): void {
 
 function classify(rec: RequestRecord, s: SocketState): void {
   const out = rec.server.out;
-  const partial = rec.res.headersSent;
+  const partial = headLeft(rec.res);
   if (rec.cut !== undefined) {
     failed(rec, partial ? 'H18' : 'H13', rec.cut, undefined);
     return;
   }
   if (s.clientGone !== undefined) {
     stats.clientAborted++;
-    unfinishedLine(out, rec, 'H27', 'info', 'client_reset', undefined);
+    unfinishedLine(out, rec, 'H27', 'info', CAUSE.client_reset, undefined);
     return;
   }
   if (rec.socket.readableEnded) {
     if (!rec.req.complete) {
       stats.clientAborted++;
-      unfinishedLine(out, rec, 'H27', 'info', 'client_aborted', undefined);
+      unfinishedLine(out, rec, 'H27', 'info', CAUSE.client_aborted, undefined);
     } else {
       // A FIN after a complete request may be a client that still wants the answer
       // (Node ends the socket on FIN by default): ambiguous, so counted apart.
       stats.clientFinAfterRequest++;
-      unfinishedLine(out, rec, 'H27', 'warning', 'client_fin_after_request', undefined);
+      unfinishedLine(out, rec, 'H27', 'warning', CAUSE.client_fin_after_request, undefined);
     }
     return;
   }
-  if (s.clientErrorSeen !== undefined && s.clientErrorAnswered) return;
+  // A client error on this socket never makes a lost valid response silent: it is logged
+  // below as H13/H18 with cause=client_error.
   const holder = s.destroyStack;
   if (holder !== null) {
     s.destroyStack = null;
@@ -171,7 +209,7 @@ function classify(rec: RequestRecord, s: SocketState): void {
   failed(
     rec,
     partial ? 'H18' : 'H13',
-    s.clientErrorSeen !== undefined ? 'client_error' : 'unknown',
+    s.clientErrorSeen !== undefined ? CAUSE.client_error : CAUSE.unknown,
     undefined,
   );
 }
@@ -179,7 +217,7 @@ function classify(rec: RequestRecord, s: SocketState): void {
 function failed(
   rec: RequestRecord,
   code: 'H13' | 'H18',
-  cause: string,
+  cause: GuardCause,
   stack: string | undefined,
 ): void {
   if (code === 'H13') stats.h13++;

@@ -8,9 +8,12 @@
 
 import type http from 'node:http';
 import net from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { H13Error } from '../core/errors.js';
+import { EVENT } from '../core/guard-vocabulary.js';
 import { stepLine } from './lines.js';
-import { type GuardOptions, resolveOptions } from './options.js';
+import { guardEveryListen, preloadedAs } from './listen-patch.js';
+import { type GuardOptions, optionsFromEnv, resolveOptions } from './options.js';
 import { installProcessGuard } from './process-guard.js';
 import {
   activeRecord,
@@ -126,4 +129,15 @@ export function setRoute(req: http.IncomingMessage, route: string | undefined): 
 /** Counters since the process started: requests, H13/H18, client aborts, answers. */
 export function guardStats(): GuardStats {
   return snapshotStats();
+}
+
+// `node --import h13/guard app.js` (meant: h13/register) would load this module and guard
+// nothing. It guards, as h13/register does, and says so once.
+if (preloadedAs(import.meta.url, pathToFileURL(`${process.cwd()}/`).href)) {
+  const options = optionsFromEnv(process.env);
+  resolveOptions(options);
+  guardEveryListen(guard, isGuarded, options);
+  process.stderr.write(
+    `at=warning event=${EVENT.import_guard} desc="--import h13/guard: guarding every server as --import h13/register does (use h13/register)"\n`,
+  );
 }

@@ -1,95 +1,62 @@
 /**
- * Keep-alive tuning behind a proxy: the proxy must always be the side that closes an idle
- * connection, so keepAliveTimeout goes above its idle timeout, headersTimeout above
- * keepAliveTimeout + 1 s, requestTimeout at or above headersTimeout (0 = off is allowed).
+ * Keep-alive behind a proxy: the proxy must always be the side that closes an idle
+ * connection, so a server's keepAliveTimeout must outlive the proxy's idle timeout (Router
+ * 2.0 keeps idle connections to dynos for 90 s).
  *
- * Frameworks and apps set these after the guard did (as plain properties, which skips the
- * constructor's checks), so they are checked again on every new connection, with a warning
- * (one line per setting) when one went below what the proxy needs. Not on every write:
- * accessors on the instance would see each write, but they turn the server into a
- * dictionary-mode object, and Node reads the server's properties several times per request
- * (measured: about 100 ns more per request, a quarter of what the guard cost then).
+ * The guard only replaces a default (Node's 5 s, Fastify's 72 s). A value the app set itself
+ * is kept (it may be the app's choice for reasons the guard cannot see); when it is below the
+ * profile's value, one warning says how to fix it. headersTimeout and requestTimeout are left
+ * alone: they bound a request in progress (Node's connection list checks a connection only
+ * between a message's start and its end), never an idle keep-alive connection, so they play
+ * no part in the race, and raising them would switch off the slow-client protection the app
+ * chose (test/guard/options.test.ts proves both on the running Node).
+ *
+ * Frameworks set the value after the guard did (as a plain property), so it is looked at again
+ * on every new connection, not on every write: accessors on the instance would see each write,
+ * but they turn the server into a dictionary-mode object, and Node reads the server's
+ * properties several times per request.
  */
 
-import type http from 'node:http';
+import { EVENT } from '../core/guard-vocabulary.js';
 import type { ServerState } from './state.js';
 
-/** Node 20 keeps an idle socket keepAliveTimeout + 1 s; the headers budget must exceed that. */
-const NODE_BUFFER_MS = 1000;
+/**
+ * Defaults nobody chose for this proxy, replaced like Node's own: Node's keepAliveTimeout (the
+ * same on Node 22, 24 and 26) and Fastify's (72 s, chosen for a 60 s load balancer; below
+ * Router 2.0's 90 s). An app that passes exactly one of these values is treated the same way.
+ */
+export const DEFAULT_KEEP_ALIVE_MS: ReadonlySet<number> = new Set([5000, 72_000]);
 
-export type TimeoutKey = 'keepAliveTimeout' | 'headersTimeout' | 'requestTimeout';
-
-export interface KeepAliveTargets {
-  readonly keepAliveTimeout: number;
-  readonly headersTimeout: number;
-}
-
-export function targetsFor(keepAliveMs: number): KeepAliveTargets {
-  return { keepAliveTimeout: keepAliveMs, headersTimeout: keepAliveMs + NODE_BUFFER_MS + 1000 };
-}
-
-/** What is wrong with a server's three timeouts for a proxy idling `keepAliveMs`, if anything. */
-export function timeoutProblem(
-  values: Readonly<Record<TimeoutKey, number>>,
-  keepAliveMs: number,
-): { key: TimeoutKey; wanted: string } | null {
-  if (values.keepAliveTimeout < keepAliveMs)
-    return { key: 'keepAliveTimeout', wanted: `>= ${keepAliveMs}` };
-  if (
-    values.headersTimeout !== 0 &&
-    values.headersTimeout <= values.keepAliveTimeout + NODE_BUFFER_MS
-  )
-    return {
-      key: 'headersTimeout',
-      wanted: `> ${values.keepAliveTimeout + NODE_BUFFER_MS} (keepAliveTimeout + 1 s)`,
-    };
-  if (values.requestTimeout !== 0 && values.requestTimeout < values.headersTimeout)
-    return { key: 'requestTimeout', wanted: `0 or >= headersTimeout (${values.headersTimeout})` };
-  return null;
-}
-
+/** Set the profile's keepAliveTimeout where Node's default (or the guard's own) is in place. */
 export function tuneKeepAlive(st: ServerState): void {
-  const keepAliveMs = st.options.keepAlive;
-  if (keepAliveMs === false) return;
+  const target = st.options.keepAlive;
+  if (target === false) return;
   const server = st.server;
-  const targets = targetsFor(keepAliveMs);
-  server.keepAliveTimeout = Math.max(server.keepAliveTimeout, targets.keepAliveTimeout);
-  server.headersTimeout = Math.max(server.headersTimeout, targets.headersTimeout);
-  if (server.requestTimeout !== 0 && server.requestTimeout < server.headersTimeout)
-    server.requestTimeout = server.headersTimeout;
+  const value = server.keepAliveTimeout;
+  if (value === target) return;
+  if (DEFAULT_KEEP_ALIVE_MS.has(value) || value === st.keepAliveSet) {
+    server.keepAliveTimeout = target;
+    st.keepAliveSet = target;
+    return;
+  }
+  // The app's or its framework's own value: kept.
+  if (value < target && !st.warnedTimeouts.has('keepAliveTimeout')) {
+    st.warnedTimeouts.add('keepAliveTimeout');
+    warn(st, value, target);
+  }
 }
 
-/** On a new connection: warn when the app or a framework lowered a timeout since. */
-export function checkKeepAlive(st: ServerState): void {
-  const keepAliveMs = st.options.keepAlive;
-  if (keepAliveMs === false) return;
-  const problem = timeoutProblem(currentTimeouts(st.server), keepAliveMs);
-  if (problem === null || st.warnedTimeouts.has(problem.key)) return;
-  st.warnedTimeouts.add(problem.key);
-  warn(st, problem.key, st.server[problem.key], problem.wanted, keepAliveMs);
-}
-
-function warn(st: ServerState, key: TimeoutKey, value: number, wanted: string, proxyMs: number) {
+function warn(st: ServerState, value: number, target: number) {
   st.out.line(
     'warning',
     {
-      event: 'keep_alive',
-      desc: `${key} was set below what the proxy needs; idle connections may be closed under a request (H13/H18)`,
-      setting: key,
+      event: EVENT.keep_alive,
+      desc: `keepAliveTimeout was set to ${value} ms by the app or its framework, below the ${target} ms the proxy needs: the proxy may send a request on a connection the app is closing (H13/H18). Set server.keepAliveTimeout = ${target} (Fastify: the keepAliveTimeout option), or remove the setting and let the guard set it`,
+      setting: 'keepAliveTimeout',
       value,
-      wanted,
+      wanted: `>= ${target}`,
       profile: st.options.keepAliveProfile,
-      proxy_keep_alive: proxyMs,
     },
-    `${key} was set below what the proxy needs`,
+    'keepAliveTimeout was set below what the proxy needs',
   );
-}
-
-/** The server's effective timeouts, for the startup line and tests. */
-export function currentTimeouts(server: http.Server): Readonly<Record<TimeoutKey, number>> {
-  return {
-    keepAliveTimeout: server.keepAliveTimeout,
-    headersTimeout: server.headersTimeout,
-    requestTimeout: server.requestTimeout,
-  };
 }

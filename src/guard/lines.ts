@@ -5,6 +5,7 @@
  */
 
 import { ROUTER_CODES } from '../core/codes.js';
+import { EVENT, type GuardCause } from '../core/guard-vocabulary.js';
 import { compileLine, type LogfmtValue } from '../core/logfmt.js';
 import type { Fields, Level, Output } from './output.js';
 import type { RequestRecord, Step } from './record.js';
@@ -23,6 +24,8 @@ const REQUEST_LINE = compileLine([
   { key: 'status' },
   { key: 'elapsed' },
   { key: 'cause' },
+  { key: 'received' },
+  { key: 'sent_bytes' },
   { key: 'step', quote: 'always' },
   { key: 'stack', quote: 'always' },
 ]);
@@ -39,6 +42,8 @@ const REQUEST_KEYS = [
   'status',
   'elapsed',
   'cause',
+  'received',
+  'sent_bytes',
   'step',
   'stack',
 ] as const;
@@ -62,7 +67,7 @@ export function unfinishedLine(
   rec: RequestRecord,
   code: OutcomeCode,
   level: Level,
-  cause: string,
+  cause: GuardCause,
   stack: string | undefined,
 ): void {
   const desc = ROUTER_CODES[code].desc;
@@ -81,6 +86,8 @@ export function unfinishedLine(
       code === 'H18' ? rec.res.statusCode : undefined,
       rec.elapsed(),
       cause,
+      rec.received,
+      rec.sentBytes,
       rec.lastStep,
       stack,
     ],
@@ -93,7 +100,7 @@ export function answeredLine(
   out: Output,
   rec: RequestRecord,
   status: number,
-  cause: string,
+  cause: GuardCause,
   stack: string | undefined,
 ): void {
   const desc = `Answered ${status} by the guard instead of closing without response`;
@@ -103,7 +110,7 @@ export function answeredLine(
     [
       'error',
       undefined,
-      'answered',
+      EVENT.answered,
       desc,
       rec.method,
       rec.path,
@@ -112,6 +119,9 @@ export function answeredLine(
       status,
       rec.elapsed(),
       cause,
+      // Nothing of the app's response had left: the client got the guard's whole answer.
+      undefined,
+      undefined,
       rec.lastStep,
       stack,
     ],
@@ -134,7 +144,7 @@ const RESERVED = new Set(['at', 'event', 'step', 'request_id', 'method', 'path',
 export function stepLine(out: Output, rec: RequestRecord, step: Step): void {
   const values: LogfmtValue[] = [
     'info',
-    'step',
+    EVENT.step,
     step.label,
     rec.id,
     rec.method,
@@ -149,7 +159,7 @@ export function stepLine(out: Output, rec: RequestRecord, step: Step): void {
   }
   const head = STEP_LINE(values);
   const fields = () => ({
-    event: 'step',
+    event: EVENT.step,
     step: step.label,
     request_id: rec.id,
     method: rec.method,

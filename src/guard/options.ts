@@ -1,6 +1,7 @@
 /**
  * The guard's options: one table of defaults, validated once per guard() call with clear
- * H13Error messages. Durations take milliseconds or strings such as '1.5s'.
+ * H13Error messages. Durations are numbers of milliseconds named `…Ms`; strings with a unit
+ * ('1.5s') are accepted only from text (H13_GUARD), through src/core/duration.ts.
  */
 
 import { parseDuration } from '../core/duration.js';
@@ -53,17 +54,23 @@ export interface GuardOptions {
   /** Signals that start a graceful shutdown; false installs none. */
   signals?: readonly GuardSignal[] | false;
   /** After the first signal, keep accepting and answering (Connection: close) this long. */
-  lateWindow?: number | string;
+  lateWindowMs?: number;
   /** During shutdown an idle keep-alive socket is closed only after being quiet this long. */
-  idleQuiet?: number | string;
+  idleQuietMs?: number;
   /** From the first signal, how long in-flight requests may take before they are answered 503. */
-  drainTimeout?: number | string;
+  drainTimeoutMs?: number;
   /** Time given to onShutdown() hooks after the servers closed. */
-  hookTimeout?: number | string;
+  hookTimeoutMs?: number;
   /** Handle uncaughtException/unhandledRejection: answer, drain, exit non-zero. */
   crash?: boolean;
+  /**
+   * When the app has its own uncaughtException/unhandledRejection listener, let it decide
+   * whether the process lives (the guard still logs and answers 500). false: drain and exit
+   * anyway.
+   */
+  deferCrashToApp?: boolean;
   /** After a crash, how long other in-flight requests may take before they are answered 503. */
-  crashTimeout?: number | string;
+  crashTimeoutMs?: number;
   /** Exit the process when the shutdown or crash drain is over. */
   exit?: boolean;
 }
@@ -80,12 +87,13 @@ export interface ResolvedOptions {
   readonly clientErrors: boolean;
   readonly answer: boolean;
   readonly signals: readonly GuardSignal[];
-  readonly lateWindow: number;
-  readonly idleQuiet: number;
-  readonly drainTimeout: number;
-  readonly hookTimeout: number;
+  readonly lateWindowMs: number;
+  readonly idleQuietMs: number;
+  readonly drainTimeoutMs: number;
+  readonly hookTimeoutMs: number;
   readonly crash: boolean;
-  readonly crashTimeout: number;
+  readonly deferCrashToApp: boolean;
+  readonly crashTimeoutMs: number;
   readonly exit: boolean;
 }
 
@@ -101,12 +109,13 @@ export const DEFAULTS: ResolvedOptions = {
   clientErrors: true,
   answer: true,
   signals: ['SIGTERM', 'SIGINT'],
-  lateWindow: 1500,
-  idleQuiet: 1000,
-  drainTimeout: 22_000,
-  hookTimeout: 3000,
+  lateWindowMs: 1500,
+  idleQuietMs: 1000,
+  drainTimeoutMs: 22_000,
+  hookTimeoutMs: 3000,
   crash: true,
-  crashTimeout: 5000,
+  deferCrashToApp: true,
+  crashTimeoutMs: 5000,
   exit: true,
 };
 
@@ -125,12 +134,13 @@ const KNOWN = new Set<string>([
   'clientErrors',
   'answer',
   'signals',
-  'lateWindow',
-  'idleQuiet',
-  'drainTimeout',
-  'hookTimeout',
+  'lateWindowMs',
+  'idleQuietMs',
+  'drainTimeoutMs',
+  'hookTimeoutMs',
   'crash',
-  'crashTimeout',
+  'deferCrashToApp',
+  'crashTimeoutMs',
   'exit',
 ]);
 const SIGNALS = new Set<string>(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR2']);
@@ -156,14 +166,24 @@ function integer(value: unknown, field: string, fallback: number, min: number, m
 
 function duration(value: unknown, field: string, fallback: number, max = 3_600_000): number {
   if (value === undefined) return fallback;
-  let ms: number;
-  if (typeof value === 'number') ms = value;
-  else if (typeof value === 'string') ms = parseDuration(value, `guard option ${field}`);
-  else throw invalid(field, `expected milliseconds or a duration like '2s', got ${show(value)}`);
-  if (!Number.isFinite(ms) || ms < 0 || ms > max)
+  if (typeof value !== 'number') {
+    const hint =
+      typeof value === 'string' ? ` (a duration with a unit is read only from H13_GUARD)` : '';
+    throw invalid(field, `expected a number of milliseconds, got ${show(value)}${hint}`);
+  }
+  if (!Number.isFinite(value) || value < 0 || value > max)
     throw invalid(field, `expected 0 to ${max} ms, got ${show(value)}`);
-  return Math.round(ms);
+  return Math.round(value);
 }
+
+/** The duration options: numbers in code, strings with a unit allowed in H13_GUARD. */
+export const DURATION_OPTIONS = [
+  'lateWindowMs',
+  'idleQuietMs',
+  'drainTimeoutMs',
+  'hookTimeoutMs',
+  'crashTimeoutMs',
+] as const;
 
 function show(value: unknown): string {
   if (typeof value === 'function') return 'a function';
@@ -239,19 +259,20 @@ export function resolveOptions(input: GuardOptions | undefined): ResolvedOptions
     clientErrors: bool(input.clientErrors, 'clientErrors', DEFAULTS.clientErrors),
     answer: bool(input.answer, 'answer', DEFAULTS.answer),
     signals: signalsOption(input.signals),
-    lateWindow: duration(input.lateWindow, 'lateWindow', DEFAULTS.lateWindow),
-    idleQuiet: duration(input.idleQuiet, 'idleQuiet', DEFAULTS.idleQuiet),
-    drainTimeout: duration(input.drainTimeout, 'drainTimeout', DEFAULTS.drainTimeout),
-    hookTimeout: duration(input.hookTimeout, 'hookTimeout', DEFAULTS.hookTimeout),
+    lateWindowMs: duration(input.lateWindowMs, 'lateWindowMs', DEFAULTS.lateWindowMs),
+    idleQuietMs: duration(input.idleQuietMs, 'idleQuietMs', DEFAULTS.idleQuietMs),
+    drainTimeoutMs: duration(input.drainTimeoutMs, 'drainTimeoutMs', DEFAULTS.drainTimeoutMs),
+    hookTimeoutMs: duration(input.hookTimeoutMs, 'hookTimeoutMs', DEFAULTS.hookTimeoutMs),
     crash: bool(input.crash, 'crash', DEFAULTS.crash),
-    crashTimeout: duration(input.crashTimeout, 'crashTimeout', DEFAULTS.crashTimeout),
+    deferCrashToApp: bool(input.deferCrashToApp, 'deferCrashToApp', DEFAULTS.deferCrashToApp),
+    crashTimeoutMs: duration(input.crashTimeoutMs, 'crashTimeoutMs', DEFAULTS.crashTimeoutMs),
     exit: bool(input.exit, 'exit', DEFAULTS.exit),
   };
 }
 
 /**
  * Options from the environment for `--import h13/register`: H13_GUARD holds a JSON object of
- * the same options (log must be 'stderr' or 'stdout' there).
+ * the same options (log must be 'stderr' or 'stdout' there; durations may be '1.5s').
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): GuardOptions {
   const raw = env.H13_GUARD;
@@ -270,10 +291,16 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): GuardOptions {
     throw new H13Error('H13_ERR_INVALID_OPTION', 'H13_GUARD must be a JSON object', {
       field: 'H13_GUARD',
     });
-  return parsed as GuardOptions;
+  const options = { ...(parsed as Record<string, unknown>) };
+  // Text may spell durations with a unit ("1.5s"); a bare number string is refused there.
+  for (const key of DURATION_OPTIONS) {
+    const value = options[key];
+    if (typeof value === 'string') options[key] = parseDuration(value, `H13_GUARD ${key}`);
+  }
+  return options as GuardOptions;
 }
 
 /** Whether drain + hooks fit the platform's 30 s window with a margin (warned, not refused). */
 export function fitsPlatformWindow(o: ResolvedOptions): boolean {
-  return o.drainTimeout + o.hookTimeout <= PLATFORM_WINDOW_MS - PLATFORM_MARGIN_MS;
+  return o.drainTimeoutMs + o.hookTimeoutMs <= PLATFORM_WINDOW_MS - PLATFORM_MARGIN_MS;
 }

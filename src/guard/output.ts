@@ -26,8 +26,8 @@ export function createOutput(log: GuardLog): Output {
       typeof log === 'function'
         ? log
         : log === 'stdout'
-          ? (line: string) => process.stdout.write(`${line}\n`)
-          : (line: string) => process.stderr.write(`${line}\n`);
+          ? (line: string) => writeTo(process.stdout, line)
+          : (line: string) => writeTo(process.stderr, line);
     return {
       line(level, fields) {
         write(`at=${level} ${formatFields(fields)}`);
@@ -51,6 +51,21 @@ export function createOutput(log: GuardLog): Output {
       call(level, withoutUndefined(fields()), message);
     },
   };
+}
+
+/**
+ * A stream that failed (EPIPE: the reader is gone) is not written again. Its error reaches the
+ * crash handler, whose own line would fail the same way, and so on forever: process.stderr
+ * cannot be destroyed, so the failure is remembered here (the write callback runs before the
+ * error is emitted).
+ */
+const broken = new WeakSet<NodeJS.WriteStream>();
+
+function writeTo(stream: NodeJS.WriteStream, line: string): void {
+  if (broken.has(stream)) return;
+  stream.write(`${line}\n`, (err) => {
+    if (err) broken.add(stream);
+  });
 }
 
 function withoutUndefined(fields: Fields): Record<string, unknown> {

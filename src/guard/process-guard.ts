@@ -4,25 +4,29 @@
  *
  * Shutdown timeline (first SIGTERM/SIGINT; later ones are logged and ignored):
  *   0            every response from now on says Connection: close; keep accepting
- *   lateWindow   stop accepting (net-level close: Node's http close would also destroy idle
+ *   lateWindowMs   stop accepting (net-level close: Node's http close would also destroy idle
  *                keep-alive sockets at once, racing a request the router is sending);
- *                an idle socket is closed once quiet for idleQuiet with no new bytes
- *   all closed   onShutdown hooks (hookTimeout), exit 0
- *   drainTimeout what is still owed is answered 503 (or cut if its head already went out),
+ *                an idle socket is closed once quiet for idleQuietMs with no new bytes
+ *   all closed   onShutdown hooks (hookTimeoutMs), exit 0
+ *   drainTimeoutMs what is still owed is answered 503 (or cut if its head already went out),
  *                then hooks and exit
  * A crash runs the same drain with a late window of at most 200 ms (late requests get 503 at
- * once) and crashTimeout, and exits 1.
+ * once) and crashTimeoutMs, and exits 1.
  */
 
 import cluster from 'node:cluster';
 import net from 'node:net';
-import { answerFor } from './answer.js';
+import { CAUSE, EVENT } from '../core/guard-vocabulary.js';
+import { answerFor, canAnswer, cannedResponse } from './answer.js';
+import { type DrainView, exitNow, installCoexistence } from './coexist.js';
+import { closeNow, cutResponse } from './cut.js';
 import type { ResolvedOptions } from './options.js';
 import { fitsPlatformWindow } from './options.js';
 import type { Output } from './output.js';
 import { activeRecord, type RequestRecord } from './record.js';
 import { recordForError } from './server-guard.js';
 import { errorFrames, errorMessage } from './stack.js';
+import { startupLines } from './startup.js';
 import { liveRecord, registry, type ServerState, socketState, stats } from './state.js';
 
 export type ShutdownHook = () => unknown;
@@ -38,6 +42,12 @@ let installed: ProcessGuard | null = null;
 
 interface Drain {
   readonly reason: 'shutdown' | 'crash';
+  /** The app has its own listener for the signal that started the drain. */
+  readonly appHandlesSignal: boolean;
+  /** The code of the app's own process.exit() during the drain, if it called it. */
+  appExitCode: number | undefined;
+  /** The exit line is written: from now on the app's process.exit() passes through. */
+  over: boolean;
   readonly started: number;
   exitCode: number;
   deadline: NodeJS.Timeout | null;
@@ -61,7 +71,11 @@ export function onShutdown(hook: ShutdownHook): void {
 export function installProcessGuard(st: ServerState): void {
   if (installed !== null) return;
   installed = { options: st.options, out: st.out };
-  for (const signal of st.options.signals) process.on(signal, onSignal);
+  // First in line: the drain must have started before an app's own handler calls
+  // server.close() or process.exit(), so that those wait for the drain (coexist.ts).
+  for (const signal of st.options.signals) process.prependListener(signal, onSignal);
+  installCoexistence(() => drainState());
+  startupLines(st);
   if (st.options.crash) {
     process.on('uncaughtException', onUncaught);
     process.on('unhandledRejection', onRejection);
@@ -70,10 +84,10 @@ export function installProcessGuard(st: ServerState): void {
     st.out.line(
       'warning',
       {
-        event: 'config',
-        desc: 'drainTimeout + hookTimeout do not fit in 28 s: Heroku sends SIGKILL 30 s after SIGTERM',
-        drain_timeout: st.options.drainTimeout,
-        hook_timeout: st.options.hookTimeout,
+        event: EVENT.config,
+        desc: 'drainTimeoutMs + hookTimeoutMs do not fit in 28 s: Heroku sends SIGKILL 30 s after SIGTERM',
+        drain_timeout: st.options.drainTimeoutMs,
+        hook_timeout: st.options.hookTimeoutMs,
       },
       'shutdown budget exceeds the platform window',
     );
@@ -87,12 +101,21 @@ function onSignal(signal: NodeJS.Signals): void {
     // Heroku may signal more than once; a second signal must not cut the drain.
     g.out.line(
       'info',
-      { event: 'signal_ignored', signal, phase: registry.phase, in_flight: owedRecords().length },
+      {
+        event: EVENT.signal_ignored,
+        signal,
+        phase: registry.phase,
+        in_flight: owedRecords().length,
+      },
       'signal ignored: already draining',
     );
     return;
   }
-  startDrain(g, 'shutdown', signal, g.options.lateWindow, g.options.drainTimeout, 0);
+  // This listener is one of them: more than one means the app shuts down too.
+  const appHandlesSignal = process.listenerCount(signal) > 1;
+  startDrain(g, 'shutdown', signal, g.options.lateWindowMs, g.options.drainTimeoutMs, 0, {
+    appHandlesSignal,
+  });
 }
 
 /** Start the graceful shutdown from code (same as the first SIGTERM). */
@@ -100,18 +123,28 @@ export function shutdown(): Promise<void> {
   const g = installed;
   if (g === null) return Promise.resolve();
   if (drain !== null) return drain.done;
-  return startDrain(g, 'shutdown', 'api', g.options.lateWindow, g.options.drainTimeout, 0);
+  return startDrain(g, 'shutdown', 'api', g.options.lateWindowMs, g.options.drainTimeoutMs, 0, {
+    appHandlesSignal: false,
+  });
 }
 
 function onUncaught(err: unknown, origin: string): void {
+  // Node passes origin 'unhandledRejection' here under --unhandled-rejections=strict.
   crash(err, origin === 'unhandledRejection' ? 'unhandledRejection' : 'uncaughtException');
 }
 
 function onRejection(reason: unknown): void {
-  // Another unhandledRejection listener means the app handles rejections itself (Node would
-  // not crash either).
-  if (process.listenerCount('unhandledRejection') > 1) return;
   crash(reason, 'unhandledRejection');
+}
+
+/**
+ * Another listener for the same event means the app decides whether the process lives (Node
+ * would not crash either): the guard then only logs and answers the failing request.
+ */
+function appDecides(g: ProcessGuard, origin: string): boolean {
+  if (!g.options.deferCrashToApp) return false;
+  const event = origin === 'unhandledRejection' ? 'unhandledRejection' : 'uncaughtException';
+  return process.listenerCount(event) > 1;
 }
 
 function crash(err: unknown, origin: string): void {
@@ -119,12 +152,17 @@ function crash(err: unknown, origin: string): void {
   if (g === null) return;
   const rec = recordForError(err) ?? activeRecord();
   const inFlight = owedRecords();
+  const byApp = appDecides(g, origin);
+  const what = origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception';
   g.out.line(
     'error',
     {
-      event: 'crash',
-      desc: origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception',
+      event: EVENT.crash,
+      desc: byApp
+        ? `${what}, passed to the app's own ${origin === 'unhandledRejection' ? 'unhandledRejection' : 'uncaughtException'} listener, which decides whether the process lives (catching them and running on is almost always a bad idea: the app's state is unknown)`
+        : what,
       origin,
+      handled_by: byApp ? 'app' : 'guard',
       request_id: rec?.id,
       method: rec?.method,
       path: rec?.path,
@@ -135,26 +173,32 @@ function crash(err: unknown, origin: string): void {
       in_flight: inFlight.length,
       in_flight_ids: idList(inFlight),
     },
-    origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception',
+    what,
   );
-  if (rec?.owed()) {
-    if (!rec.res.headersSent) answerFor(rec, 500, 'crash', undefined, 'end');
-    else {
-      rec.cut = 'crash';
-      rec.socket.destroy();
-    }
-  }
+  // The request whose work threw will never be finished by its handler: answer it 500 when
+  // nothing of its response left the process, else send what Node holds and end it (H18).
+  if (rec?.owed() && !answerFor(rec, 500, CAUSE.crash, undefined, 'end'))
+    cutResponse(rec, CAUSE.crash);
+  if (byApp) return;
   if (drain === null) {
     // Not 0: closing the listener inside the crashing tick resets connections the kernel
     // already accepted into the backlog (H13s); a short window lets Node accept them, and
     // they are answered 503 at once.
-    startDrain(g, 'crash', origin, Math.min(g.options.lateWindow, 200), g.options.crashTimeout, 1);
+    startDrain(
+      g,
+      'crash',
+      origin,
+      Math.min(g.options.lateWindowMs, 200),
+      g.options.crashTimeoutMs,
+      1,
+      { appHandlesSignal: false },
+    );
     return;
   }
   // Crashed while draining: never exit 0 now, and never wait longer than a crash allows.
   drain.exitCode = 1;
   if (registry.phase === 'draining') registry.phase = 'crashing';
-  const by = performance.now() + g.options.crashTimeout;
+  const by = performance.now() + g.options.crashTimeoutMs;
   if (!drain.finishing && by < drain.deadlineAt) armDeadline(g, drain, by);
 }
 
@@ -162,9 +206,10 @@ function startDrain(
   g: ProcessGuard,
   reason: 'shutdown' | 'crash',
   trigger: string,
-  lateWindow: number,
+  lateWindowMs: number,
   budget: number,
   exitCode: number,
+  app: { readonly appHandlesSignal: boolean },
 ): Promise<void> {
   let resolve!: () => void;
   const done = new Promise<void>((r) => {
@@ -172,6 +217,9 @@ function startDrain(
   });
   const d: Drain = {
     reason,
+    appHandlesSignal: app.appHandlesSignal,
+    appExitCode: undefined,
+    over: false,
     started: performance.now(),
     exitCode,
     deadline: null,
@@ -195,20 +243,20 @@ function startDrain(
     g.out.line(
       'info',
       {
-        event: 'shutdown',
+        event: EVENT.shutdown,
         desc: 'Graceful shutdown started',
         signal: trigger,
         in_flight: inFlight.length,
         in_flight_ids: idList(inFlight),
-        late_window: lateWindow,
+        late_window: lateWindowMs,
         drain_timeout: budget,
       },
       'Graceful shutdown started',
     );
   }
   armDeadline(g, d, d.started + budget);
-  if (lateWindow > 0) {
-    d.late = setTimeout(() => stopAccepting(g, d), lateWindow);
+  if (lateWindowMs > 0) {
+    d.late = setTimeout(() => stopAccepting(g, d), lateWindowMs);
   } else stopAccepting(g, d);
   return done;
 }
@@ -229,7 +277,7 @@ function stopAccepting(g: ProcessGuard, d: Drain): void {
     });
     closing.push(st.closed);
   }
-  const quiet = g.options.idleQuiet;
+  const quiet = g.options.idleQuietMs;
   d.reaper = setInterval(() => reapIdle(quiet), Math.max(5, Math.floor(quiet / 4)));
   d.reaper.unref();
   reapIdle(quiet);
@@ -252,9 +300,35 @@ function reapIdle(quiet: number): void {
         s.quietSince = now;
         continue;
       }
-      if (now - s.quietSince >= quiet) socket.destroy();
+      if (now - s.quietSince < quiet) continue;
+      if (s.requests === 0 && socket.bytesRead > 0) partialRequest(socket, s.server);
+      else closeNow(socket);
     }
   }
+}
+
+/**
+ * A connection whose first request head stalled half-sent through the drain: answered 408, as
+ * Node's own request timeout would, and logged as the guard's close, never blamed on the app.
+ */
+function partialRequest(socket: net.Socket, st: ServerState): void {
+  if (canAnswer(socket, null)) {
+    socket.write(cannedResponse(408, undefined));
+    stats.answered++;
+  }
+  st.out.line(
+    'warning',
+    {
+      event: EVENT.answered,
+      desc: 'Answered 408 by the guard: a request head was still incomplete when the drain closed idle connections',
+      status: 408,
+      cause: CAUSE.shutdown,
+      remote_addr: socket.remoteAddress,
+      bytes_read: socket.bytesRead,
+    },
+    'Answered 408 by the guard',
+  );
+  closeNow(socket);
 }
 
 function onDeadline(g: ProcessGuard, d: Drain): void {
@@ -264,23 +338,22 @@ function onDeadline(g: ProcessGuard, d: Drain): void {
     clearTimeout(d.late);
     stopAccepting(g, d);
   }
-  const cause = d.reason === 'crash' || d.exitCode !== 0 ? 'crash' : 'shutdown_deadline';
+  const cause = d.reason === 'crash' || d.exitCode !== 0 ? CAUSE.crash : CAUSE.shutdown_deadline;
   const left = owedRecords();
   for (const rec of left) {
-    if (!rec.res.headersSent && answerFor(rec, 503, cause, undefined, 'end')) continue;
-    rec.cut = cause;
-    rec.socket.destroy();
+    if (answerFor(rec, 503, cause, undefined, 'end')) continue;
+    cutResponse(rec, cause);
   }
   for (const st of registry.servers) {
     for (const socket of st.sockets) {
       const s = socketState(socket);
-      if (s === undefined || liveRecord(s) === null) socket.destroy();
+      if (s === undefined || liveRecord(s) === null) closeNow(socket);
     }
   }
   g.out.line(
     d.exitCode === 0 ? 'warning' : 'error',
     {
-      event: 'drain_deadline',
+      event: EVENT.drain_deadline,
       desc: 'Drain deadline reached: unfinished requests answered 503 or cut',
       unfinished: left.length,
       unfinished_ids: idList(left),
@@ -309,12 +382,21 @@ async function finish(g: ProcessGuard, d: Drain): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
   await runHooks(g);
   const left = owedRecords();
+  const code = d.exitCode !== 0 ? d.exitCode : (d.appExitCode ?? 0);
+  // The app shuts down too and has not asked to exit: its own close callbacks have run (they
+  // fire when the guard's close completes); leave the exit to it, bounded by hookTimeoutMs.
+  const leaveToApp = d.appHandlesSignal && d.appExitCode === undefined;
   g.out.line(
-    d.exitCode === 0 ? 'info' : 'error',
+    code === 0 ? 'info' : 'error',
     {
-      event: 'exit',
-      desc: d.exitCode === 0 ? 'Shutdown complete' : 'Exiting after a crash',
-      exit_code: d.exitCode,
+      event: EVENT.exit,
+      desc:
+        code !== 0 && d.reason === 'crash'
+          ? 'Exiting after a crash'
+          : leaveToApp
+            ? `Drain complete; the app's own shutdown ends the process (at the latest in ${g.options.hookTimeoutMs} ms)`
+            : 'Shutdown complete',
+      exit_code: code,
       elapsed: Math.round(performance.now() - d.started),
       requests: stats.requests,
       h13: stats.h13,
@@ -322,17 +404,51 @@ async function finish(g: ProcessGuard, d: Drain): Promise<void> {
       answered: stats.answered,
       unfinished_ids: idList(left),
     },
-    d.exitCode === 0 ? 'Shutdown complete' : 'Exiting after a crash',
+    code === 0 ? 'Shutdown complete' : 'Exiting after a crash',
   );
+  d.over = true;
   d.resolve();
-  if (g.options.exit) process.exit(d.exitCode);
+  if (!g.options.exit && d.appExitCode === undefined) return;
+  if (!leaveToApp) {
+    exitNow(code);
+    return;
+  }
+  // Unref'd: an app whose loop empties ends on its own, with its own exit code.
+  setTimeout(() => exitNow(code), g.options.hookTimeoutMs).unref();
+}
+
+/** The drain as coexist.ts needs it: is one running, does the app shut down too. */
+function drainState(): DrainView | null {
+  const d = drain;
+  if (d === null) return null;
+  return {
+    reason: d.reason,
+    appHandlesSignal: d.appHandlesSignal,
+    over: d.over,
+    appExit(code: number) {
+      const first = d.appExitCode === undefined;
+      d.appExitCode = code;
+      if (first && installed !== null) {
+        installed.out.line(
+          'info',
+          {
+            event: EVENT.app_exit,
+            desc: 'process.exit() during the drain: the process ends when the drain does',
+            exit_code: code,
+            in_flight: owedRecords().length,
+          },
+          'process.exit() deferred until the drain is over',
+        );
+      }
+    },
+  };
 }
 
 async function runHooks(g: ProcessGuard): Promise<void> {
   if (hooks.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), g.options.hookTimeout);
+    timer = setTimeout(() => resolve('timeout'), g.options.hookTimeoutMs);
   });
   const all = Promise.allSettled(hooks.map((hook) => Promise.resolve().then(hook)));
   const result = await Promise.race([all, timeout]);
@@ -341,9 +457,9 @@ async function runHooks(g: ProcessGuard): Promise<void> {
     g.out.line(
       'warning',
       {
-        event: 'hooks',
+        event: EVENT.hooks,
         desc: 'onShutdown hooks did not finish in time',
-        timeout: g.options.hookTimeout,
+        timeout: g.options.hookTimeoutMs,
       },
       'onShutdown hooks did not finish in time',
     );
@@ -353,7 +469,7 @@ async function runHooks(g: ProcessGuard): Promise<void> {
     if (r.status === 'rejected') {
       g.out.line(
         'error',
-        { event: 'hooks', desc: 'An onShutdown hook failed', error: errorMessage(r.reason) },
+        { event: EVENT.hooks, desc: 'An onShutdown hook failed', error: errorMessage(r.reason) },
         'An onShutdown hook failed',
       );
     }

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 // The module's object, not the global: `performance` on globalThis is a getter in Node 20,
 // looked up on every request.
 import { performance } from 'node:perf_hooks';
+import type { GuardCause, GuardReceived } from '../core/guard-vocabulary.js';
 import type { LogfmtValue } from '../core/logfmt.js';
 import type { ServerState, SocketState } from './state.js';
 
@@ -50,9 +51,20 @@ export class RequestRecord implements RequestInfo {
   /** Status the guard answered on the app's behalf (0: it did not). */
   declare answered: number;
   /** Why the guard cut this response (shutdown deadline, crash), when it did. */
-  declare cut: string | undefined;
+  declare cut: GuardCause | undefined;
+  /** The socket's dispatched bytes when the request came (a plain field read). */
+  declare bytesAtStart: number;
+  /** Set by a cut: bytes of this response that left, and what the client got of it. */
+  declare sentBytes: number | undefined;
+  declare received: GuardReceived | undefined;
 
-  constructor(id: string, req: IncomingMessage, res: ServerResponse, sock: SocketState) {
+  constructor(
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    sock: SocketState,
+    bytesAtStart: number,
+  ) {
     this.id = id;
     this.req = req;
     this.res = res;
@@ -63,6 +75,9 @@ export class RequestRecord implements RequestInfo {
     this.routeSet = undefined;
     this.answered = 0;
     this.cut = undefined;
+    this.bytesAtStart = bytesAtStart;
+    this.sentBytes = undefined;
+    this.received = undefined;
   }
 
   get socket(): Socket {

@@ -13,9 +13,11 @@ import { isValidRequestId } from '../core/request-id.js';
 import { newRequestId } from '../core/uuid.js';
 import { answerFor } from './answer.js';
 import { handleClientError } from './client-error.js';
+import { wrapServerClose } from './coexist.js';
+import { dispatched } from './cut.js';
 import { trackSocket } from './detect.js';
 import { installIdEcho } from './echo-id.js';
-import { checkKeepAlive, tuneKeepAlive } from './keep-alive.js';
+import { tuneKeepAlive } from './keep-alive.js';
 import type { ResolvedOptions } from './options.js';
 import { createOutput } from './output.js';
 import { attachRecord, contextStorage, RequestRecord } from './record.js';
@@ -47,11 +49,17 @@ export function guardServer(server: http.Server, options: ResolvedOptions): Serv
     // Echoed by the head-assembly wrapper when this Node has one, else by setHeader.
     setIdHeader: options.requestId && !installIdEcho(),
     closed: null,
+    closedDone: false,
+    keepAliveSet: undefined,
     warnedTimeouts: new Set(),
   };
   (server as unknown as { [kGuarded]: ServerState })[kGuarded] = st;
   registry.servers.add(st);
-  server.once('close', () => registry.servers.delete(st));
+  server.once('close', () => {
+    st.closedDone = true;
+    registry.servers.delete(st);
+  });
+  wrapServerClose(serverStateOf);
   tuneKeepAlive(st);
   server.emit = function guardedEmit(
     this: http.Server,
@@ -66,7 +74,7 @@ export function guardServer(server: http.Server, options: ResolvedOptions): Serv
         return onRequest(st, this, event, a as IncomingMessage, b as ServerResponse);
       case 'connection':
         if (socketState(a as Socket) === undefined) trackSocket(st, a as Socket);
-        checkKeepAlive(st);
+        tuneKeepAlive(st);
         break;
       case 'clientError':
         return handleClientError(st, this, a as Error, b as Socket);
@@ -93,7 +101,7 @@ function onRequest(
   const header = rawRequestId(req.rawHeaders);
   const id = header !== undefined && isValidRequestId(header) ? header : newRequestId();
   if (st.setIdHeader) res.setHeader('x-request-id', id);
-  const rec = new RequestRecord(id, req, res, s);
+  const rec = new RequestRecord(id, req, res, s, dispatched(socket));
   attachRecord(req, rec);
   s.current = rec;
   s.requests++;

@@ -4,6 +4,7 @@
  */
 
 import { fileURLToPath } from 'node:url';
+import { CAUSE, type GuardCause } from '../core/guard-vocabulary.js';
 
 const GUARD_DIR = fileURLToPath(new URL('.', import.meta.url));
 const CWD = `${process.cwd()}/`;
@@ -23,7 +24,7 @@ export function captureStack(above: (...args: never[]) => unknown): Error {
 }
 
 /** Node internals whose presence in a destroy() stack names the cause. */
-const INTERNAL_CAUSES: ReadonlyArray<readonly [string, string]> = [
+const INTERNAL_CAUSES: ReadonlyArray<readonly [string, GuardCause]> = [
   ['socketOnTimeout', 'socket_timeout'],
   ['onRequestTimeout', 'request_timeout'],
   ['checkConnections', 'request_timeout'],
@@ -43,12 +44,12 @@ function frameLines(stack: string | undefined): string[] {
   return out;
 }
 
-export function causeFromStack(holder: Error): string {
+export function causeFromStack(holder: Error): GuardCause {
   const frames = frameLines(holder.stack);
   for (const frame of frames) {
     for (const [name, cause] of INTERNAL_CAUSES) if (frame.includes(name)) return cause;
   }
-  return 'app_destroy';
+  return CAUSE.app_destroy;
 }
 
 function shorten(frame: string): string {

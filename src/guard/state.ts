@@ -4,7 +4,6 @@
 
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import type { TimeoutKey } from './keep-alive.js';
 import type { ResolvedOptions } from './options.js';
 import type { Output } from './output.js';
 import type { RequestRecord } from './record.js';
@@ -22,8 +21,12 @@ export interface ServerState {
   readonly setIdHeader: boolean;
   /** Resolved by the net-level close callback once every connection has ended. */
   closed: Promise<void> | null;
-  /** Timeouts already warned about (keep-alive.ts: once per setting). */
-  readonly warnedTimeouts: Set<TimeoutKey>;
+  /** The server emitted 'close'. */
+  closedDone: boolean;
+  /** The keepAliveTimeout the guard set (keep-alive.ts tells it from the app's own). */
+  keepAliveSet: number | undefined;
+  /** Settings already warned about (keep-alive.ts: once per setting). */
+  readonly warnedTimeouts: Set<'keepAliveTimeout'>;
 }
 
 export class SocketState {
@@ -50,6 +53,14 @@ export class SocketState {
   clientErrorId: string | undefined = undefined;
   /** Node, the app or the guard wrote an answer to that client error. */
   clientErrorAnswered = false;
+  /** The guard itself is closing this socket (reaper, deadline, cut): never deferred. */
+  guardClosing = false;
+  /** A client error waits for the response owed on this socket (client-error.ts). */
+  clientErrorWaits = false;
+  /** A client error waits for the owed response; later parser errors are swallowed. */
+  clientErrorPending = false;
+  /** The app's clientError listener destroyed the socket while it waited. */
+  clientErrorDestroyed = false;
   /** Shutdown reaper: bytesRead when the socket was first seen idle, and when. */
   quietBytes = -1;
   quietSince = 0;

@@ -29,6 +29,21 @@ describe('guard clientError handling', () => {
     assert.match(line.bytes ?? '', /^GET \/ HTTP\/1\.1\\r\\nHost: t\\r\\n/);
   });
 
+  it("labels an app's own req.destroy(err) as socket_error, not as a parser rejection", async () => {
+    const g = await startGuarded((req) => {
+      const err = Object.assign(new Error('the app gave up'), { code: 'APP_GAVE_UP' });
+      req.destroy(err);
+    });
+    servers.push(g);
+    const r = await g.get('/');
+    assert.equal(r.status, 500);
+    const line = await g.waitLine(/event=socket_error/);
+    assert.equal(line.error, 'APP_GAVE_UP');
+    assert.equal(line.at, 'info');
+    assert.equal(g.lines.filter((l) => /event=client_error/.test(l)).length, 0, g.lines.join('\n'));
+    assert.equal((await g.waitLine(/event=answered/)).cause, 'app_destroy');
+  });
+
   it('keeps 431 for oversized headers', async () => {
     const g = await startGuarded((_req, res) => res.end('ok'));
     servers.push(g);

@@ -43,7 +43,7 @@ describe('h13 demo --guard', () => {
       const lines = app
         .stderr()
         .split('\n')
-        .filter((l) => l.startsWith('at='))
+        .filter((l) => l.startsWith('at=') && !/ event=start /.test(l))
         .map(fields);
       const causes = lines.map((l) => l.cause ?? l.answered_by);
       assert.deepEqual(causes, ['app_destroy', 'socket_timeout', 'guard', 'app_destroy']);

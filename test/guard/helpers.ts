@@ -102,3 +102,30 @@ export function httpGet(
     req.on('error', reject);
   });
 }
+
+/** Steady keep-alive traffic to `url + path` until stop() resolves; keeps statuses and bodies. */
+export function load(url: string, path: string, clients: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  let running = true;
+  const statuses: number[] = [];
+  const bodies = new Map<string, number>();
+  const loops = Array.from({ length: clients }, async () => {
+    while (running) {
+      const r = await httpGet(`${url}${path}`, {}, agent).catch(() => null);
+      if (r === null) continue;
+      statuses.push(r.status);
+      const key = `${r.status} ${r.body}`;
+      bodies.set(key, (bodies.get(key) ?? 0) + 1);
+    }
+  });
+  return {
+    statuses,
+    /** "status body" → how many times it was received. */
+    bodies,
+    async stop() {
+      running = false;
+      await withTimeout(Promise.all(loops), 15_000, 'load loops to end');
+      agent.destroy();
+    },
+  };
+}

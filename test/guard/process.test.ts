@@ -35,7 +35,7 @@ function settled<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false
 
 describe('guard in a real process: crashes', () => {
   it('a throw in a handler: that request 500, others finish or get 503, none dropped, exit 1', async () => {
-    const { app, url } = await startApp({ crashTimeout: 1500, lateWindow: 0 });
+    const { app, url } = await startApp({ crashTimeoutMs: 1500, lateWindowMs: 0 });
     try {
       const quick = settled(httpGet(`${url}/slow?ms=300`, { 'x-request-id': id('quick') }));
       const stuck = settled(httpGet(`${url}/slow?ms=60000`, { 'x-request-id': id('stuck') }));
@@ -66,7 +66,7 @@ describe('guard in a real process: crashes', () => {
   });
 
   it('an unhandled rejection is tied to its request with context:true and answered 500', async () => {
-    const { app, url } = await startApp({ context: true, crashTimeout: 1500, lateWindow: 0 });
+    const { app, url } = await startApp({ context: true, crashTimeoutMs: 1500, lateWindowMs: 0 });
     try {
       const other = settled(httpGet(`${url}/slow?ms=200`, { 'x-request-id': id('other') }));
       const rejecting = settled(httpGet(`${url}/reject?ms=20`, { 'x-request-id': id('reject') }));
@@ -89,7 +89,7 @@ describe('guard in a real process: crashes', () => {
 
 describe('guard in a real process: shutdown', () => {
   it('two SIGTERMs during a slow request: it completes, a late request is answered with Connection: close, exit 0', async () => {
-    const { app, url } = await startApp({ lateWindow: 1000, drainTimeout: 8000 });
+    const { app, url } = await startApp({ lateWindowMs: 1000, drainTimeoutMs: 8000 });
     try {
       const slow = settled(httpGet(`${url}/slow?ms=1200`, { 'x-request-id': id('slow') }));
       await app.waitFor(new RegExp(`request /slow ${id('slow')}`));
@@ -115,7 +115,7 @@ describe('guard in a real process: shutdown', () => {
   });
 
   it('at the drain deadline an unanswered request gets 503, not a drop', async () => {
-    const { app, url } = await startApp({ lateWindow: 0, drainTimeout: 500 });
+    const { app, url } = await startApp({ lateWindowMs: 0, drainTimeoutMs: 500 });
     try {
       const stuck = settled(httpGet(`${url}/slow?ms=60000`, { 'x-request-id': id('stuck') }));
       await app.waitFor(new RegExp(`request /slow ${id('stuck')}`));
@@ -134,7 +134,7 @@ describe('guard in a real process: shutdown', () => {
   });
 
   it('a streaming response still open at the deadline is cut and reported H18', async () => {
-    const { app, url } = await startApp({ lateWindow: 0, drainTimeout: 300 });
+    const { app, url } = await startApp({ lateWindowMs: 0, drainTimeoutMs: 300 });
     try {
       const got = new Promise<http.IncomingMessage>((resolve, reject) => {
         http.get(`${url}/stream`, { agent: false }, resolve).on('error', reject);
@@ -152,7 +152,11 @@ describe('guard in a real process: shutdown', () => {
   });
 
   it('keep-alive: a request on an idle pooled socket during the late window is answered; idle sockets are closed once quiet', async () => {
-    const { app, url } = await startApp({ lateWindow: 400, idleQuiet: 100, drainTimeout: 5000 });
+    const { app, url } = await startApp({
+      lateWindowMs: 400,
+      idleQuietMs: 100,
+      drainTimeoutMs: 5000,
+    });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
     try {
       const sockets: Socket[] = [];

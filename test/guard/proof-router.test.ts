@@ -4,7 +4,6 @@
  */
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { afterEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RouterRecord } from '../../src/core/router-line.js';
@@ -12,7 +11,7 @@ import { exchange } from '../../src/http/raw-exchange.js';
 import { type RunHandle, startRun } from '../../src/run/index.js';
 import { CLI } from '../helpers/paths.js';
 import { until, withTimeout } from '../helpers/wait.js';
-import { httpGet } from './helpers.js';
+import { httpGet, load } from './helpers.js';
 
 const runs = new Set<RunHandle>();
 afterEach(async () => {
@@ -49,27 +48,6 @@ const example = (name: string) => [
 
 const dropped = (records: readonly RouterRecord[]) =>
   records.filter((r) => r.code === 'H13' || r.code === 'H18');
-
-/** Steady keep-alive traffic through the router until stop() resolves; counts answers. */
-function load(url: string, path: string, clients: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  let running = true;
-  const statuses: number[] = [];
-  const loops = Array.from({ length: clients }, async () => {
-    while (running) {
-      const r = await httpGet(`${url}${path}`, {}, agent).catch(() => null);
-      if (r !== null) statuses.push(r.status);
-    }
-  });
-  return {
-    statuses,
-    async stop() {
-      running = false;
-      await withTimeout(Promise.all(loops), 15_000, 'load loops to end');
-      agent.destroy();
-    },
-  };
-}
 
 describe('proof against h13 run: the demo unguarded vs guarded', () => {
   it('unguarded: /destroy and /socket-timeout are H13 in the router log', async () => {

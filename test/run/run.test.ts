@@ -59,7 +59,7 @@ describe('h13 run (library)', () => {
       [{ grace: -5 }, 'grace'],
       [{ bootTimeout: Number.NaN }, 'bootTimeout'],
       [{ restartDelay: '1s' }, 'restartDelay'],
-      [{ dynos: 0 }, 'dynos'],
+      [{ dynos: -1 }, 'dynos'],
       [{ dynos: 1.5 }, 'dynos'],
       [{ port: 70_000 }, 'port'],
       [{ isolation: 'chroot' }, 'isolation'],

@@ -8,30 +8,34 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROUTER_CODES } from '../src/core/codes.js';
 import { ERROR_CODES } from '../src/core/errors.js';
-import { spliceGuardVocabulary } from '../src/core/guard-vocabulary.js';
+import { markdownCell, withGenerated } from '../src/core/generated-docs.js';
+import { renderGuardVocabulary } from '../src/core/guard-vocabulary.js';
 import { packageRoot } from '../src/core/package-root.js';
 import { writeDrainPage } from '../src/drain/reference.js';
 import { renderRouterOptionsTable } from '../src/router/options.js';
-import { withRunOptionsTable } from '../src/run/options.js';
+import { renderRunOptionsTable } from '../src/run/options.js';
 
-/** Markers around a generated part of a hand-written page. */
-export const GENERATED_START = '<!-- generated: do not edit (npm run docs) -->';
-export const GENERATED_END = '<!-- end generated -->';
+/**
+ * Every generated part of a hand-written page: the page, the part's name (its markers, see
+ * src/core/generated-docs.ts) and what renders it. `npm run docs` writes them all;
+ * test/core/docs-sync.test.ts checks them all.
+ */
+export const GENERATED_PARTS = [
+  { page: 'router.md', name: 'router-options', render: renderRouterOptionsTable },
+  { page: 'run.md', name: 'run-options', render: renderRunOptionsTable },
+  { page: 'guard.md', name: 'guard-vocabulary', render: renderGuardVocabulary },
+] as const;
 
-/** `page` with the part between the markers replaced by `body`. */
-export function withGenerated(page: string, body: string): string {
-  const start = page.indexOf(GENERATED_START);
-  const end = page.indexOf(GENERATED_END);
-  if (start < 0 || end < start) throw new Error('generated-part markers not found');
-  return `${page.slice(0, start + GENERATED_START.length)}\n${body}\n${page.slice(end)}`;
+/** `text` (the page `page` as it is) with every generated part of it rendered anew. */
+export function renderGeneratedParts(page: string, text: string): string {
+  let out = text;
+  for (const part of GENERATED_PARTS) {
+    if (part.page === page) out = withGenerated(out, part.name, part.render());
+  }
+  return out;
 }
 
-/** docs/router.md with its option table rendered from ROUTER_OPTIONS. */
-export function renderRouterPage(current: string): string {
-  return withGenerated(current, renderRouterOptionsTable());
-}
-
-const cell = (text: string) => text.replace(/\|/g, '\\|');
+const cell = markdownCell;
 
 export function renderCodesPage(): string {
   const rows = Object.values(ROUTER_CODES).map((c) => {
@@ -80,13 +84,11 @@ if (
   const root = packageRoot();
   writeFileSync(join(root, 'docs', 'codes.md'), renderCodesPage());
   writeFileSync(join(root, 'docs', 'errors.md'), renderErrorsPage());
-  const routerPage = join(root, 'docs', 'router.md');
-  writeFileSync(routerPage, renderRouterPage(readFileSync(routerPage, 'utf8')));
+  for (const page of new Set(GENERATED_PARTS.map((p) => p.page))) {
+    const path = join(root, 'docs', page);
+    writeFileSync(path, renderGeneratedParts(page, readFileSync(path, 'utf8')));
+  }
   writeDrainPage(root);
-  const run = join(root, 'docs', 'run.md');
-  writeFileSync(run, withRunOptionsTable(readFileSync(run, 'utf8')));
-  const guardPage = join(root, 'docs', 'guard.md');
-  writeFileSync(guardPage, spliceGuardVocabulary(readFileSync(guardPage, 'utf8')));
   console.log(
     'wrote docs/codes.md, docs/errors.md, docs/drain.md and the generated parts of docs/router.md, docs/run.md and docs/guard.md',
   );

@@ -5,6 +5,8 @@
  * (test/guard/vocabulary.test.ts fails when they differ).
  */
 
+import { markdownCell } from './generated-docs.js';
+
 export const GUARD_EVENTS = {
   start: 'The guard is active in this process: version, Node version and the options in force.',
   parent_process:
@@ -88,21 +90,14 @@ export const EVENT = names(GUARD_EVENTS);
 export const CAUSE = names(GUARD_CAUSES);
 export const RECEIVED = names(GUARD_RECEIVED);
 
-const cell = (text: string) => text.replace(/\|/g, '\\|');
-
-export const VOCABULARY_BEGIN = '<!-- guard-vocabulary:begin (generated: npm run docs) -->';
-export const VOCABULARY_END = '<!-- guard-vocabulary:end -->';
-
-/** The docs/guard.md section between the markers. */
+/** docs/guard.md's generated part `guard-vocabulary` (scripts/render-docs.ts splices it in). */
 export function renderGuardVocabulary(): string {
   const table = (head: string, rows: Readonly<Record<string, string>>) => [
     `| ${head} | meaning |`,
     '|---|---|',
-    ...Object.entries(rows).map(([k, v]) => `| \`${k}\` | ${cell(v)} |`),
+    ...Object.entries(rows).map(([k, v]) => `| \`${k}\` | ${markdownCell(v)} |`),
   ];
   return [
-    VOCABULARY_BEGIN,
-    '',
     'Generated from `src/core/guard-vocabulary.ts`; `h13 analyze` reads the same table.',
     '',
     ...table('event=', GUARD_EVENTS),
@@ -110,15 +105,5 @@ export function renderGuardVocabulary(): string {
     ...table('cause=', GUARD_CAUSES),
     '',
     ...table('received=', GUARD_RECEIVED),
-    '',
-    VOCABULARY_END,
   ].join('\n');
-}
-
-/** docs/guard.md with its vocabulary section replaced by the rendered one. */
-export function spliceGuardVocabulary(page: string): string {
-  const a = page.indexOf(VOCABULARY_BEGIN);
-  const b = page.indexOf(VOCABULARY_END);
-  if (a < 0 || b < a) return page;
-  return page.slice(0, a) + renderGuardVocabulary() + page.slice(b + VOCABULARY_END.length);
 }

@@ -6,6 +6,7 @@
 
 import { formatDuration } from '../core/duration.js';
 import { H13Error } from '../core/errors.js';
+import { markdownCell } from '../core/generated-docs.js';
 import type { OptionSpec, OptionTable } from '../core/option-table.js';
 import { ROUTER_OPTIONS } from '../router/options.js';
 
@@ -110,8 +111,6 @@ export function checkRunOptions(options: Readonly<Record<string, unknown>>): voi
   }
 }
 
-const cell = (text: string) => text.replace(/\|/g, '\\|');
-
 /** docs/run.md's option table: every `h13 run` option, its default and what it does. */
 export function renderRunOptionsTable(): string {
   const library: Record<string, string> = {
@@ -125,20 +124,9 @@ export function renderRunOptionsTable(): string {
     const choices =
       spec.type === 'string' && spec.choices !== undefined ? ` (${spec.choices.join(', ')})` : '';
     const lib = library[name] === undefined ? '' : `\`${library[name]}\``;
-    return `| \`--${name}\` | ${shown === '' ? '' : `\`${shown}\``} | ${lib} | ${cell(spec.description)}${cell(choices)} |`;
+    return `| \`--${name}\` | ${shown === '' ? '' : `\`${shown}\``} | ${lib} | ${markdownCell(spec.description)}${markdownCell(choices)} |`;
   });
   return ['| option | default | `startRun` | what it does |', '|---|---|---|---|', ...rows].join(
     '\n',
   );
-}
-
-const BEGIN = '<!-- run-options:begin (generated from src/run/options.ts by npm run docs) -->';
-const END = '<!-- run-options:end -->';
-
-/** `page` with its generated option table replaced by the current one. */
-export function withRunOptionsTable(page: string): string {
-  const start = page.indexOf(BEGIN);
-  const end = page.indexOf(END);
-  if (start < 0 || end < start) throw new Error('docs/run.md has no run-options markers');
-  return `${page.slice(0, start + BEGIN.length)}\n${renderRunOptionsTable()}\n${page.slice(end)}`;
 }

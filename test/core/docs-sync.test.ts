@@ -2,10 +2,14 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { renderCodesPage, renderErrorsPage, renderRouterPage } from '../../scripts/render-docs.js';
+import {
+  GENERATED_PARTS,
+  renderCodesPage,
+  renderErrorsPage,
+  renderGeneratedParts,
+} from '../../scripts/render-docs.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { packageRoot } from '../../src/core/package-root.js';
-import { withRunOptionsTable } from '../../src/run/options.js';
 
 const read = (name: string) => readFileSync(join(packageRoot(), 'docs', name), 'utf8');
 
@@ -17,14 +21,12 @@ it('docs/errors.md lists every H13_ERR_* code exactly as src/core/errors.ts (run
   assert.equal(read('errors.md'), renderErrorsPage());
 });
 
-it('docs/router.md lists the router options exactly as ROUTER_OPTIONS (run npm run docs)', () => {
-  const page = read('router.md');
-  assert.equal(page, renderRouterPage(page));
-});
-
-it("docs/run.md's option table is src/run/options.ts's (run npm run docs)", () => {
-  assert.equal(read('run.md'), withRunOptionsTable(read('run.md')));
-});
+for (const page of new Set(GENERATED_PARTS.map((p) => p.page))) {
+  it(`docs/${page}: every generated part is its table's rendering (run npm run docs)`, () => {
+    const text = read(page);
+    assert.equal(text, renderGeneratedParts(page, text));
+  });
+}
 
 it('every H13_ERR_* code is raised somewhere (no code documented for nothing)', () => {
   const sources: string[] = [];

@@ -95,7 +95,10 @@ test('a body larger than the socket buffers, to a client that waits: paused, res
   const n = 48 * 1024 * 1024;
   const { port } = app.address() as net.AddressInfo;
   const dynoSockets: net.Socket[] = [];
+  // The app builds the body on this test's own event loop; on a loaded machine that can take
+  // longer than the harness's short H12 timer, which would end the test as an H12 instead.
   const slow = await startHarness({
+    timers: { firstByte: 30_000, idle: 30_000 },
     dynos: staticDynos([{ host: '127.0.0.1', port }]),
     connect: (host, dynoPort, onread) => {
       const socket = net.connect({ host, port: dynoPort, onread });

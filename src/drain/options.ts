@@ -105,6 +105,19 @@ export const DRAIN_OPTIONS = {
     description: 'an app silent this long has its analysis finished and its memory freed',
     default: 10 * 60_000,
   },
+  'session-ttl': {
+    type: 'duration',
+    description: 'how long a web login lasts (the session cookie expires then)',
+    default: 12 * 3_600_000,
+  },
+  'max-subscribers': {
+    type: 'integer',
+    description:
+      'web pages following live events at once (503 above); each is disconnected if it reads too slowly',
+    min: 1,
+    max: 10_000,
+    default: 32,
+  },
 } as const satisfies OptionTable;
 
 /** The library's name for each option of the table. */
@@ -125,6 +138,8 @@ export const DRAIN_API_NAMES = {
   'headers-timeout': 'headersTimeoutMs',
   'request-timeout': 'requestTimeoutMs',
   'analyzer-idle': 'analyzerIdleMs',
+  'session-ttl': 'sessionTtlMs',
+  'max-subscribers': 'maxSubscribers',
 } as const satisfies Record<keyof typeof DRAIN_OPTIONS, string>;
 
 export interface DrainSettings {
@@ -144,6 +159,8 @@ export interface DrainSettings {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   analyzerIdleMs: number;
+  sessionTtlMs: number;
+  maxSubscribers: number;
 }
 
 /** Library-only options: not on the command line (a password on argv is visible to `ps`). */
@@ -156,11 +173,13 @@ export interface DrainExtras {
   readonly flushEveryMs?: number;
   /** How often old data is deleted. */
   readonly pruneEveryMs?: number;
+  /** How often a live event stream gets a keep-alive comment (Heroku's router idles out at 55 s). */
+  readonly heartbeatMs?: number;
 }
 
 export type DrainOptions = Partial<DrainSettings> & DrainExtras;
 
-const EXTRA_NAMES = new Set(['password', 'log', 'flushEveryMs', 'pruneEveryMs']);
+const EXTRA_NAMES = new Set(['password', 'log', 'flushEveryMs', 'pruneEveryMs', 'heartbeatMs']);
 
 function checkValue(field: string, spec: OptionSpec, value: unknown): void {
   const bad = (what: string) =>
@@ -225,7 +244,7 @@ export function resolveDrainOptions(
     throw new H13Error('H13_ERR_INVALID_OPTION', 'password: must be a non-empty string', {
       field: 'password',
     });
-  for (const name of ['flushEveryMs', 'pruneEveryMs'] as const) {
+  for (const name of ['flushEveryMs', 'pruneEveryMs', 'heartbeatMs'] as const) {
     const v = options[name];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0))
       throw new H13Error(
@@ -245,6 +264,7 @@ function pickExtras(o: DrainOptions): DrainExtras {
     ...(o.log === undefined ? {} : { log: o.log }),
     ...(o.flushEveryMs === undefined ? {} : { flushEveryMs: o.flushEveryMs }),
     ...(o.pruneEveryMs === undefined ? {} : { pruneEveryMs: o.pruneEveryMs }),
+    ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
   };
 }
 

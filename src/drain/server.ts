@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { H13Error } from '../core/errors.js';
 import { formatFields } from '../core/logfmt.js';
+import { Alerts, parseWebhook } from './alerts.js';
 import { AppAnalyses } from './app-analyses.js';
 import { AppLimits } from './app-limits.js';
 import { resolveCredential } from './auth.js';
@@ -35,6 +36,8 @@ const REPLAY_MAX_TOTAL = 200_000;
 /** Unsent bytes a live subscriber may hold before it is disconnected as too slow. */
 const LIVE_MAX_BUFFERED = 256 * 1024;
 const HEARTBEAT_MS = 20_000;
+const ALERT_RETRY_BASE_MS = 1000;
+const ALERT_TIMEOUT_MS = 10_000;
 
 export interface Drain {
   readonly url: string;
@@ -57,7 +60,23 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
     );
   const write = settings.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const log: DrainContext['log'] = (fields) => write(formatFields(fields));
+  // Checked before the store opens: a bad webhook fails the start, not the first alert.
+  const webhooks = settings.webhooks.map(parseWebhook);
   const store = openSqliteStore(settings.dbPath);
+  const alerts = new Alerts(
+    {
+      webhooks,
+      errorRatePercent: settings.alertErrorRate,
+      windowMs: settings.alertWindowMs,
+      minRequests: settings.alertMinRequests,
+      intervalMs: settings.alertIntervalMs,
+      retries: settings.alertRetries,
+      retryBaseMs: settings.alertRetryBaseMs ?? ALERT_RETRY_BASE_MS,
+      timeoutMs: settings.alertTimeoutMs ?? ALERT_TIMEOUT_MS,
+    },
+    store,
+    log,
+  );
   let writes: Promise<unknown> = Promise.resolve();
   const live = new LiveEvents(
     {
@@ -68,7 +87,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
     (app) => log({ at: 'warn', event: 'live-subscriber-dropped', app: app ?? '*', reason: 'slow' }),
   );
   /** What a new diagnosis sets off once it is stored: the live pages (and the alerts). */
-  const announce = (app: string, added: readonly NewDiagnosis[]) => {
+  const announce = async (app: string, added: readonly NewDiagnosis[]) => {
     for (const d of added)
       live.publish(app, 'diagnosis', {
         app,
@@ -80,6 +99,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         path: d.json.path,
         requestId: d.json.requestId,
       });
+    await alerts.onNew(app, added);
   };
   try {
     const { credential, generated } = await resolveCredential(
@@ -172,6 +192,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
           clearInterval(flushTimer);
           clearInterval(pruneTimer);
           live.close();
+          alerts.close();
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             server.closeIdleConnections();
@@ -185,6 +206,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
     };
   } catch (err) {
     live.close();
+    alerts.close();
     await writes;
     await store.close();
     throw err;

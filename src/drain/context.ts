@@ -8,7 +8,7 @@ import type { Credential } from './auth.js';
 import type { GroupCommit } from './group-commit.js';
 import type { LiveEvents } from './live-events.js';
 import type { DrainSettings } from './options.js';
-import type { SessionKeys } from './session.js';
+import type { LoginThrottle, SessionKeys } from './session.js';
 import type { Store } from './store.js';
 
 export interface DrainContext {
@@ -20,7 +20,11 @@ export interface DrainContext {
   readonly limits: AppLimits;
   readonly credential: Credential;
   /** The web page's session keys and its live event stream. */
-  readonly web: { readonly session: SessionKeys; readonly live: LiveEvents };
+  readonly web: {
+    readonly session: SessionKeys;
+    readonly live: LiveEvents;
+    readonly logins: LoginThrottle;
+  };
   /** One service log line; values are escaped by the logfmt writer. */
   readonly log: (fields: Readonly<Record<string, LogfmtValue>>) => void;
 }

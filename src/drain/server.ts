@@ -17,7 +17,7 @@ import { GroupCommit } from './group-commit.js';
 import { LiveEvents } from './live-events.js';
 import { type DrainOptions, resolveDrainOptions } from './options.js';
 import { dispatch } from './routes.js';
-import { sessionKeys } from './session.js';
+import { LoginThrottle, sessionKeys } from './session.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { NewDiagnosis, Store } from './store.js';
 
@@ -37,6 +37,8 @@ const REPLAY_MAX_TOTAL = 200_000;
 const LIVE_MAX_BUFFERED = 256 * 1024;
 const HEARTBEAT_MS = 20_000;
 const ALERT_RETRY_BASE_MS = 1000;
+/** Failed form logins a minute, from all clients together, before the form answers 429. */
+const LOGIN_FAILURES = 10;
 const ALERT_TIMEOUT_MS = 10_000;
 
 export interface Drain {
@@ -133,7 +135,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
       analyses,
       limits: new AppLimits(settings.appRate, settings.appConcurrency),
       credential,
-      web: { session: await sessionKeys(store, credential, settings.sessionTtlMs), live },
+      web: {
+        session: await sessionKeys(store, credential, settings.sessionTtlMs),
+        live,
+        logins: new LoginThrottle(LOGIN_FAILURES, 60_000),
+      },
       log,
     };
     await replay(ctx);

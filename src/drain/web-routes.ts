@@ -88,10 +88,23 @@ export async function login(ctx: DrainContext, { req, res }: RouteRequest) {
   const body = await readBody(req, LOGIN_BODY_BYTES);
   if (body.kind !== 'ok')
     return sendError(res, 413, 'the login form is larger than a login', { close: true });
+  if (ctx.web.logins.blocked()) {
+    ctx.log({
+      at: 'warn',
+      event: 'rejected',
+      status: 429,
+      path: '/login',
+      reason: 'failed logins',
+    });
+    return sendError(res, 429, 'too many failed logins: try again in a minute', {
+      headers: { 'retry-after': '60' },
+    });
+  }
   const form = new URLSearchParams(body.body.toString('utf8'));
   const next = safeNext(form.get('next'));
   const basic = `Basic ${Buffer.from(`${form.get('user') ?? ''}:${form.get('password') ?? ''}`).toString('base64')}`;
   if (!authorized(basic, ctx.credential, 'basic')) {
+    ctx.web.logins.fail();
     ctx.log({ at: 'warn', event: 'login-failed' });
     return sendHtml(res, 401, loginPage({ failed: true, next }));
   }

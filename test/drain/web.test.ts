@@ -86,6 +86,23 @@ async function assertInert(page: Page, w: Watch, where: string): Promise<void> {
     where,
   );
   assert.deepEqual(w.dialogs, [], where);
+  // The page's own parts are allowed by its CSP: no violation reported, the stylesheet applied.
+  assert.deepEqual(
+    w.messages.filter((m) => /Content Security Policy/i.test(m)),
+    [],
+    `${where}: nothing of the page itself was blocked`,
+  );
+  assert.equal(
+    await page.evaluate(() => {
+      const g = globalThis as unknown as {
+        getComputedStyle(el: unknown): { maxWidth: string };
+        document: { body: unknown };
+      };
+      return g.getComputedStyle(g.document.body).maxWidth;
+    }),
+    '1100px',
+    `${where}: the report's stylesheet is applied`,
+  );
   assert.equal(await page.locator('img').count(), 0, `${where}: no element made from log text`);
   assert.equal(await page.locator('svg[onload], [onerror]').count(), 0, where);
   const scripts = await page

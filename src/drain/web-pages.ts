@@ -346,6 +346,14 @@ ${d.frames.length === 0 ? '' : `<h2>Stack frames</h2><pre>${d.frames.map(e).join
   return page({ title: `${d.code} ${d.cause}`, kind: 'diagnosis', app: k.app }, body);
 }
 
+/** A page that only says what went wrong (an unknown app or diagnosis). */
+export function messagePage(title: string, message: string): string {
+  return page(
+    { title, kind: 'message' },
+    `<h1>${e(title)}</h1>\n<p class="error">${e(message)}</p>`,
+  );
+}
+
 export function requestPage(id: string, trail: RequestTrail | null, error: string | null): string {
   const parts = [
     '<h1>Follow a request id</h1>',

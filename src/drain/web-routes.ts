@@ -12,7 +12,14 @@ import { type DrainContext, isAppName, type RouteRequest } from './context.js';
 import { readBody, sendError } from './http-io.js';
 import { hasSession, newSession, sameOrigin, sessionCookie } from './session.js';
 import { WEB_CSS, WEB_JS } from './web-assets.js';
-import { appPage, appsPage, diagnosisPage, loginPage, requestPage } from './web-pages.js';
+import {
+  appPage,
+  appsPage,
+  diagnosisPage,
+  loginPage,
+  messagePage,
+  requestPage,
+} from './web-pages.js';
 
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -133,12 +140,8 @@ export async function appsView(ctx: DrainContext, { res }: RouteRequest) {
 
 async function knownApp(ctx: DrainContext, res: ServerResponse, app: string): Promise<boolean> {
   if (isAppName(app) && (await ctx.store.hasApp(app))) return true;
-  sendHtml(res, 404, requestPageless('No such app has sent anything to this drain.'));
+  sendHtml(res, 404, messagePage('Not found', 'No such app has sent anything to this drain.'));
   return false;
-}
-
-function requestPageless(message: string): string {
-  return requestPage('', null, message);
 }
 
 export async function appView(ctx: DrainContext, { res, params }: RouteRequest) {
@@ -169,7 +172,11 @@ export async function diagnosisView(ctx: DrainContext, { res, params }: RouteReq
   if (!(await knownApp(ctx, res, app))) return;
   const found = DIAGNOSIS_KEY.test(key) ? await ctx.store.diagnosisByKey(app, key) : undefined;
   if (found === undefined)
-    return sendHtml(res, 404, requestPageless('No such diagnosis (it may be past the retention).'));
+    return sendHtml(
+      res,
+      404,
+      messagePage('Not found', 'No such diagnosis (it may be past the retention).'),
+    );
   sendHtml(res, 200, diagnosisPage(found));
 }
 

@@ -162,6 +162,12 @@ describe('h13 drain web page in headless Chromium', () => {
       assert.doesNotMatch(r.text, /H13|diagnos|crash/, `${path}: no data before login`);
     }
     assert.equal((await send(d.url, { path: '/api/apps', auth: null })).status, 401);
+    // With the credential (Basic, as curl sends it): an unknown app or diagnosis is a 404 page.
+    for (const path of ['/apps/nope', '/apps/shop/diagnoses/nope', '/apps/%3Cb%3E']) {
+      const r = await send(d.url, { path });
+      assert.equal(r.status, 404, path);
+      assert.match(r.text, /<h1>Not found<\/h1>/, path);
+    }
     const wrong = `Basic ${Buffer.from('h13:nope').toString('base64')}`;
     assert.equal((await send(d.url, { path: '/', auth: wrong })).status, 303);
     const form = `user=h13&password=${encodeURIComponent(PASSWORD)}`;
@@ -333,6 +339,33 @@ describe('h13 drain web page in headless Chromium', () => {
     await page.goto(`${d.url}/`);
     assert.equal(await page.locator('#apps tbody tr[data-app="shop"]').count(), 1);
     assert.match((await page.textContent('#apps tbody tr td.diagnoses')) ?? '', /^4$/);
+    // Live on the apps page too: an app that was not there gets its row.
+    await page.waitForSelector('#live[data-state="on"]', { timeout: 30_000 });
+    await page.evaluate(() => {
+      (globalThis as { stillHere?: number }).stillHere = 2;
+    });
+    const next = await postFrames(
+      d.url,
+      'shop-live',
+      [
+        '2026-03-02T12:02:00.000000+00:00 app[web.1]: Error: boom',
+        router('00.100000', 'GET', '/new', 'eeeeeeee-0000-4000-8000-000000000001').replace(
+          '12:00:00.1',
+          '12:02:00.1',
+        ),
+        '2026-03-02T12:02:00.200000+00:00 heroku[web.1]: Process exited with status 1',
+      ],
+      'WEB-0003',
+    );
+    assert.equal(next.status, 200, next.text);
+    await page
+      .locator('#apps tbody tr[data-app="shop-live"] td.diagnoses')
+      .waitFor({ timeout: 60_000 });
+    assert.equal(
+      await page.evaluate(() => (globalThis as { stillHere?: number }).stillHere),
+      2,
+      'the apps page was updated in place, not reloaded',
+    );
     await assertInert(page, w, 'apps page');
     await shot(page, 'apps');
 

@@ -46,6 +46,8 @@ export const WEB_JS = `'use strict';
     var rows = document.querySelectorAll('#apps tbody tr');
     for (var i = 0; i < rows.length; i++) {
       if (rows[i].getAttribute('data-app') !== d.app) continue;
+      var seen = rows[i].children[1];
+      if (seen !== undefined) seen.textContent = clock(new Date().toISOString());
       var n = rows[i].querySelector('td.diagnoses');
       if (n !== null) n.textContent = String(Number(n.textContent) + 1);
       rows[i].className = 'fresh';
@@ -59,7 +61,7 @@ export const WEB_JS = `'use strict';
     var name = document.createElement('td');
     name.appendChild(link(appPath(d.app), d.app));
     tr.appendChild(name);
-    tr.appendChild(cell(clock(d.time)));
+    tr.appendChild(cell(clock(new Date().toISOString())));
     tr.appendChild(cell(''));
     var count = cell('1');
     count.className = 'num diagnoses';

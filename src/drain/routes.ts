@@ -182,7 +182,7 @@ export async function dispatch(
       req.method !== 'POST' && authorized(req.headers.authorization, ctx.credential, 'basic');
     if (!basicOk && !hasSession(ctx.web.session, req)) {
       if (req.method === 'GET') {
-        toLogin(res, `${url.pathname}${url.search}`);
+        toLogin(req, res, `${url.pathname}${url.search}`);
         return;
       }
       sendError(res, 401, 'log in first', { close: true });

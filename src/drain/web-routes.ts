@@ -6,7 +6,8 @@
  * would still not run.
  */
 
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { escapeHtml as e } from '../core/html.js';
 import { authorized } from './auth.js';
 import { type DrainContext, isAppName, type RouteRequest } from './context.js';
 import { readBody, sendError } from './http-io.js';
@@ -71,9 +72,24 @@ export function safeNext(next: string | null): string {
   return /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/';
 }
 
-/** No session on a page: the browser is sent to the login form, which brings it back. */
-export function toLogin(res: ServerResponse, pathAndQuery: string): void {
-  redirect(res, `/login?next=${encodeURIComponent(safeNext(pathAndQuery))}`);
+/**
+ * No session on a page: the browser is sent to the login form, which brings it back. A link
+ * followed from another site (a chat message) arrives without the SameSite=Strict cookie even
+ * when the browser has one; such a request first gets a page that loads the same URL again
+ * from this site (a meta refresh, no script), which carries the cookie if there is one.
+ */
+export function toLogin(req: IncomingMessage, res: ServerResponse, pathAndQuery: string): void {
+  const target = safeNext(pathAndQuery);
+  if (req.headers['sec-fetch-site'] === 'cross-site') {
+    const href = e(target);
+    sendHtml(
+      res,
+      200,
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${href}"><title>h13 drain</title></head><body><p><a href="${href}">Continue to the h13 drain</a></p></body></html>\n`,
+    );
+    return;
+  }
+  redirect(res, `/login?next=${encodeURIComponent(target)}`);
 }
 
 export async function loginForm(ctx: DrainContext, { req, res, query }: RouteRequest) {

@@ -162,6 +162,16 @@ describe('h13 drain web page in headless Chromium', () => {
       assert.doesNotMatch(r.text, /H13|diagnos|crash/, `${path}: no data before login`);
     }
     assert.equal((await send(d.url, { path: '/api/apps', auth: null })).status, 401);
+    // A link followed from another site comes without the SameSite=Strict cookie: the page
+    // loads itself again from this site (a meta refresh) and shows no data.
+    const fromChat = await send(d.url, {
+      path: '/apps/shop',
+      auth: null,
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    assert.equal(fromChat.status, 200);
+    assert.match(fromChat.text, /<meta http-equiv="refresh" content="0;url=\/apps\/shop">/);
+    assert.doesNotMatch(fromChat.text, /H13|diagnos/);
     // With the credential (Basic, as curl sends it): an unknown app or diagnosis is a 404 page.
     for (const path of ['/apps/nope', '/apps/shop/diagnoses/nope', '/apps/%3Cb%3E']) {
       const r = await send(d.url, { path });

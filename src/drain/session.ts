@@ -25,6 +25,8 @@ export interface SessionKeys {
   readonly key: Buffer;
   readonly bind: Buffer;
   readonly ttlMs: number;
+  /** Nonces of sessions ended by a logout and not expired yet (kept in the store too). */
+  readonly revoked: Set<string>;
 }
 
 export async function sessionKeys(
@@ -37,7 +39,12 @@ export async function sessionKeys(
     hex = randomBytes(32).toString('hex');
     await store.setSetting(KEY_SETTING, hex);
   }
-  return { key: Buffer.from(hex, 'hex'), bind: credential.password, ttlMs };
+  return {
+    key: Buffer.from(hex, 'hex'),
+    bind: credential.password,
+    ttlMs,
+    revoked: new Set(await store.revokedSessions(Date.now())),
+  };
 }
 
 function mac(keys: SessionKeys, body: string): Buffer {
@@ -50,18 +57,29 @@ export function newSession(keys: SessionKeys, nowMs: number = Date.now()): strin
   return `${body}.${mac(keys, body).toString('base64url')}`;
 }
 
+/** The session a cookie value carries, when its MAC is right and it has not expired. */
+export function readSession(
+  keys: SessionKeys,
+  value: string | undefined,
+  nowMs: number = Date.now(),
+): { nonce: string; expiresMs: number } | null {
+  if (value === undefined) return null;
+  const m = /^(v1\.(\d{1,15})\.([A-Za-z0-9_-]{22}))\.([A-Za-z0-9_-]{43})$/.exec(value);
+  if (m === null) return null;
+  const given = Buffer.from(m[4] as string, 'base64url');
+  const expected = mac(keys, m[1] as string);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const expiresMs = Number(m[2]);
+  return expiresMs > nowMs ? { nonce: m[3] as string, expiresMs } : null;
+}
+
 export function validSession(
   keys: SessionKeys,
   value: string | undefined,
   nowMs: number = Date.now(),
 ): boolean {
-  if (value === undefined) return false;
-  const m = /^(v1\.(\d{1,15})\.[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(value);
-  if (m === null) return false;
-  const given = Buffer.from(m[3] as string, 'base64url');
-  const expected = mac(keys, m[1] as string);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
-  return Number(m[2]) > nowMs;
+  const s = readSession(keys, value, nowMs);
+  return s !== null && !keys.revoked.has(s.nonce);
 }
 
 /** The value of one cookie in a Cookie header (first one wins). */

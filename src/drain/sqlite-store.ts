@@ -512,6 +512,11 @@ class SqliteStore implements Store {
       minuteOfMs(dataCut),
     );
     chunked(
+      'revoked_sessions',
+      'DELETE FROM revoked_sessions WHERE rowid IN (SELECT rowid FROM revoked_sessions WHERE expires_ms < ? LIMIT ?)',
+      nowMs,
+    );
+    chunked(
       'cause_routes',
       'DELETE FROM cause_routes WHERE rowid IN (SELECT rowid FROM cause_routes WHERE last_ms < ? LIMIT ?)',
       dataCut,
@@ -522,6 +527,23 @@ class SqliteStore implements Store {
       nowMs - retention.frameIdsMs,
     );
     return out;
+  }
+
+  async revokeSession(nonce: string, expiresMs: number): Promise<void> {
+    this.tx(() =>
+      this.db
+        .prepare(
+          'INSERT INTO revoked_sessions (nonce, expires_ms) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING',
+        )
+        .run(nonce, expiresMs),
+    );
+  }
+
+  async revokedSessions(nowMs: number): Promise<string[]> {
+    return this.db
+      .prepare('SELECT nonce FROM revoked_sessions WHERE expires_ms > ?')
+      .all(nowMs)
+      .map((r) => r.nonce as string);
   }
 
   async getSetting(key: string): Promise<string | undefined> {

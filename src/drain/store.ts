@@ -177,6 +177,10 @@ export interface Store {
   /** Apps that sent anything since `sinceMs`. */
   activeApps(sinceMs: number): Promise<string[]>;
   prune(nowMs: number, retention: RetentionMs): Promise<Record<string, number>>;
+  /** A web session ended by a logout, remembered until `expiresMs`. */
+  revokeSession(nonce: string, expiresMs: number): Promise<void>;
+  /** The sessions ended by a logout that have not expired by `nowMs`. */
+  revokedSessions(nowMs: number): Promise<string[]>;
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
   close(): Promise<void>;

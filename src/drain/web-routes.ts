@@ -11,7 +11,15 @@ import { escapeHtml as e } from '../core/html.js';
 import { authorized } from './auth.js';
 import { type DrainContext, isAppName, type RouteRequest } from './context.js';
 import { readBody, sendError } from './http-io.js';
-import { hasSession, newSession, sameOrigin, sessionCookie } from './session.js';
+import {
+  cookieValue,
+  hasSession,
+  newSession,
+  readSession,
+  SESSION_COOKIE,
+  sameOrigin,
+  sessionCookie,
+} from './session.js';
 import { WEB_CSS, WEB_JS } from './web-assets.js';
 import {
   appPage,
@@ -138,6 +146,12 @@ export async function login(ctx: DrainContext, { req, res }: RouteRequest) {
 export async function logout(ctx: DrainContext, { req, res }: RouteRequest) {
   if (!sameOrigin(req))
     return sendError(res, 403, "log out from the drain's own page", { close: true });
+  // The cookie is removed from this browser, and the session it carries ends for any copy.
+  const session = readSession(ctx.web.session, cookieValue(req.headers.cookie, SESSION_COOKIE));
+  if (session !== null) {
+    ctx.web.session.revoked.add(session.nonce);
+    await ctx.store.revokeSession(session.nonce, session.expiresMs);
+  }
   redirect(res, '/login', { 'set-cookie': sessionCookie(req, '', 0) });
   ctx.log({ at: 'info', event: 'logout' });
 }

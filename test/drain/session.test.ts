@@ -8,6 +8,7 @@ import {
   cookieValue,
   LoginThrottle,
   newSession,
+  readSession,
   type SessionKeys,
   sameOrigin,
   validSession,
@@ -15,7 +16,12 @@ import {
 import { safeNext } from '../../src/drain/web-routes.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
-const keys: SessionKeys = { key: Buffer.alloc(32, 7), bind: digest('pw'), ttlMs: 60_000 };
+const keys: SessionKeys = {
+  key: Buffer.alloc(32, 7),
+  bind: digest('pw'),
+  ttlMs: 60_000,
+  revoked: new Set(),
+};
 
 it('a session is valid until it expires, and not after a password change or any edit', () => {
   const now = 1_000_000;
@@ -28,6 +34,10 @@ it('a session is valid until it expires, and not after a password change or any 
   assert.equal(validSession(keys, longer, now + 120_000), false, 'an extended expiry');
   assert.equal(validSession(keys, undefined, now), false);
   assert.equal(validSession(keys, 'v1.x.y.z', now), false);
+  const other = newSession(keys, now);
+  keys.revoked.add((readSession(keys, value, now) as { nonce: string }).nonce);
+  assert.equal(validSession(keys, value, now), false, 'ended by a logout');
+  assert.equal(validSession(keys, other, now), true, 'another session goes on');
   assert.equal(cookieValue(`a=1; h13_session=${value}; b=2`, 'h13_session'), value);
 });
 

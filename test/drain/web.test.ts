@@ -383,6 +383,12 @@ describe('h13 drain web page in headless Chromium', () => {
     await Promise.all([page.waitForURL(/\/login$/), page.click('nav form.right button')]);
     await page.goto(`${d.url}/`);
     assert.match(page.url(), /\/login\?next=/);
+    const copied = await send(d.url, {
+      path: '/',
+      auth: null,
+      headers: { cookie: `h13_session=${session?.value}` },
+    });
+    assert.equal(copied.status, 303, 'a copy of the cookie ends with the logout too');
     assert.deepEqual(offsite, [], 'no request left the drain');
     await context.close();
   });

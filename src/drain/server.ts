@@ -115,7 +115,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
       onDiagnoses: (app, items) => {
         writes = writes
           .then(() => store.addDiagnosesNew(app, items))
-          .then((added) => announce(app, added))
+          .then((added) =>
+            announce(app, added).catch((err: unknown) =>
+              log({ at: 'error', event: 'announce-failed', app, error: (err as Error).message }),
+            ),
+          )
           .catch((err: unknown) =>
             log({ at: 'error', event: 'store-failed', app, error: (err as Error).message }),
           );

@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LiveEvents } from '../../src/drain/live-events.js';
+import { startDrain } from '../../src/drain/server.js';
 import { until, withTimeout } from '../helpers/wait.js';
-import { BASIC, startDrainProcess } from './drain-helpers.js';
+import { BASIC, PASSWORD, startDrainProcess } from './drain-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'h13-drain-live-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,6 +35,33 @@ function openStream(url: string): Promise<IncomingMessage> {
 }
 
 describe('live events', () => {
+  it('a stream outlives --request-timeout and gets keep-alive comments', async () => {
+    const drain = await startDrain({
+      port: 0,
+      host: '127.0.0.1',
+      dbPath: join(dir, 'beat.db'),
+      password: PASSWORD,
+      requestTimeoutMs: 500,
+      headersTimeoutMs: 500,
+      heartbeatMs: 100,
+      log: () => {},
+    });
+    try {
+      const res = await openStream(drain.url);
+      assert.equal(res.statusCode, 200);
+      let beats = 0;
+      res.on('data', (chunk: Buffer) => {
+        beats += chunk.toString('utf8').split(': keep-alive').length - 1;
+      });
+      // Twelve beats at 100 ms take longer than the 500 ms request timeout, whatever the load.
+      await until(() => beats >= 12, 30_000, 'twelve keep-alive comments');
+      assert.equal(res.destroyed, false, 'the stream is still open');
+      res.destroy();
+    } finally {
+      await drain.close();
+    }
+  });
+
   it('takes --max-subscribers pages and answers 503 past them', async () => {
     const d = await startDrainProcess(join(dir, 'subs.db'), ['--max-subscribers', '2']);
     try {

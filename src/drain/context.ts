@@ -6,7 +6,9 @@ import type { AppAnalyses } from './app-analyses.js';
 import type { AppLimits } from './app-limits.js';
 import type { Credential } from './auth.js';
 import type { GroupCommit } from './group-commit.js';
+import type { LiveEvents } from './live-events.js';
 import type { DrainSettings } from './options.js';
+import type { LoginThrottle, SessionKeys } from './session.js';
 import type { Store } from './store.js';
 
 export interface DrainContext {
@@ -17,6 +19,12 @@ export interface DrainContext {
   readonly analyses: AppAnalyses;
   readonly limits: AppLimits;
   readonly credential: Credential;
+  /** The web page's session keys and its live event stream. */
+  readonly web: {
+    readonly session: SessionKeys;
+    readonly live: LiveEvents;
+    readonly logins: LoginThrottle;
+  };
   /** One service log line; values are escaped by the logfmt writer. */
   readonly log: (fields: Readonly<Record<string, LogfmtValue>>) => void;
 }

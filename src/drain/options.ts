@@ -105,6 +105,58 @@ export const DRAIN_OPTIONS = {
     description: 'an app silent this long has its analysis finished and its memory freed',
     default: 10 * 60_000,
   },
+  'session-ttl': {
+    type: 'duration',
+    description: 'how long a web login lasts (the session cookie expires then)',
+    default: 12 * 3_600_000,
+  },
+  'max-subscribers': {
+    type: 'integer',
+    description:
+      'web pages following live events at once (503 above); each is disconnected if it reads too slowly',
+    min: 1,
+    max: 10_000,
+    default: 32,
+  },
+  webhook: {
+    type: 'strings',
+    description:
+      'alert this webhook: slack=URL (Slack-compatible {"text"}) or json=URL (the diagnosis as h13 analyze --json); repeatable; $H13_DRAIN_WEBHOOKS adds more, space-separated, so a secret URL stays out of ps',
+    valueName: 'form=url',
+  },
+  'alert-error-rate': {
+    type: 'integer',
+    description:
+      'alert when router errors reach this percent of router lines over --alert-window (0: never)',
+    min: 0,
+    max: 100,
+    default: 10,
+  },
+  'alert-window': {
+    type: 'duration',
+    description: 'the window of the error rate (whole minutes of log time)',
+    default: 5 * 60_000,
+  },
+  'alert-min-requests': {
+    type: 'integer',
+    description: 'router lines the window needs before its error rate can alert',
+    min: 1,
+    default: 20,
+  },
+  'alert-interval': {
+    type: 'duration',
+    description:
+      'at most one alert per app and webhook this often; the ones held back are counted in the next',
+    default: 60_000,
+  },
+  'alert-retries': {
+    type: 'integer',
+    description:
+      'retries of a failed alert (network error, timeout, 429, 5xx), with exponential backoff from 1 s',
+    min: 0,
+    max: 10,
+    default: 4,
+  },
 } as const satisfies OptionTable;
 
 /** The library's name for each option of the table. */
@@ -125,6 +177,14 @@ export const DRAIN_API_NAMES = {
   'headers-timeout': 'headersTimeoutMs',
   'request-timeout': 'requestTimeoutMs',
   'analyzer-idle': 'analyzerIdleMs',
+  'session-ttl': 'sessionTtlMs',
+  'max-subscribers': 'maxSubscribers',
+  webhook: 'webhooks',
+  'alert-error-rate': 'alertErrorRate',
+  'alert-window': 'alertWindowMs',
+  'alert-min-requests': 'alertMinRequests',
+  'alert-interval': 'alertIntervalMs',
+  'alert-retries': 'alertRetries',
 } as const satisfies Record<keyof typeof DRAIN_OPTIONS, string>;
 
 export interface DrainSettings {
@@ -144,6 +204,14 @@ export interface DrainSettings {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   analyzerIdleMs: number;
+  sessionTtlMs: number;
+  maxSubscribers: number;
+  webhooks: string[];
+  alertErrorRate: number;
+  alertWindowMs: number;
+  alertMinRequests: number;
+  alertIntervalMs: number;
+  alertRetries: number;
 }
 
 /** Library-only options: not on the command line (a password on argv is visible to `ps`). */
@@ -156,11 +224,25 @@ export interface DrainExtras {
   readonly flushEveryMs?: number;
   /** How often old data is deleted. */
   readonly pruneEveryMs?: number;
+  /** How often a live event stream gets a keep-alive comment (Heroku's router idles out at 55 s). */
+  readonly heartbeatMs?: number;
+  /** First wait before an alert is retried (doubled each time). */
+  readonly alertRetryBaseMs?: number;
+  /** How long one alert post may take. */
+  readonly alertTimeoutMs?: number;
 }
 
 export type DrainOptions = Partial<DrainSettings> & DrainExtras;
 
-const EXTRA_NAMES = new Set(['password', 'log', 'flushEveryMs', 'pruneEveryMs']);
+const EXTRA_NAMES = new Set([
+  'password',
+  'log',
+  'flushEveryMs',
+  'pruneEveryMs',
+  'heartbeatMs',
+  'alertRetryBaseMs',
+  'alertTimeoutMs',
+]);
 
 function checkValue(field: string, spec: OptionSpec, value: unknown): void {
   const bad = (what: string) =>
@@ -181,6 +263,10 @@ function checkValue(field: string, spec: OptionSpec, value: unknown): void {
       return;
     case 'string':
       if (typeof value !== 'string' || value === '') throw bad('must be a non-empty string');
+      return;
+    case 'strings':
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === ''))
+        throw bad('must be a list of non-empty strings');
       return;
     default:
       return;
@@ -217,6 +303,12 @@ export function resolveDrainOptions(
     out[api] = given;
   }
   out.port ??= portFrom(env);
+  // Webhook URLs are secrets (a Slack one lets anyone post to the channel): the environment
+  // keeps them off the command line.
+  out.webhooks = [
+    ...((out.webhooks as string[] | undefined) ?? []),
+    ...(env.H13_DRAIN_WEBHOOKS ?? '').split(/\s+/).filter((w) => w !== ''),
+  ];
   out.host ??= env.DYNO === undefined || env.DYNO === '' ? '127.0.0.1' : '0.0.0.0';
   if (
     options.password !== undefined &&
@@ -225,7 +317,13 @@ export function resolveDrainOptions(
     throw new H13Error('H13_ERR_INVALID_OPTION', 'password: must be a non-empty string', {
       field: 'password',
     });
-  for (const name of ['flushEveryMs', 'pruneEveryMs'] as const) {
+  for (const name of [
+    'flushEveryMs',
+    'pruneEveryMs',
+    'heartbeatMs',
+    'alertRetryBaseMs',
+    'alertTimeoutMs',
+  ] as const) {
     const v = options[name];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0))
       throw new H13Error(
@@ -245,6 +343,9 @@ function pickExtras(o: DrainOptions): DrainExtras {
     ...(o.log === undefined ? {} : { log: o.log }),
     ...(o.flushEveryMs === undefined ? {} : { flushEveryMs: o.flushEveryMs }),
     ...(o.pruneEveryMs === undefined ? {} : { pruneEveryMs: o.pruneEveryMs }),
+    ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
+    ...(o.alertRetryBaseMs === undefined ? {} : { alertRetryBaseMs: o.alertRetryBaseMs }),
+    ...(o.alertTimeoutMs === undefined ? {} : { alertTimeoutMs: o.alertTimeoutMs }),
   };
 }
 

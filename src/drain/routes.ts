@@ -11,13 +11,36 @@ import type { DrainContext, RouteRequest } from './context.js';
 import { sendError } from './http-io.js';
 import { LOGPLEX_FORMAT, TEXT_FORMAT } from './ingest-formats.js';
 import { ingest } from './ingest-route.js';
+import { hasSession } from './session.js';
+import {
+  appsView,
+  appView,
+  diagnosisView,
+  events,
+  login,
+  loginForm,
+  logout,
+  requestView,
+  scriptFile,
+  styleFile,
+  toLogin,
+} from './web-routes.js';
+
+/**
+ * Who may call a route: `basic` and `basic-or-bearer` as for drains and scripts; `session`
+ * for the web page: its login cookie (or Basic, for curl), a GET without one sent to the
+ * login form; `public` only for the login form and the two files it needs, which hold no data.
+ */
+export type RouteAuth = AuthScheme | 'session' | 'public';
 
 export interface Route {
   readonly method: 'GET' | 'POST';
   /** Matched against the decoded path; captures become `params`. */
   readonly path: RegExp;
-  readonly auth: AuthScheme;
+  readonly auth: RouteAuth;
   readonly what: string;
+  /** Names of the path's captures, for the docs. */
+  readonly params?: readonly string[];
   readonly handle: (ctx: DrainContext, r: RouteRequest) => Promise<void>;
 }
 
@@ -57,6 +80,78 @@ export const ROUTES: readonly Route[] = [
     what: 'the diagnoses that carry a request id, and the raw lines that contain it within 2 min of each (or of ?around=ISO; else among the latest 200 000 lines)',
     handle: followRequest,
   },
+  {
+    method: 'GET',
+    path: /^\/$/,
+    auth: 'session',
+    what: 'web page: the apps',
+    handle: appsView,
+  },
+  {
+    method: 'GET',
+    path: /^\/apps\/([^/]+)$/,
+    auth: 'session',
+    what: "web page: an app's codes and platform errors over time with the error rate, causes and routes ranked, the latest diagnoses with evidence and fix",
+    params: ['APP'],
+    handle: appView,
+  },
+  {
+    method: 'GET',
+    path: /^\/apps\/([^/]+)\/diagnoses\/([^/]+)$/,
+    auth: 'session',
+    what: 'web page: one diagnosis (KEY as linked from the app page)',
+    params: ['APP', 'KEY'],
+    handle: diagnosisView,
+  },
+  {
+    method: 'GET',
+    path: /^\/requests$/,
+    auth: 'session',
+    what: 'web page: follow a request id (?id=REQUEST_ID)',
+    handle: requestView,
+  },
+  {
+    method: 'GET',
+    path: /^\/events$/,
+    auth: 'session',
+    what: 'live diagnoses as Server-Sent Events (?app=APP for one app)',
+    handle: events,
+  },
+  {
+    method: 'GET',
+    path: /^\/login$/,
+    auth: 'public',
+    what: 'the login form',
+    handle: loginForm,
+  },
+  {
+    method: 'POST',
+    path: /^\/login$/,
+    auth: 'public',
+    what: 'log in (form: user, password); same-origin only; sets the session cookie',
+    handle: login,
+  },
+  {
+    method: 'POST',
+    path: /^\/logout$/,
+    auth: 'session',
+    what: 'log out (needs the session cookie itself and a same-origin request); clears the cookie',
+    handle: logout,
+  },
+  {
+    method: 'GET',
+    path: /^\/web\/style\.css$/,
+    auth: 'public',
+    what: "the pages' stylesheet (the HTML report's)",
+    handle: styleFile,
+  },
+  {
+    method: 'GET',
+    path: /^\/web\/app\.js$/,
+    auth: 'public',
+    what: "the pages' script (live updates)",
+    handle: scriptFile,
+  },
 ];
 
 const WWW_AUTHENTICATE = { 'www-authenticate': 'Basic realm="h13 drain", charset="UTF-8"' };
@@ -78,17 +173,40 @@ export async function dispatch(
   const matches = ROUTES.map((route) => ({ route, m: route.path.exec(path) })).filter(
     (x) => x.m !== null,
   );
-  const scheme: AuthScheme =
-    matches.every((x) => x.route.auth === 'basic-or-bearer') && matches.length > 0
-      ? 'basic-or-bearer'
-      : 'basic';
-  if (!authorized(req.headers.authorization, ctx.credential, scheme)) {
-    ctx.log({ at: 'warn', event: 'rejected', status: 401, method: req.method, path: url.pathname });
-    sendError(res, 401, 'the drain needs its credential (HTTP Basic, or Bearer for /api)', {
-      close: true,
-      headers: WWW_AUTHENTICATE,
-    });
-    return;
+  const kinds = new Set(matches.map((x) => x.route.auth));
+  if (kinds.size === 1 && kinds.has('public')) {
+    // The login form and its files: nothing to guard.
+  } else if (kinds.size > 0 && [...kinds].every((k) => k === 'session' || k === 'public')) {
+    // A page: the session cookie, or Basic (curl). Logout needs the cookie itself.
+    const basicOk =
+      req.method !== 'POST' && authorized(req.headers.authorization, ctx.credential, 'basic');
+    if (!basicOk && !hasSession(ctx.web.session, req)) {
+      if (req.method === 'GET') {
+        toLogin(req, res, `${url.pathname}${url.search}`);
+        return;
+      }
+      sendError(res, 401, 'log in first', { close: true });
+      return;
+    }
+  } else {
+    const scheme: AuthScheme =
+      matches.every((x) => x.route.auth === 'basic-or-bearer') && matches.length > 0
+        ? 'basic-or-bearer'
+        : 'basic';
+    if (!authorized(req.headers.authorization, ctx.credential, scheme)) {
+      ctx.log({
+        at: 'warn',
+        event: 'rejected',
+        status: 401,
+        method: req.method,
+        path: url.pathname,
+      });
+      sendError(res, 401, 'the drain needs its credential (HTTP Basic, or Bearer for /api)', {
+        close: true,
+        headers: WWW_AUTHENTICATE,
+      });
+      return;
+    }
   }
   const hit = matches.find((x) => x.route.method === req.method);
   if (hit === undefined) {

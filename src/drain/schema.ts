@@ -47,6 +47,20 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX platform_errors_received ON platform_errors (received_ms)',
     ],
   },
+  {
+    version: 2,
+    why: 'cause/route pairs each app has seen (a new one is alerted once, across restarts); web sessions ended by a logout',
+    statements: [
+      // One row per (app, cause, route) ever diagnosed within the retention: the first time
+      // a pair is inserted is the "new cause" an alert announces. last_ms lets retention
+      // forget pairs not seen for that long.
+      'CREATE TABLE cause_routes (app TEXT NOT NULL, cause TEXT NOT NULL, route TEXT NOT NULL, first_micros BIGINT NOT NULL, first_ms BIGINT NOT NULL, last_ms BIGINT NOT NULL, PRIMARY KEY (app, cause, route))',
+      'CREATE INDEX cause_routes_last ON cause_routes (last_ms)',
+      // Web sessions ended by a logout before they expire (a session is otherwise a signed
+      // cookie that nothing stores); kept until the cookie would have expired.
+      'CREATE TABLE revoked_sessions (nonce TEXT PRIMARY KEY, expires_ms BIGINT NOT NULL)',
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -8,15 +8,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { H13Error } from '../core/errors.js';
 import { formatFields } from '../core/logfmt.js';
+import { Alerts, parseWebhook } from './alerts.js';
 import { AppAnalyses } from './app-analyses.js';
 import { AppLimits } from './app-limits.js';
 import { resolveCredential } from './auth.js';
 import type { DrainContext } from './context.js';
 import { GroupCommit } from './group-commit.js';
+import { LiveEvents } from './live-events.js';
 import { type DrainOptions, resolveDrainOptions } from './options.js';
 import { dispatch } from './routes.js';
+import { LoginThrottle, sessionKeys } from './session.js';
 import { openSqliteStore } from './sqlite-store.js';
-import type { Store } from './store.js';
+import type { NewDiagnosis, Store } from './store.js';
 
 const FLUSH_EVERY_MS = 100;
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -30,6 +33,13 @@ const REPLAY_MIN_MS = 2 * 60_000;
 const REPLAY_MAX_LINES = 20_000;
 /** And at most this many in all, so a restart with many apps still boots in seconds. */
 const REPLAY_MAX_TOTAL = 200_000;
+/** Unsent bytes a live subscriber may hold before it is disconnected as too slow. */
+const LIVE_MAX_BUFFERED = 256 * 1024;
+const HEARTBEAT_MS = 20_000;
+const ALERT_RETRY_BASE_MS = 1000;
+/** Failed form logins a minute, from all clients together, before the form answers 429. */
+const LOGIN_FAILURES = 10;
+const ALERT_TIMEOUT_MS = 10_000;
 
 export interface Drain {
   readonly url: string;
@@ -52,8 +62,47 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
     );
   const write = settings.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const log: DrainContext['log'] = (fields) => write(formatFields(fields));
+  // Checked before the store opens: a bad webhook fails the start, not the first alert.
+  const webhooks = settings.webhooks.map(parseWebhook);
   const store = openSqliteStore(settings.dbPath);
+  const alerts = new Alerts(
+    {
+      webhooks,
+      errorRatePercent: settings.alertErrorRate,
+      windowMs: settings.alertWindowMs,
+      minRequests: settings.alertMinRequests,
+      intervalMs: settings.alertIntervalMs,
+      retries: settings.alertRetries,
+      retryBaseMs: settings.alertRetryBaseMs ?? ALERT_RETRY_BASE_MS,
+      timeoutMs: settings.alertTimeoutMs ?? ALERT_TIMEOUT_MS,
+    },
+    store,
+    log,
+  );
   let writes: Promise<unknown> = Promise.resolve();
+  const live = new LiveEvents(
+    {
+      maxSubscribers: settings.maxSubscribers,
+      maxBufferedBytes: LIVE_MAX_BUFFERED,
+      heartbeatMs: settings.heartbeatMs ?? HEARTBEAT_MS,
+    },
+    (app) => log({ at: 'warn', event: 'live-subscriber-dropped', app: app ?? '*', reason: 'slow' }),
+  );
+  /** What a new diagnosis sets off once it is stored: the live pages (and the alerts). */
+  const announce = async (app: string, added: readonly NewDiagnosis[]) => {
+    for (const d of added)
+      live.publish(app, 'diagnosis', {
+        app,
+        key: d.key,
+        time: d.json.time,
+        code: d.json.code,
+        cause: d.json.cause,
+        method: d.json.method,
+        path: d.json.path,
+        requestId: d.json.requestId,
+      });
+    await alerts.onNew(app, added);
+  };
   try {
     const { credential, generated } = await resolveCredential(
       store,
@@ -65,7 +114,12 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
       idleMs: settings.analyzerIdleMs,
       onDiagnoses: (app, items) => {
         writes = writes
-          .then(() => store.addDiagnoses(app, items))
+          .then(() => store.addDiagnosesNew(app, items))
+          .then((added) =>
+            announce(app, added).catch((err: unknown) =>
+              log({ at: 'error', event: 'announce-failed', app, error: (err as Error).message }),
+            ),
+          )
           .catch((err: unknown) =>
             log({ at: 'error', event: 'store-failed', app, error: (err as Error).message }),
           );
@@ -85,6 +139,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
       analyses,
       limits: new AppLimits(settings.appRate, settings.appConcurrency),
       credential,
+      web: {
+        session: await sessionKeys(store, credential, settings.sessionTtlMs),
+        live,
+        logins: new LoginThrottle(LOGIN_FAILURES, 60_000),
+      },
       log,
     };
     await replay(ctx);
@@ -142,6 +201,8 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         closing ??= (async () => {
           clearInterval(flushTimer);
           clearInterval(pruneTimer);
+          live.close();
+          alerts.close();
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             server.closeIdleConnections();
@@ -154,6 +215,8 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
       },
     };
   } catch (err) {
+    live.close();
+    alerts.close();
     await writes;
     await store.close();
     throw err;

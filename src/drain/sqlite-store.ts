@@ -14,14 +14,18 @@ import { openSqlite, type SqliteDatabase, type SqliteStatement, type SqlRow } fr
 import type {
   AppDiagnosis,
   AppSummary,
+  CountRow,
   IngestBatch,
   IngestResult,
+  KeyedDiagnosis,
+  NewDiagnosis,
   RequestQuery,
   RequestTrail,
   RetentionMs,
   Store,
   StoredDiagnosis,
   StoredLine,
+  StoredPlatformError,
 } from './store.js';
 import { REQUEST_SCAN_LINES, REQUEST_WINDOW_MS } from './store.js';
 
@@ -117,6 +121,12 @@ function prepareStatements(db: SqliteDatabase) {
     addDiagnosis: p(
       'INSERT INTO diagnoses (app, dkey, micros, code, cause, route, request_id, stored_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, dkey) DO NOTHING',
     ),
+    seenCauseRoute: p(
+      'UPDATE cause_routes SET last_ms = ? WHERE app = ? AND cause = ? AND route = ?',
+    ),
+    addCauseRoute: p(
+      'INSERT INTO cause_routes (app, cause, route, first_micros, first_ms, last_ms) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
     hasApp: p('SELECT 1 AS x FROM apps WHERE name = ?'),
     appCount: p('SELECT COUNT(*) AS n FROM apps'),
     getSetting: p('SELECT value FROM settings WHERE key = ?'),
@@ -198,12 +208,16 @@ class SqliteStore implements Store {
   }
 
   async addDiagnoses(app: string, items: readonly StoredDiagnosis[]): Promise<number> {
-    if (items.length === 0) return 0;
+    return (await this.addDiagnosesNew(app, items)).length;
+  }
+
+  async addDiagnosesNew(app: string, items: readonly StoredDiagnosis[]): Promise<NewDiagnosis[]> {
+    if (items.length === 0) return [];
     const s = this.s;
     const now = Date.now();
     return this.tx(() => {
       s.upsertApp.run(app, now, now);
-      let added = 0;
+      const added: NewDiagnosis[] = [];
       for (const d of items) {
         const j = d.json;
         const r = s.addDiagnosis.run(
@@ -218,11 +232,76 @@ class SqliteStore implements Store {
           JSON.stringify(j),
         );
         if (num(r.changes) === 0) continue;
-        added++;
         s.addCount.run(app, Math.floor(d.micros / 60e6), 'diagnosis', j.code, j.cause, j.route, 1);
+        const seen = s.seenCauseRoute.run(now, app, j.cause, j.route);
+        const newCauseRoute = num(seen.changes) === 0;
+        if (newCauseRoute) s.addCauseRoute.run(app, j.cause, j.route, d.micros, now, now);
+        added.push({ app, key: d.key, micros: d.micros, json: j, newCauseRoute });
       }
       return added;
     });
+  }
+
+  async latestDiagnoses(app: string, limit: number): Promise<KeyedDiagnosis[]> {
+    return this.db
+      .prepare(
+        'SELECT dkey, body FROM diagnoses WHERE app = ? ORDER BY micros DESC, id DESC LIMIT ?',
+      )
+      .all(app, limit)
+      .map((r) => ({
+        app,
+        key: r.dkey as string,
+        json: JSON.parse(r.body as string) as DiagnosisJson,
+      }));
+  }
+
+  async diagnosisByKey(app: string, key: string): Promise<KeyedDiagnosis | undefined> {
+    const r = this.db
+      .prepare('SELECT body FROM diagnoses WHERE app = ? AND dkey = ?')
+      .get(app, key);
+    return r === undefined
+      ? undefined
+      : { app, key, json: JSON.parse(r.body as string) as DiagnosisJson };
+  }
+
+  async appCounts(
+    app: string,
+    minutes: number,
+  ): Promise<{ endMinute: number | null; rows: CountRow[] }> {
+    const top = this.db.prepare('SELECT MAX(minute) AS m FROM counts WHERE app = ?').get(app);
+    if (top?.m === null || top?.m === undefined) return { endMinute: null, rows: [] };
+    const end = num(top.m);
+    return { endMinute: end, rows: await this.countsBetween(app, end - minutes + 1, end) };
+  }
+
+  async countsBetween(app: string, fromMinute: number, toMinute: number): Promise<CountRow[]> {
+    return this.db
+      .prepare(
+        'SELECT minute, kind, code, cause, route, n FROM counts WHERE app = ? AND minute BETWEEN ? AND ? ORDER BY minute',
+      )
+      .all(app, fromMinute, toMinute)
+      .map((r) => ({
+        minute: num(r.minute),
+        kind: r.kind as string,
+        code: r.code as string,
+        cause: r.cause as string,
+        route: r.route as string,
+        n: num(r.n),
+      }));
+  }
+
+  async recentPlatformErrors(app: string, limit: number): Promise<StoredPlatformError[]> {
+    return this.db
+      .prepare(
+        'SELECT micros, code, process, line FROM platform_errors WHERE app = ? ORDER BY id DESC LIMIT ?',
+      )
+      .all(app, limit)
+      .map((r) => ({
+        time: r.micros === null ? null : formatTimestamp(num(r.micros)),
+        code: r.code as string,
+        process: r.process as string,
+        line: r.line as string,
+      }));
   }
 
   async countRejected(app: string, counter: string, nowMs: number): Promise<void> {
@@ -433,11 +512,38 @@ class SqliteStore implements Store {
       minuteOfMs(dataCut),
     );
     chunked(
+      'revoked_sessions',
+      'DELETE FROM revoked_sessions WHERE rowid IN (SELECT rowid FROM revoked_sessions WHERE expires_ms < ? LIMIT ?)',
+      nowMs,
+    );
+    chunked(
+      'cause_routes',
+      'DELETE FROM cause_routes WHERE rowid IN (SELECT rowid FROM cause_routes WHERE last_ms < ? LIMIT ?)',
+      dataCut,
+    );
+    chunked(
       'batches',
       'DELETE FROM batches WHERE rowid IN (SELECT rowid FROM batches WHERE received_ms < ? LIMIT ?)',
       nowMs - retention.frameIdsMs,
     );
     return out;
+  }
+
+  async revokeSession(nonce: string, expiresMs: number): Promise<void> {
+    this.tx(() =>
+      this.db
+        .prepare(
+          'INSERT INTO revoked_sessions (nonce, expires_ms) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING',
+        )
+        .run(nonce, expiresMs),
+    );
+  }
+
+  async revokedSessions(nowMs: number): Promise<string[]> {
+    return this.db
+      .prepare('SELECT nonce FROM revoked_sessions WHERE expires_ms > ?')
+      .all(nowMs)
+      .map((r) => r.nonce as string);
   }
 
   async getSetting(key: string): Promise<string | undefined> {

@@ -96,6 +96,37 @@ export interface RequestQuery {
   readonly limit: number;
 }
 
+/** A diagnosis as the pages show it: its app and its key (the id in its page's URL). */
+export interface KeyedDiagnosis {
+  readonly app: string;
+  readonly key: string;
+  readonly json: DiagnosisJson;
+}
+
+/** A diagnosis stored for the first time (not a replay of one already kept). */
+export interface NewDiagnosis extends KeyedDiagnosis {
+  readonly micros: number;
+  /** First time this app has a diagnosis with this cause on this route (within the retention). */
+  readonly newCauseRoute: boolean;
+}
+
+/** One row of the per-minute counts (kind: diagnosis, platform or requests). */
+export interface CountRow {
+  readonly minute: number;
+  readonly kind: string;
+  readonly code: string;
+  readonly cause: string;
+  readonly route: string;
+  readonly n: number;
+}
+
+export interface StoredPlatformError {
+  readonly time: string | null;
+  readonly code: string;
+  readonly process: string;
+  readonly line: string;
+}
+
 export interface RetentionMs {
   /** Diagnoses, counts, platform errors and samples older than this are deleted. */
   readonly dataMs: number;
@@ -119,6 +150,16 @@ export interface Store {
   ingestMany(batches: readonly IngestBatch[]): Promise<IngestResult[]>;
   /** Stores the diagnoses not stored before, with their counts; resolves with how many were new. */
   addDiagnoses(app: string, items: readonly StoredDiagnosis[]): Promise<number>;
+  /** As addDiagnoses, resolving with the diagnoses that were new, in order. */
+  addDiagnosesNew(app: string, items: readonly StoredDiagnosis[]): Promise<NewDiagnosis[]>;
+  /** An app's latest diagnoses, newest first. */
+  latestDiagnoses(app: string, limit: number): Promise<KeyedDiagnosis[]>;
+  diagnosisByKey(app: string, key: string): Promise<KeyedDiagnosis | undefined>;
+  /** An app's per-minute counts for the `minutes` minutes ending at the newest one counted. */
+  appCounts(app: string, minutes: number): Promise<{ endMinute: number | null; rows: CountRow[] }>;
+  /** Counts of one app between two minutes (inclusive), for error rates over a window. */
+  countsBetween(app: string, fromMinute: number, toMinute: number): Promise<CountRow[]>;
+  recentPlatformErrors(app: string, limit: number): Promise<StoredPlatformError[]>;
   /** Counts a rejected request (413, 415, 429...) against an app. */
   countRejected(app: string, counter: string, nowMs: number): Promise<void>;
   apps(): Promise<AppSummary[]>;
@@ -136,6 +177,10 @@ export interface Store {
   /** Apps that sent anything since `sinceMs`. */
   activeApps(sinceMs: number): Promise<string[]>;
   prune(nowMs: number, retention: RetentionMs): Promise<Record<string, number>>;
+  /** A web session ended by a logout, remembered until `expiresMs`. */
+  revokeSession(nonce: string, expiresMs: number): Promise<void>;
+  /** The sessions ended by a logout that have not expired by `nowMs`. */
+  revokedSessions(nowMs: number): Promise<string[]>;
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
   close(): Promise<void>;

@@ -8,10 +8,12 @@ export const drainCommand = defineCommand({
   summary: 'Receive a Heroku log drain and diagnose every H13 (and H10-H28) as it happens.',
   usage: 'drain [options]',
   details:
-    'Routes (all need the credential: HTTP Basic, or Bearer PASSWORD for /api):\n' +
+    'Routes (all but the login form need the credential: HTTP Basic, or Bearer PASSWORD for /api):\n' +
     '  POST /drain/APP    a logplex HTTPS drain: heroku drains:add https://USER:PASS@HOST/drain/APP\n' +
     '  POST /ingest/APP   `heroku logs` text: heroku logs -n 1500 | curl -u USER:PASS --data-binary @- URL/ingest/APP\n' +
     '  GET  /api/apps, /api/apps/APP/diagnoses?since=ISO, /api/requests/REQUEST_ID\n' +
+    '  GET  /            the web page (log in at /login with the same user and password)\n' +
+    'Alerts: --webhook slack=URL|json=URL, or $H13_DRAIN_WEBHOOKS (space-separated).\n' +
     'The password is $H13_DRAIN_PASSWORD, else one generated at first start and printed once.\n' +
     'Prints "h13 drain listening on URL" once it accepts connections. See docs/drain.md.',
   options: DRAIN_OPTIONS,

@@ -1,0 +1,152 @@
+/**
+ * The web page's login: a form posts the drain's credential once and gets a session cookie
+ * back. The cookie is `v1.EXPIRES.NONCE.MAC`: MAC is an HMAC-SHA256 over the rest and over the
+ * password's digest, keyed by a random key kept in the store (settings), so sessions survive a
+ * restart, and changing the password ends every session. Nothing about a session is stored.
+ *
+ * Why a cookie rather than HTTP Basic for the page: a browser keeps Basic credentials until it
+ * quits (no logout) and attaches them to requests from any site, cross-site ones included.
+ * The cookie is HttpOnly (no script reads it), SameSite=Strict (no other site's page sends
+ * it), Secure when the request came over HTTPS (X-Forwarded-Proto from Heroku's router), and
+ * expires. State-changing routes (login, logout) also need a same-origin request (Origin or
+ * Sec-Fetch-Site), which stops login CSRF too.
+ */
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Credential } from './auth.js';
+import type { Store } from './store.js';
+
+const KEY_SETTING = 'session.hmac-key';
+export const SESSION_COOKIE = 'h13_session';
+
+export interface SessionKeys {
+  /** HMAC key (from the store) and the password digest the sessions are bound to. */
+  readonly key: Buffer;
+  readonly bind: Buffer;
+  readonly ttlMs: number;
+  /** Nonces of sessions ended by a logout and not expired yet (kept in the store too). */
+  readonly revoked: Set<string>;
+}
+
+export async function sessionKeys(
+  store: Store,
+  credential: Credential,
+  ttlMs: number,
+): Promise<SessionKeys> {
+  let hex = await store.getSetting(KEY_SETTING);
+  if (hex === undefined || !/^[0-9a-f]{64}$/.test(hex)) {
+    hex = randomBytes(32).toString('hex');
+    await store.setSetting(KEY_SETTING, hex);
+  }
+  return {
+    key: Buffer.from(hex, 'hex'),
+    bind: credential.password,
+    ttlMs,
+    revoked: new Set(await store.revokedSessions(Date.now())),
+  };
+}
+
+function mac(keys: SessionKeys, body: string): Buffer {
+  return createHmac('sha256', keys.key).update(keys.bind).update(body).digest();
+}
+
+/** A new session cookie's value, valid for the keys' ttl from now. */
+export function newSession(keys: SessionKeys, nowMs: number = Date.now()): string {
+  const body = `v1.${nowMs + keys.ttlMs}.${randomBytes(16).toString('base64url')}`;
+  return `${body}.${mac(keys, body).toString('base64url')}`;
+}
+
+/** The session a cookie value carries, when its MAC is right and it has not expired. */
+export function readSession(
+  keys: SessionKeys,
+  value: string | undefined,
+  nowMs: number = Date.now(),
+): { nonce: string; expiresMs: number } | null {
+  if (value === undefined) return null;
+  const m = /^(v1\.(\d{1,15})\.([A-Za-z0-9_-]{22}))\.([A-Za-z0-9_-]{43})$/.exec(value);
+  if (m === null) return null;
+  const given = Buffer.from(m[4] as string, 'base64url');
+  const expected = mac(keys, m[1] as string);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const expiresMs = Number(m[2]);
+  return expiresMs > nowMs ? { nonce: m[3] as string, expiresMs } : null;
+}
+
+export function validSession(
+  keys: SessionKeys,
+  value: string | undefined,
+  nowMs: number = Date.now(),
+): boolean {
+  const s = readSession(keys, value, nowMs);
+  return s !== null && !keys.revoked.has(s.nonce);
+}
+
+/** The value of one cookie in a Cookie header (first one wins). */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export function hasSession(keys: SessionKeys, req: IncomingMessage): boolean {
+  return validSession(keys, cookieValue(req.headers.cookie, SESSION_COOKIE));
+}
+
+function overHttps(req: IncomingMessage): boolean {
+  return (
+    (req.socket as { encrypted?: boolean }).encrypted === true ||
+    req.headers['x-forwarded-proto'] === 'https'
+  );
+}
+
+export function sessionCookie(req: IncomingMessage, value: string, maxAgeMs: number): string {
+  const secure = overHttps(req) ? '; Secure' : '';
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure}`;
+}
+
+/**
+ * Whether a state-changing request comes from this site's own page. Browsers send Origin on
+ * every POST and Sec-Fetch-Site on every request; a request with neither is not from a
+ * browser's form and gets no session (scripts use Basic or Bearer instead).
+ */
+export function sameOrigin(req: IncomingMessage): boolean {
+  // Sec-Fetch-Site is set by the browser itself (a page cannot forge it): it decides alone.
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin';
+  const origin = req.headers.origin;
+  const host = req.headers.host;
+  if (origin === undefined || host === undefined) return false;
+  const scheme = overHttps(req) ? 'https' : 'http';
+  return origin === `${scheme}://${host}`;
+}
+
+/**
+ * Failed logins through the form, across all clients: past `max` in `windowMs`, the form
+ * answers 429 until the window has moved on. One count for everyone, because behind
+ * Heroku's router a client's address comes from X-Forwarded-For, which a client writes
+ * itself. A flood of wrong guesses can therefore keep the form shut for a while; Basic and
+ * Bearer still work then.
+ */
+export class LoginThrottle {
+  private readonly failures: number[] = [];
+
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
+
+  blocked(nowMs: number = Date.now()): boolean {
+    while ((this.failures[0] ?? Infinity) <= nowMs - this.windowMs) this.failures.shift();
+    return this.failures.length >= this.max;
+  }
+
+  fail(nowMs: number = Date.now()): void {
+    this.failures.push(nowMs);
+    if (this.failures.length > this.max) this.failures.shift();
+  }
+}

@@ -11,7 +11,7 @@ import { ERROR_CODES } from '../src/core/errors.js';
 import { markdownCell, withGenerated } from '../src/core/generated-docs.js';
 import { renderGuardVocabulary } from '../src/core/guard-vocabulary.js';
 import { packageRoot } from '../src/core/package-root.js';
-import { writeDrainPage } from '../src/drain/reference.js';
+import { renderDrainReference } from '../src/drain/reference.js';
 import { renderRouterOptionsTable } from '../src/router/options.js';
 import { renderRunOptionsTable } from '../src/run/options.js';
 
@@ -24,6 +24,7 @@ export const GENERATED_PARTS = [
   { page: 'router.md', name: 'router-options', render: renderRouterOptionsTable },
   { page: 'run.md', name: 'run-options', render: renderRunOptionsTable },
   { page: 'guard.md', name: 'guard-vocabulary', render: renderGuardVocabulary },
+  { page: 'drain.md', name: 'drain-reference', render: renderDrainReference },
 ] as const;
 
 /** `text` (the page `page` as it is) with every generated part of it rendered anew. */
@@ -88,8 +89,7 @@ if (
     const path = join(root, 'docs', page);
     writeFileSync(path, renderGeneratedParts(page, readFileSync(path, 'utf8')));
   }
-  writeDrainPage(root);
   console.log(
-    'wrote docs/codes.md, docs/errors.md, docs/drain.md and the generated parts of docs/router.md, docs/run.md and docs/guard.md',
+    'wrote docs/codes.md, docs/errors.md and the generated parts of docs/router.md, docs/run.md, docs/guard.md and docs/drain.md',
   );
 }

@@ -70,14 +70,14 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     responseFault(ex, r.fault);
     return;
   }
+  let writable = true;
   if (!ex.headRelayed && r.interim.length > 0 && ex.head.version === '1.1') {
     for (const interim of r.interim) {
       const text = buildInterimHead(interim, ex.ctx.via);
       ex.bytes += text.length;
-      client.write(text);
+      if (!client.write(text)) writable = false;
     }
   }
-  let writable = true;
   let start = 0;
   if (r.head !== null) {
     if (parser.framing === 'upgrade' && ex.head.upgrade === null) {
@@ -135,6 +135,9 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
       writable = writeHead(client, conn, text, chunk, start, stop);
     }
   } else if (!ex.headRelayed) {
+    // Only 1xx heads so far: an app may send them without end (103 Early Hints in a loop),
+    // so a client that does not read pauses the dyno here as it does for a body.
+    if (!writable) conn.socket.pause();
     setTimer(ex, 'H15', ex.ctx.timers.idle);
     return;
   } else if (ex.decoder !== null) {

@@ -252,3 +252,44 @@ describe('attacks through the body and the pool', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('attacks from the app side', { timeout: 60_000 }, () => {
+  test('endless 1xx heads to a client that does not read: the dyno is paused, H15', async () => {
+    // A buggy app sends 103 Early Hints in a loop. Before the fix the router read them all
+    // and queued them for a client that reads nothing (router memory grew ~40 MB/s).
+    const cap = 64 * 1024 * 1024;
+    let written = 0;
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', async () => {
+        const hint = `HTTP/1.1 103 Early Hints\r\nLink: <${'/x'.repeat(2000)}>\r\n\r\n`;
+        while (!socket.destroyed && written < cap) {
+          written += hint.length;
+          if (!socket.write(hint))
+            await new Promise<void>((resolve) => {
+              socket.once('drain', resolve);
+              socket.once('close', resolve);
+            });
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { staticDynos } = await import('../../src/router/index.js');
+    const port = (server.address() as net.AddressInfo).port;
+    const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port }]) });
+    try {
+      const c = await rawClient(h.router.port);
+      c.socket.pause();
+      c.write(get('/hints'));
+      // Paused, no byte moves for `idle`: H15. Without backpressure bytes kept moving until
+      // the app had written all of `cap`.
+      const r = await h.record(0);
+      assert.equal(r.code, 'H15');
+      assert.ok(written < cap / 4, `the app wrote ${written} bytes`);
+      c.socket.destroy();
+    } finally {
+      await h.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

@@ -78,7 +78,12 @@ export function findHeadEnd(buf: Buffer, from: number): number {
  * A head still arriving (from `offset`, no blank line yet) that is already condemned: too
  * long for its limits, or not starting like HTTP. Waiting for the rest would only buffer more.
  */
-export function checkPartialHead(buf: Buffer, offset: number): ResponseFault | null {
+export function checkPartialHead(
+  buf: Buffer,
+  offset: number,
+  /** Bytes after the last LF, when the caller keeps count (else found by a scan). */
+  lineBytes?: number,
+): ResponseFault | null {
   const size = buf.length - offset;
   const firstLf = buf.indexOf(10, offset);
   if (firstLf < 0 && size > RESPONSE_LIMITS.statusLine) {
@@ -89,8 +94,12 @@ export function checkPartialHead(buf: Buffer, offset: number): ResponseFault | n
   if (!'HTTP/1.1 '.startsWith(probe) && !'HTTP/1.0 '.startsWith(probe)) {
     return responseFault('H17', `response starts with ${JSON.stringify(probe)}`);
   }
-  const lastLf = buf.lastIndexOf(10);
-  if (buf.length - (lastLf < offset ? offset : lastLf + 1) > RESPONSE_LIMITS.headerLine) {
+  let line = lineBytes;
+  if (line === undefined) {
+    const lastLf = buf.lastIndexOf(10);
+    line = buf.length - (lastLf < offset ? offset : lastLf + 1);
+  }
+  if (line > RESPONSE_LIMITS.headerLine) {
     return responseFault('H25', 'header line over 512 KiB', H25_DESCS.header);
   }
   if (size > RESPONSE_LIMITS.head)

@@ -162,3 +162,25 @@ test('a large head pushed a few bytes at a time is read in linear time', {
     fault = q.push(long.subarray(i, i + 7)).fault;
   assert.equal(fault?.code, 'H25');
 });
+
+test('a status under 100 or a control character in the reason is malformed (H17)', () => {
+  for (const line of [
+    'HTTP/1.1 000 Zero',
+    'HTTP/1.1 099 X',
+    'HTTP/1.1 200 O\u001b[31mK',
+    'HTTP/1.1 200 A\u0000B',
+  ]) {
+    const r = new ResponseParser().push(b(`${line}\r\nContent-Length: 0\r\n\r\n`));
+    assert.equal(r.fault?.code, 'H17', line);
+  }
+  // A client reading whatever came back (restrict: false) still takes an odd reason.
+  const loose = new ResponseParser('GET', { restrict: false });
+  assert.equal(
+    loose.push(b('HTTP/1.1 200 O\u001bK\r\nContent-Length: 0\r\n\r\n')).head?.status,
+    200,
+  );
+  assert.equal(
+    new ResponseParser().push(b('HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n')).head?.status,
+    999,
+  );
+});

@@ -292,4 +292,27 @@ describe('attacks from the app side', { timeout: 60_000 }, () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
+
+  test('a status line the client could not read is H17, never relayed', async () => {
+    const lines = ['HTTP/1.1 000 Zero', 'HTTP/1.1 200 O\u001b]0;owned\u0007K'];
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => socket.write(`${lines.shift()}\r\nContent-Length: 2\r\n\r\nok`));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { staticDynos } = await import('../../src/router/index.js');
+    const port = (server.address() as net.AddressInfo).port;
+    const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port }]) });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await h.send(get('/'));
+        assert.equal(res.status, 503);
+        assert.doesNotMatch(res.received.toString('latin1'), /Zero|owned/);
+        assert.equal((await h.record(i)).code, 'H17');
+      }
+    } finally {
+      await h.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });

@@ -184,6 +184,23 @@ describe('attacks through the body and the pool', { timeout: 60_000 }, () => {
     }
   });
 
+  test('codings applied before chunked reach the app (the body is theirs to undo)', async () => {
+    const dyno = await recordingDyno((raw, socket) => {
+      if (raw.endsWith('0\r\n\r\n')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    });
+    const { staticDynos } = await import('../../src/router/index.js');
+    const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port: dyno.port }]) });
+    try {
+      const head = 'POST /z HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: GZIP, chunked\r\n\r\n';
+      assert.equal((await h.send(`${head}3\r\nabc\r\n0\r\n\r\n`)).status, 200);
+      // Before: forwarded as plain `chunked`, the app read gzip bytes as the body itself.
+      assert.match(dyno.connections.at(-1) as string, /\r\nTransfer-Encoding: gzip, chunked\r\n/);
+    } finally {
+      await h.close();
+      await dyno.close();
+    }
+  });
+
   test('Router 2.0 never reuses a connection after a HEAD response (the app may write a body)', async () => {
     const dyno = await recordingDyno((raw, socket) => {
       if (!raw.endsWith('\r\n\r\n')) return;

@@ -96,9 +96,11 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     // next request's response. Such a connection is never reused.
     if (ex.head.method === 'HEAD' || (parser.framing === 'none' && parser.transferEncoding))
       ex.reusable = false;
-    // The legacy router de-chunks a chunked response for an HTTP/1.0 client (vegur_proxy
-    // relay_chunked), which then ends with the connection.
-    if (ctx.flavor === 'legacy' && ex.head.version === '1.0' && parser.framing === 'chunked')
+    // A chunked response to an HTTP/1.0 client is de-chunked and ended with the connection:
+    // vegur does it (vegur_proxy relay_chunked), and RFC 9112 §6.1 forbids Transfer-Encoding
+    // toward a client that did not send HTTP/1.1 (Router 2.0 meets it only from an app that
+    // chunks its answer to the HTTP/1.0 request it was forwarded).
+    if (ex.head.version === '1.0' && parser.framing === 'chunked')
       ex.decoder = new ChunkedValidator({ decode: true });
     ex.clientKeepAlive =
       ex.head.keepAlive &&

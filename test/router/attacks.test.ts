@@ -270,66 +270,95 @@ describe('attacks through the body and the pool', { timeout: 60_000 }, () => {
   });
 });
 
+/**
+ * Run `body` against a router whose one dyno answers each connection's first bytes with
+ * `onRequest` (a buggy app, written raw), then close both.
+ */
+async function withRawApp(
+  onRequest: (socket: net.Socket) => void,
+  body: (h: Harness) => Promise<void>,
+): Promise<void> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => onRequest(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { staticDynos } = await import('../../src/router/index.js');
+  const port = (server.address() as net.AddressInfo).port;
+  const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port }]) });
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 describe('attacks from the app side', { timeout: 60_000 }, () => {
   test('endless 1xx heads to a client that does not read: the dyno is paused, H15', async () => {
     // A buggy app sends 103 Early Hints in a loop. Before the fix the router read them all
     // and queued them for a client that reads nothing (router memory grew ~40 MB/s).
     const cap = 64 * 1024 * 1024;
     let written = 0;
-    const server = net.createServer((socket) => {
-      socket.on('error', () => {});
-      socket.once('data', async () => {
-        const hint = `HTTP/1.1 103 Early Hints\r\nLink: <${'/x'.repeat(2000)}>\r\n\r\n`;
-        while (!socket.destroyed && written < cap) {
-          written += hint.length;
-          if (!socket.write(hint))
-            await new Promise<void>((resolve) => {
-              socket.once('drain', resolve);
-              socket.once('close', resolve);
-            });
-        }
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { staticDynos } = await import('../../src/router/index.js');
-    const port = (server.address() as net.AddressInfo).port;
-    const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port }]) });
-    try {
-      const c = await rawClient(h.router.port);
-      c.socket.pause();
-      c.write(get('/hints'));
-      // Paused, no byte moves for `idle`: H15. Without backpressure bytes kept moving until
-      // the app had written all of `cap`.
-      const r = await h.record(0);
-      assert.equal(r.code, 'H15');
-      assert.ok(written < cap / 4, `the app wrote ${written} bytes`);
-      c.socket.destroy();
-    } finally {
-      await h.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    const hint = `HTTP/1.1 103 Early Hints\r\nLink: <${'/x'.repeat(2000)}>\r\n\r\n`;
+    const loop = async (socket: net.Socket) => {
+      while (!socket.destroyed && written < cap) {
+        written += hint.length;
+        if (!socket.write(hint))
+          await new Promise<void>((resolve) => {
+            socket.once('drain', resolve);
+            socket.once('close', resolve);
+          });
+      }
+    };
+    await withRawApp(
+      (socket) => void loop(socket),
+      async (h) => {
+        const c = await rawClient(h.router.port);
+        c.socket.pause();
+        c.write(get('/hints'));
+        // Paused, no byte moves for `idle`: H15. Without backpressure bytes kept moving until
+        // the app had written all of `cap`.
+        const r = await h.record(0);
+        assert.equal(r.code, 'H15');
+        assert.ok(written < cap / 4, `the app wrote ${written} bytes`);
+        c.socket.destroy();
+      },
+    );
   });
 
   test('a status line the client could not read is H17, never relayed', async () => {
     const lines = ['HTTP/1.1 000 Zero', 'HTTP/1.1 200 O\u001b]0;owned\u0007K'];
-    const server = net.createServer((socket) => {
-      socket.on('error', () => {});
-      socket.once('data', () => socket.write(`${lines.shift()}\r\nContent-Length: 2\r\n\r\nok`));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { staticDynos } = await import('../../src/router/index.js');
-    const port = (server.address() as net.AddressInfo).port;
-    const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port }]) });
-    try {
-      for (let i = 0; i < 2; i++) {
-        const res = await h.send(get('/'));
-        assert.equal(res.status, 503);
-        assert.doesNotMatch(res.received.toString('latin1'), /Zero|owned/);
-        assert.equal((await h.record(i)).code, 'H17');
-      }
-    } finally {
-      await h.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await withRawApp(
+      (socket) => socket.write(`${lines.shift()}\r\nContent-Length: 2\r\n\r\nok`),
+      async (h) => {
+        for (let i = 0; i < 2; i++) {
+          const res = await h.send(get('/'));
+          assert.equal(res.status, 503);
+          assert.doesNotMatch(res.received.toString('latin1'), /Zero|owned/);
+          assert.equal((await h.record(i)).code, 'H17');
+        }
+      },
+    );
+  });
+
+  test('Router 2.0: a chunked answer to an HTTP/1.0 client is de-chunked and closed', async () => {
+    // An app that chunks its answer to the HTTP/1.0 request it was forwarded: relayed as is,
+    // the client (which knows no chunked coding, RFC 9112 §6.1) read the framing as body.
+    await withRawApp(
+      (socket) =>
+        socket.write(
+          'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        ),
+      async (h) => {
+        const c = await rawClient(h.router.port);
+        c.write('GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n');
+        await c.closed();
+        const [head, body] = c.received().split('\r\n\r\n');
+        assert.equal(body, 'hello');
+        assert.doesNotMatch(head ?? '', /transfer-encoding/i);
+        assert.equal((await h.record(0)).status, 200);
+      },
+    );
   });
 });

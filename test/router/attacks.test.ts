@@ -106,6 +106,46 @@ describe('attacks on the client side', { timeout: 60_000 }, () => {
     assert.equal((await h.send(get('/ok'))).status, 200);
   });
 
+  test('bytes pipelined behind a request count in maxBufferedBytes and are served after it', async () => {
+    // /slow answers only when told: meanwhile each client pipelines a second request and
+    // padding. Before, those bytes were held outside the budget (about 128 KiB a connection,
+    // bufferedBytes() said 0).
+    const waiting: net.Socket[] = [];
+    const dyno = await recordingDyno((raw, socket) => {
+      if (raw.endsWith('\r\n\r\n') && raw.includes('GET /slow')) waiting.push(socket);
+    });
+    const { staticDynos } = await import('../../src/router/index.js');
+    const budget = 100 * 1024;
+    const p = await startHarness({
+      dynos: staticDynos([{ host: '127.0.0.1', port: dyno.port }]),
+      limits: { maxBufferedBytes: budget },
+      timers: { firstByte: 30_000, idle: 30_000 },
+    });
+    try {
+      const pad = `X-Pad: ${'p'.repeat(7000)}\r\n`.repeat(8);
+      const clients = await Promise.all(Array.from({ length: 3 }, () => rawClient(p.router.port)));
+      for (const c of clients) {
+        c.write(get('/slow'));
+        c.write(get('/after', pad));
+      }
+      await until(() => waiting.length === 3, 10_000, 'three requests at the app');
+      await until(() => p.router.bufferedBytes() > budget / 2, 10_000, 'pipelined bytes counted');
+      for (const socket of waiting.splice(0))
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow');
+      // The pipelined requests were kept, not dropped: each reaches the app once its turn comes.
+      await until(
+        () => dyno.connections.join('').split('GET /after').length - 1 === 3,
+        10_000,
+        'the pipelined requests at the app',
+      );
+      for (const c of clients) c.socket.destroy();
+      await until(() => p.router.bufferedBytes() === 0, 5_000, 'held bytes released');
+    } finally {
+      await p.close();
+      await dyno.close();
+    }
+  });
+
   test('two connections streaming empty lines do not stop a third client', async () => {
     const attackers = [
       flood(h.router.port, '\r\n'.repeat(4096), 256),

@@ -146,6 +146,25 @@ describe('attacks on the client side', { timeout: 60_000 }, () => {
     }
   });
 
+  test('a body sent while the request waits for a starting dyno counts in maxBufferedBytes', async () => {
+    const { DynoTable } = await import('../../src/router/index.js');
+    const dynos = new DynoTable();
+    dynos.set({ name: 'web.1', host: '127.0.0.1', port: 1, state: 'starting' });
+    const q = await startHarness({ dynos, timers: { bootQueue: 30_000 } });
+    try {
+      const c = await rawClient(q.router.port);
+      c.write('POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n');
+      c.write(Buffer.alloc(40_000, 120));
+      // Before: held outside the budget, bufferedBytes() said 0.
+      await until(() => q.router.bufferedBytes() >= 40_000, 10_000, 'the early body counted');
+      c.socket.destroy();
+      assert.equal((await q.record(0)).code, 'H27');
+      assert.equal(q.router.bufferedBytes(), 0);
+    } finally {
+      await q.close();
+    }
+  });
+
   test('two connections streaming empty lines do not stop a third client', async () => {
     const attackers = [
       flood(h.router.port, '\r\n'.repeat(4096), 256),

@@ -113,6 +113,8 @@ export class ResponseParser {
    * frame the body and must not be relayed (RFC 9112 §6.3).
    */
   transferEncoding = false;
+  /** The head's Content-Length (-1: none), whether or not it frames the body. */
+  declaredLength = -1;
 
   readonly #restrict: boolean;
 
@@ -253,6 +255,7 @@ export class ResponseParser {
     }
     const cl = cls === null ? -1 : contentLength(cls);
     if (typeof cl !== 'number') return cl;
+    this.declaredLength = cl;
     if (this.#noBody || head.status === 204 || head.status === 304) {
       this.framing = 'none';
       this.phase = 'done';

@@ -92,9 +92,14 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     const ctx = ex.ctx;
     ex.status = r.head.status;
     // A response that has no body by rule, but whose app may write one anyway (a HEAD
-    // answered with a body, a chunked 204/304): bytes arriving after it would be read as the
-    // next request's response. Such a connection is never reused.
-    if (ex.head.method === 'HEAD' || (parser.framing === 'none' && parser.transferEncoding))
+    // answered with a body, a chunked 204/304, a 204 with a Content-Length, which RFC 9110
+    // §8.6 forbids): bytes arriving after it would be read as the next request's response.
+    // Such a connection is never reused. (A 304 may carry the Content-Length of the 200.)
+    if (
+      ex.head.method === 'HEAD' ||
+      (parser.framing === 'none' &&
+        (parser.transferEncoding || (r.head.status === 204 && parser.declaredLength > 0)))
+    )
       ex.reusable = false;
     // A chunked response to an HTTP/1.0 client is de-chunked and ended with the connection:
     // vegur does it (vegur_proxy relay_chunked), and RFC 9112 §6.1 forbids Transfer-Encoding

@@ -43,13 +43,25 @@ const MAX_EXT = 16 * 1024;
 const MAX_TRAILER_LINE = 8192;
 const MAX_TRAILERS = 1000;
 
+/**
+ * Fields that frame or route a message: RFC 9110 §6.5.1 forbids them as trailers, and an app
+ * that merges trailers into its headers (a known class of backend bug) would read a second
+ * framing or Host from them. Refused in the trailers the router forwards (rewrite mode).
+ */
+const FRAMING_TRAILERS = new Set(['content-length', 'transfer-encoding', 'host', 'trailer']);
+
 /** Why a complete trailer line may not be forwarded, or null. */
-function trailerFault(line: string): string | null {
+function trailerFault(line: string, forwarded: boolean): string | null {
   const first = line.charCodeAt(0);
   if (first === 32 || first === 9) return 'obs-fold in trailer section';
   const colon = line.indexOf(':');
   if (colon < 0 || !isTokenRange(line, 0, colon)) return 'invalid trailer field name';
   if (hasBadValueByte(line.slice(colon + 1))) return 'control character in trailer value';
+  // Only names of these lengths can be one of them: no lowercase copy for the others.
+  if (forwarded && (colon === 4 || colon === 7 || colon === 14 || colon === 17)) {
+    if (FRAMING_TRAILERS.has(line.slice(0, colon).toLowerCase()))
+      return 'framing or routing field in trailer section';
+  }
   return null;
 }
 
@@ -191,7 +203,7 @@ export class ChunkedValidator {
           i = j;
           if (i === n) break;
           if (buf[i] === 10) return { state: 'error', reason: 'bare LF in trailer section' };
-          const fault = trailerFault(this.#line);
+          const fault = trailerFault(this.#line, rewrite);
           if (fault !== null) return { state: 'error', reason: fault };
           this.#state = S.TrailerLf;
           i++;

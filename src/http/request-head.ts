@@ -43,7 +43,14 @@ export const REQUEST_LIMITS = {
 export type BodyFraming =
   | { readonly kind: 'none' }
   | { readonly kind: 'length'; readonly length: number }
-  | { readonly kind: 'chunked' };
+  | {
+      readonly kind: 'chunked';
+      /**
+       * The whole coding list when the client applied codings before chunked (`gzip,
+       * chunked`): forwarded so the app can undo them. Absent for plain chunked.
+       */
+      readonly codings?: string;
+    };
 
 export interface RequestHead {
   readonly method: string;
@@ -245,6 +252,16 @@ export function parseRequestHead(buf: Buffer, from = 0): RequestHeadResult {
       return reject(400, `unsupported Transfer-Encoding ${JSON.stringify(codings.join(', '))}`);
     }
     framing = CHUNKED;
+    if (list.length > 1) {
+      // Codings applied before chunked (gzip, deflate...) are the app's to undo: forwarded,
+      // each a plain token, so no coding with parameters or junk can read as `chunked` to it.
+      const before = list.slice(0, -1).filter((c) => c !== '');
+      for (const c of before)
+        if (!isTokenRange(c, 0, c.length))
+          return reject(400, `invalid transfer coding ${JSON.stringify(c.slice(0, 40))}`);
+      if (before.length > 0)
+        framing = { kind: 'chunked', codings: `${before.join(', ')}, chunked` };
+    }
   } else if (lengths !== null) {
     let value: number | null = null;
     for (const raw of lengths) {

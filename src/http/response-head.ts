@@ -78,7 +78,12 @@ export function findHeadEnd(buf: Buffer, from: number): number {
  * A head still arriving (from `offset`, no blank line yet) that is already condemned: too
  * long for its limits, or not starting like HTTP. Waiting for the rest would only buffer more.
  */
-export function checkPartialHead(buf: Buffer, offset: number): ResponseFault | null {
+export function checkPartialHead(
+  buf: Buffer,
+  offset: number,
+  /** Bytes after the last LF, when the caller keeps count (else found by a scan). */
+  lineBytes?: number,
+): ResponseFault | null {
   const size = buf.length - offset;
   const firstLf = buf.indexOf(10, offset);
   if (firstLf < 0 && size > RESPONSE_LIMITS.statusLine) {
@@ -89,8 +94,12 @@ export function checkPartialHead(buf: Buffer, offset: number): ResponseFault | n
   if (!'HTTP/1.1 '.startsWith(probe) && !'HTTP/1.0 '.startsWith(probe)) {
     return responseFault('H17', `response starts with ${JSON.stringify(probe)}`);
   }
-  const lastLf = buf.lastIndexOf(10);
-  if (buf.length - (lastLf < offset ? offset : lastLf + 1) > RESPONSE_LIMITS.headerLine) {
+  let line = lineBytes;
+  if (line === undefined) {
+    const lastLf = buf.lastIndexOf(10);
+    line = buf.length - (lastLf < offset ? offset : lastLf + 1);
+  }
+  if (line > RESPONSE_LIMITS.headerLine) {
     return responseFault('H25', 'header line over 512 KiB', H25_DESCS.header);
   }
   if (size > RESPONSE_LIMITS.head)
@@ -99,11 +108,14 @@ export function checkPartialHead(buf: Buffer, offset: number): ResponseFault | n
 }
 
 /**
- * The status line `HTTP/1.x DDD[ reason]` (no CR inside): its version digit, status and
- * reason, or null. Checked by character rather than by a regular expression with captures:
+ * The status line `HTTP/1.x DDD[ reason]` (status 100-999, no control character in the
+ * reason, with `restrict`): its version digit, status and reason, or null. Checked by character rather than by a regular expression with captures:
  * this runs for every relayed response.
  */
-function statusLineParts(line: string): { minor: number; status: number; reason: string } | null {
+function statusLineParts(
+  line: string,
+  restrict: boolean,
+): { minor: number; status: number; reason: string } | null {
   const n = line.length;
   if (n < 12 || !line.startsWith('HTTP/1.')) return null;
   const minor = line.charCodeAt(7) - 48;
@@ -114,9 +126,15 @@ function statusLineParts(line: string): { minor: number; status: number; reason:
     if (d < 0 || d > 9) return null;
     status = status * 10 + d;
   }
+  // `000`-`099` would be relayed as `HTTP/1.1 0 ...`, a status line no client can read.
+  if (status < 100) return null;
   if (n === 12) return { minor, status, reason: '' };
-  if (line.charCodeAt(12) !== 32 || line.indexOf('\r', 13) >= 0) return null;
-  return { minor, status, reason: line.slice(13) };
+  if (line.charCodeAt(12) !== 32) return null;
+  const reason = line.slice(13);
+  // RFC 9112 §4: the reason is HTAB, SP, VCHAR and obs-text; a NUL or ESC relayed in it
+  // reaches the client's parser or terminal (H17, as in a header value; only with `restrict`).
+  if (restrict ? hasBadValueByte(reason) : reason.includes('\r')) return null;
+  return { minor, status, reason };
 }
 
 /**
@@ -137,7 +155,7 @@ export function parseResponseHead(
   if (restrict && statusLine.length > RESPONSE_LIMITS.statusLine) {
     return responseFault('H25', 'status line over 8192 bytes', H25_DESCS.statusLine);
   }
-  const status = statusLineParts(statusLine);
+  const status = statusLineParts(statusLine, restrict);
   if (status === null)
     return responseFault('H17', `status line ${JSON.stringify(statusLine.slice(0, 64))}`);
   const headers: Array<[string, string]> = [];

@@ -30,8 +30,15 @@ export class ClientConnection {
   readonly ip: string;
   readonly #ctx: RouterContext;
   #exchange: Exchange | null = null;
-  /** Bytes not yet consumed: a head still arriving, or requests pipelined behind the current. */
+  /** A head still arriving (with #parts); null when none is. */
   #buffered: Buffer | null = null;
+  /**
+   * Bytes that arrived behind the current request (pipelining), kept as they came and joined
+   * once when it is answered: no copy of everything so far per read, and no copy per
+   * pipelined request of the requests behind it.
+   */
+  #stashed: Buffer[] = [];
+  #stashedBytes = 0;
   /** `clientHead`: armed while waiting for a head, cleared while a request is live. */
   readonly #headTimer = new Deadline(() => this.onHeadTimeout());
   /** The current request's timer (H12/H15/H19/H20/H28), reused by every request. */
@@ -41,7 +48,6 @@ export class ClientConnection {
    * apart so a head sent a few bytes at a time is not copied and re-parsed on every chunk.
    */
   #parts: Buffer[] = [];
-  #partsBytes = 0;
   /** Head bytes held, counted in the router-wide budget (ctx.buffered) until released. */
   #heldBytes = 0;
   /** Empty lines consumed before the request line, and a CR whose LF has not come yet. */
@@ -201,19 +207,18 @@ export class ClientConnection {
       return false;
     }
     this.#parts.push(chunk);
-    this.#partsBytes += chunk.length;
     this.#heldBytes = held;
     ctx.buffered.bytes += chunk.length;
     return true;
   }
 
-  /** Forget the head bytes held (parsed, or the connection ends). */
+  /** Forget the head bytes held (parsed, or the connection ends), and any pipelined ones. */
   #release(): void {
+    if (this.#stashedBytes > 0) this.takeStash();
     this.#ctx.buffered.bytes -= this.#heldBytes;
     this.#heldBytes = 0;
     this.#buffered = null;
     this.#parts = [];
-    this.#partsBytes = 0;
   }
 
   /**
@@ -266,17 +271,30 @@ export class ClientConnection {
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
-  /** Keep bytes that follow the current request (pipelining). */
+  /**
+   * Keep bytes that follow the current request (pipelining). They count in the router-wide
+   * budget with the heads held; past it, or past this connection's share, the client is
+   * paused (not refused: a pipeline is valid) until its request is answered.
+   */
   stash(chunk: Buffer): void {
-    this.#buffered =
-      this.#buffered === null ? Buffer.from(chunk) : Buffer.concat([this.#buffered, chunk]);
-    if (this.#buffered.length > MAX_STASH) this.pause();
+    // A small view is copied so it does not keep a whole read buffer alive.
+    this.#stashed.push(chunk.length < 4096 ? Buffer.from(chunk) : chunk);
+    this.#stashedBytes += chunk.length;
+    const ctx = this.#ctx;
+    ctx.buffered.bytes += chunk.length;
+    if (this.#stashedBytes > MAX_STASH || ctx.buffered.bytes > ctx.limits.maxBufferedBytes)
+      this.pause();
   }
 
+  /** The stashed bytes as one Buffer (null: none), no longer counted as held. */
   takeStash(): Buffer | null {
-    const b = this.#buffered;
-    this.#buffered = null;
-    return b;
+    const parts = this.#stashed;
+    if (parts.length === 0) return null;
+    const bytes = this.#stashedBytes;
+    this.#ctx.buffered.bytes -= bytes;
+    this.#stashed = [];
+    this.#stashedBytes = 0;
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes);
   }
 
   pause(): void {
@@ -302,11 +320,8 @@ export class ClientConnection {
     }
     this.resume();
     this.#headTimer.set(this.#ctx.timers.clientHead);
-    const next = this.#buffered;
-    if (next !== null) {
-      this.#buffered = null;
-      this.#readHead(next);
-    }
+    const next = this.takeStash();
+    if (next !== null) this.#readHead(next);
   }
 
   /** Cut the connection now (the client sees a reset or a truncated response). */

@@ -20,7 +20,7 @@ export interface RouterContext {
   readonly flavor: RouterFlavor;
   readonly timers: RouterTimers;
   readonly limits: RouterLimits;
-  /** Request-head bytes held by every client connection together (bounded by limits). */
+  /** Request-head and pipelined bytes held by every client connection together (bounded by limits). */
   readonly buffered: { bytes: number };
   /** Requests past their head and not yet logged (H11 counts them against the backlog). */
   inFlight: number;

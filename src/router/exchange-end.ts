@@ -44,6 +44,14 @@ export function finishUpgrade(ex: Exchange): void {
   ex.client.finished(false);
 }
 
+/** Forget the body held before a dyno connection (sent, or the request ended). */
+export function dropEarly(ex: Exchange): void {
+  if (ex.early === null) return;
+  ex.ctx.buffered.bytes -= ex.earlyBytes;
+  ex.early = null;
+  ex.earlyBytes = 0;
+}
+
 /** End the request with a router code: the line, the error page when one can still be sent. */
 export function failExchange(
   ex: Exchange,
@@ -53,6 +61,7 @@ export function failExchange(
 ): void {
   if (isTerminal(ex.phase)) return;
   clearTimer(ex);
+  dropEarly(ex);
   if (ex.phase === 'queued') ex.ctx.queued.delete(ex);
   ex.phase = nextPhase(ex.phase, 'failed');
   if (ex.conn !== null) {

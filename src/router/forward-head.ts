@@ -183,7 +183,8 @@ export function buildRequestHead(head: RequestHead, ctx: ForwardContext): string
   }
   const framing = head.framing;
   if (framing.kind === 'length') out += `Content-Length: ${framing.length}\r\n`;
-  else if (framing.kind === 'chunked') out += 'Transfer-Encoding: chunked\r\n';
+  else if (framing.kind === 'chunked')
+    out += `Transfer-Encoding: ${framing.codings ?? 'chunked'}\r\n`;
   else if (sentLength) out += 'Content-Length: 0\r\n';
   out +=
     `X-Request-Id: ${ctx.requestId}\r\n` +

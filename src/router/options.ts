@@ -140,7 +140,8 @@ export const ROUTER_OPTIONS = {
   },
   'max-buffered-bytes': {
     type: 'integer',
-    description: 'request-head bytes held by all connections together; past it 503, no line',
+    description:
+      'request-head and pipelined bytes held by all connections together; past it a head is 503 (no line), a pipeline is paused',
     default: DEFAULT_LIMITS.maxBufferedBytes,
     min: 1,
   },

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { DynoConnection } from './dyno-pool.js';
 import { CONTINUE_RESPONSE } from './error-page.js';
 import type { Exchange } from './exchange.js';
-import { failExchange } from './exchange-end.js';
+import { dropEarly, failExchange } from './exchange-end.js';
 import { refreshIdle, setTimer } from './exchange-timer.js';
 import { buildRequestHead } from './forward-head.js';
 import { isTerminal, nextPhase } from './phases.js';
@@ -78,8 +78,7 @@ export function sendRequestHead(ex: Exchange): void {
     socket.write(text, 'latin1');
     for (const chunk of ex.early) socket.write(chunk);
     socket.uncork();
-    ex.early = null;
-    ex.earlyBytes = 0;
+    dropEarly(ex);
     ex.client.resume();
   }
   if (ex.requestDone) requestWritten(ex);
@@ -128,7 +127,11 @@ export function relayRequestBody(ex: Exchange, chunk: Buffer): void {
     if (ex.early === null) ex.early = [body];
     else ex.early.push(body);
     ex.earlyBytes += body.length;
-    if (ex.earlyBytes > MAX_EARLY_BODY) client.pause();
+    // Counted in the router-wide budget with heads and pipelines (client-connection.ts).
+    const buffered = ex.ctx.buffered;
+    buffered.bytes += body.length;
+    if (ex.earlyBytes > MAX_EARLY_BODY || buffered.bytes > ex.ctx.limits.maxBufferedBytes)
+      client.pause();
   }
 }
 

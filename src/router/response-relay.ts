@@ -70,14 +70,14 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     responseFault(ex, r.fault);
     return;
   }
+  let writable = true;
   if (!ex.headRelayed && r.interim.length > 0 && ex.head.version === '1.1') {
     for (const interim of r.interim) {
       const text = buildInterimHead(interim, ex.ctx.via);
       ex.bytes += text.length;
-      client.write(text);
+      if (!client.write(text)) writable = false;
     }
   }
-  let writable = true;
   let start = 0;
   if (r.head !== null) {
     if (parser.framing === 'upgrade' && ex.head.upgrade === null) {
@@ -92,13 +92,20 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
     const ctx = ex.ctx;
     ex.status = r.head.status;
     // A response that has no body by rule, but whose app may write one anyway (a HEAD
-    // answered with a body, a chunked 204/304): bytes arriving after it would be read as the
-    // next request's response. Such a connection is never reused.
-    if (ex.head.method === 'HEAD' || (parser.framing === 'none' && parser.transferEncoding))
+    // answered with a body, a chunked 204/304, a 204 with a Content-Length, which RFC 9110
+    // §8.6 forbids): bytes arriving after it would be read as the next request's response.
+    // Such a connection is never reused. (A 304 may carry the Content-Length of the 200.)
+    if (
+      ex.head.method === 'HEAD' ||
+      (parser.framing === 'none' &&
+        (parser.transferEncoding || (r.head.status === 204 && parser.declaredLength > 0)))
+    )
       ex.reusable = false;
-    // The legacy router de-chunks a chunked response for an HTTP/1.0 client (vegur_proxy
-    // relay_chunked), which then ends with the connection.
-    if (ctx.flavor === 'legacy' && ex.head.version === '1.0' && parser.framing === 'chunked')
+    // A chunked response to an HTTP/1.0 client is de-chunked and ended with the connection:
+    // vegur does it (vegur_proxy relay_chunked), and RFC 9112 §6.1 forbids Transfer-Encoding
+    // toward a client that did not send HTTP/1.1 (Router 2.0 meets it only from an app that
+    // chunks its answer to the HTTP/1.0 request it was forwarded).
+    if (ex.head.version === '1.0' && parser.framing === 'chunked')
       ex.decoder = new ChunkedValidator({ decode: true });
     ex.clientKeepAlive =
       ex.head.keepAlive &&
@@ -135,6 +142,9 @@ export function relayResponse(ex: Exchange, conn: DynoConnection, chunk: Buffer)
       writable = writeHead(client, conn, text, chunk, start, stop);
     }
   } else if (!ex.headRelayed) {
+    // Only 1xx heads so far: an app may send them without end (103 Early Hints in a loop),
+    // so a client that does not read pauses the dyno here as it does for a body.
+    if (!writable) conn.socket.pause();
     setTimer(ex, 'H15', ex.ctx.timers.idle);
     return;
   } else if (ex.decoder !== null) {

@@ -48,7 +48,7 @@ export interface RouterHandle {
   readonly url: string;
   /** Open client and dyno sockets (leak tests: both return to 0 once traffic ends). */
   openSockets(): { readonly client: number; readonly dyno: number };
-  /** Request-head bytes the router holds right now, all connections together. */
+  /** Request-head and pipelined bytes the router holds right now, all connections together. */
   bufferedBytes(): number;
   /** Stop accepting; in-flight requests end as H24; pooled connections are closed. */
   close(): Promise<void>;

@@ -63,6 +63,10 @@ test('framing: Content-Length, identical repeats, chunked', () => {
   );
   assert.deepEqual(
     head('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n').framing,
+    { kind: 'chunked', codings: 'gzip, chunked' },
+  );
+  assert.deepEqual(
+    head('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , chunked\r\n\r\n').framing,
     { kind: 'chunked' },
   );
 });
@@ -78,6 +82,9 @@ test('smuggling shapes are refused with 400', () => {
   rejected(`${base}Content-Length: -1\r\n\r\n`, 400);
   rejected(`${base}Content-Length: 0x10\r\n\r\n`, 400);
   rejected(`${base}Transfer-Encoding: chunked, gzip\r\n\r\n`, 400);
+  // A coding that is not a plain token could read as `chunked` to the app: never forwarded.
+  rejected(`${base}Transfer-Encoding: chunked;x=1, chunked\r\n\r\n`, 400);
+  rejected(`${base}Transfer-Encoding: gzip "x", chunked\r\n\r\n`, 400);
   rejected(`${base}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n`, 400);
   rejected('POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', 400);
   rejected(`${base}Content-Length : 5\r\n\r\n`, 400);

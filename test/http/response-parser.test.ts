@@ -137,3 +137,50 @@ test('findHeadEnd accepts CRLF and bare LF line ends', () => {
   assert.equal(findHeadEnd(b('A\n\nrest'), 0), 3);
   assert.equal(findHeadEnd(b('A\r\nB\r\n'), 0), -1);
 });
+
+test('a large head pushed a few bytes at a time is read in linear time', {
+  timeout: 30_000,
+}, () => {
+  // Before: every push copied and re-scanned the whole head so far; a 900 KB head fed one
+  // byte per push took about 400 GB of copying (hours). The test's timeout bounds it.
+  const line = `X-P: ${'p'.repeat(94)}\r\n`;
+  const text = `HTTP/1.1 200 OK\r\n${line.repeat(9000)}Content-Length: 2\r\n\r\nok`;
+  const bytes = b(text);
+  const p = new ResponseParser();
+  let head = null;
+  for (let i = 0; i < bytes.length; i++) {
+    const r = p.push(bytes.subarray(i, i + 1));
+    if (r.head !== null) head = r;
+  }
+  assert.equal(head?.head?.headers.length, 9001);
+  assert.equal(p.phase, 'done');
+  // A line past 512 KiB is still refused while it arrives, byte by byte.
+  const q = new ResponseParser();
+  const long = b(`HTTP/1.1 200 OK\r\nX: ${'h'.repeat(512 * 1024 + 1)}`);
+  let fault = null;
+  for (let i = 0; i < long.length && fault === null; i += 7)
+    fault = q.push(long.subarray(i, i + 7)).fault;
+  assert.equal(fault?.code, 'H25');
+});
+
+test('a status under 100 or a control character in the reason is malformed (H17)', () => {
+  for (const line of [
+    'HTTP/1.1 000 Zero',
+    'HTTP/1.1 099 X',
+    'HTTP/1.1 200 O\u001b[31mK',
+    'HTTP/1.1 200 A\u0000B',
+  ]) {
+    const r = new ResponseParser().push(b(`${line}\r\nContent-Length: 0\r\n\r\n`));
+    assert.equal(r.fault?.code, 'H17', line);
+  }
+  // A client reading whatever came back (restrict: false) still takes an odd reason.
+  const loose = new ResponseParser('GET', { restrict: false });
+  assert.equal(
+    loose.push(b('HTTP/1.1 200 O\u001bK\r\nContent-Length: 0\r\n\r\n')).head?.status,
+    200,
+  );
+  assert.equal(
+    new ResponseParser().push(b('HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n')).head?.status,
+    999,
+  );
+});

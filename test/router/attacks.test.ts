@@ -106,6 +106,65 @@ describe('attacks on the client side', { timeout: 60_000 }, () => {
     assert.equal((await h.send(get('/ok'))).status, 200);
   });
 
+  test('bytes pipelined behind a request count in maxBufferedBytes and are served after it', async () => {
+    // /slow answers only when told: meanwhile each client pipelines a second request and
+    // padding. Before, those bytes were held outside the budget (about 128 KiB a connection,
+    // bufferedBytes() said 0).
+    const waiting: net.Socket[] = [];
+    const dyno = await recordingDyno((raw, socket) => {
+      if (raw.endsWith('\r\n\r\n') && raw.includes('GET /slow')) waiting.push(socket);
+    });
+    const { staticDynos } = await import('../../src/router/index.js');
+    const budget = 100 * 1024;
+    const p = await startHarness({
+      dynos: staticDynos([{ host: '127.0.0.1', port: dyno.port }]),
+      limits: { maxBufferedBytes: budget },
+      timers: { firstByte: 30_000, idle: 30_000 },
+    });
+    try {
+      const pad = `X-Pad: ${'p'.repeat(7000)}\r\n`.repeat(8);
+      const clients = await Promise.all(Array.from({ length: 3 }, () => rawClient(p.router.port)));
+      for (const c of clients) {
+        c.write(get('/slow'));
+        c.write(get('/after', pad));
+      }
+      await until(() => waiting.length === 3, 10_000, 'three requests at the app');
+      await until(() => p.router.bufferedBytes() > budget / 2, 10_000, 'pipelined bytes counted');
+      for (const socket of waiting.splice(0))
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow');
+      // The pipelined requests were kept, not dropped: each reaches the app once its turn comes.
+      await until(
+        () => dyno.connections.join('').split('GET /after').length - 1 === 3,
+        10_000,
+        'the pipelined requests at the app',
+      );
+      for (const c of clients) c.socket.destroy();
+      await until(() => p.router.bufferedBytes() === 0, 5_000, 'held bytes released');
+    } finally {
+      await p.close();
+      await dyno.close();
+    }
+  });
+
+  test('a body sent while the request waits for a starting dyno counts in maxBufferedBytes', async () => {
+    const { DynoTable } = await import('../../src/router/index.js');
+    const dynos = new DynoTable();
+    dynos.set({ name: 'web.1', host: '127.0.0.1', port: 1, state: 'starting' });
+    const q = await startHarness({ dynos, timers: { bootQueue: 30_000 } });
+    try {
+      const c = await rawClient(q.router.port);
+      c.write('POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n');
+      c.write(Buffer.alloc(40_000, 120));
+      // Before: held outside the budget, bufferedBytes() said 0.
+      await until(() => q.router.bufferedBytes() >= 40_000, 10_000, 'the early body counted');
+      c.socket.destroy();
+      assert.equal((await q.record(0)).code, 'H27');
+      assert.equal(q.router.bufferedBytes(), 0);
+    } finally {
+      await q.close();
+    }
+  });
+
   test('two connections streaming empty lines do not stop a third client', async () => {
     const attackers = [
       flood(h.router.port, '\r\n'.repeat(4096), 256),
@@ -167,6 +226,11 @@ describe('attacks through the body and the pool', { timeout: 60_000 }, () => {
         ['a request line as a trailer', 'GET /smuggled HTTP/1.1\r\n'],
         ['a control character in a trailer value', 'X: a\u0001b\r\n'],
         ['obs-fold in the trailer section', 'X: a\r\n b\r\n'],
+        // RFC 9110 §6.5.1: framing and routing fields are not trailers; an app that merges
+        // trailers into its headers would read a second framing or Host.
+        ['Content-Length as a trailer', 'Content-Length: 1\r\n'],
+        ['Transfer-Encoding as a trailer', 'transfer-encoding: chunked\r\n'],
+        ['Host as a trailer', 'HOST: smuggled.example\r\n'],
       ] as const) {
         const n = h.records.length;
         const res = await h.send(`${head}3\r\nabc\r\n0\r\n${trailer}\r\n`);
@@ -174,7 +238,9 @@ describe('attacks through the body and the pool', { timeout: 60_000 }, () => {
         const r = await h.record(n);
         assert.deepEqual([r.code, r.cause], ['H26', 'bad chunk'], what);
         assert.ok(
-          !dyno.connections.some((c) => c.includes('smuggled') || c.includes('\u0001')),
+          !dyno.connections.some((c) =>
+            /smuggled|\u0001|0\r\n(content-length|transfer-encoding)/i.test(c),
+          ),
           what,
         );
       }
@@ -184,33 +250,58 @@ describe('attacks through the body and the pool', { timeout: 60_000 }, () => {
     }
   });
 
-  test('Router 2.0 never reuses a connection after a HEAD response (the app may write a body)', async () => {
+  test('codings applied before chunked reach the app (the body is theirs to undo)', async () => {
     const dyno = await recordingDyno((raw, socket) => {
-      if (!raw.endsWith('\r\n\r\n')) return;
-      if (raw.startsWith('HEAD')) {
-        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 37\r\n\r\n');
-        // A buggy app writes a body, shaped like a response, a moment later.
-        setTimeout(() => {
-          if (!socket.destroyed) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged');
-        }, 20);
-      } else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal');
+      if (raw.endsWith('0\r\n\r\n')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
     });
     const { staticDynos } = await import('../../src/router/index.js');
     const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port: dyno.port }]) });
     try {
-      const c = await rawClient(h.router.port);
-      c.write('HEAD / HTTP/1.1\r\nHost: a\r\n\r\n');
-      await c.waitFor(/Content-Length: 37\r\n(.*\r\n)*\r\n$/);
-      c.write(get('/next'));
-      await c.waitFor(/\r\n\r\n(real|forged)$/);
-      assert.ok(c.received().endsWith('real'), 'the next client got the HEAD body');
-      assert.equal(dyno.connections.length, 2, 'a fresh dyno connection for the next request');
-      c.socket.destroy();
+      const head = 'POST /z HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: GZIP, chunked\r\n\r\n';
+      assert.equal((await h.send(`${head}3\r\nabc\r\n0\r\n\r\n`)).status, 200);
+      // Before: forwarded as plain `chunked`, the app read gzip bytes as the body itself.
+      assert.match(dyno.connections.at(-1) as string, /\r\nTransfer-Encoding: gzip, chunked\r\n/);
     } finally {
       await h.close();
       await dyno.close();
     }
   });
+
+  for (const [what, request, head] of [
+    ['a HEAD response', 'HEAD / HTTP/1.1\r\nHost: a\r\n\r\n', 'HTTP/1.1 200 OK'],
+    // RFC 9110 §8.6: no Content-Length on a 204. An app that sends one may send a body too.
+    ['a 204 with a Content-Length', get('/empty'), 'HTTP/1.1 204 No Content'],
+  ] as const) {
+    test(`Router 2.0 never reuses a connection after ${what} (the app may write a body)`, async () => {
+      // What the app writes after the head is what a reused connection would deliver as the
+      // next request's response: this app sends it exactly then, so no timing decides.
+      const dyno = await recordingDyno((raw, socket) => {
+        if (!raw.endsWith('\r\n\r\n')) return;
+        const heads = raw.split('\r\n\r\n').length - 1;
+        if (heads > 1) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged');
+        else if (raw.startsWith(request.slice(0, 10)))
+          socket.write(`${head}\r\nContent-Length: 37\r\n\r\n`);
+        else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal');
+      });
+      const { staticDynos } = await import('../../src/router/index.js');
+      const h = await startHarness({
+        dynos: staticDynos([{ host: '127.0.0.1', port: dyno.port }]),
+      });
+      try {
+        const c = await rawClient(h.router.port);
+        c.write(request);
+        await c.waitFor(/Content-Length: 37\r\n(.*\r\n)*\r\n$/);
+        c.write(get('/next'));
+        await c.waitFor(/\r\n\r\n(real|forged)$/);
+        assert.ok(c.received().endsWith('real'), `the next client got the body after ${what}`);
+        assert.equal(dyno.connections.length, 2, 'a fresh dyno connection for the next request');
+        c.socket.destroy();
+      } finally {
+        await h.close();
+        await dyno.close();
+      }
+    });
+  }
 
   test('an app that never reads the request body: H15 (the dyno is idle), not H28 blaming the client', async () => {
     // The dyno reads nothing: the router's writes back up and it pauses the client.
@@ -250,5 +341,98 @@ describe('attacks through the body and the pool', { timeout: 60_000 }, () => {
       for (const socket of held) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+/**
+ * Run `body` against a router whose one dyno answers each connection's first bytes with
+ * `onRequest` (a buggy app, written raw), then close both.
+ */
+async function withRawApp(
+  onRequest: (socket: net.Socket) => void,
+  body: (h: Harness) => Promise<void>,
+): Promise<void> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => onRequest(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { staticDynos } = await import('../../src/router/index.js');
+  const port = (server.address() as net.AddressInfo).port;
+  const h = await startHarness({ dynos: staticDynos([{ host: '127.0.0.1', port }]) });
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+describe('attacks from the app side', { timeout: 60_000 }, () => {
+  test('endless 1xx heads to a client that does not read: the dyno is paused, H15', async () => {
+    // A buggy app sends 103 Early Hints in a loop. Before the fix the router read them all
+    // and queued them for a client that reads nothing (router memory grew ~40 MB/s).
+    const cap = 64 * 1024 * 1024;
+    let written = 0;
+    const hint = `HTTP/1.1 103 Early Hints\r\nLink: <${'/x'.repeat(2000)}>\r\n\r\n`;
+    const loop = async (socket: net.Socket) => {
+      while (!socket.destroyed && written < cap) {
+        written += hint.length;
+        if (!socket.write(hint))
+          await new Promise<void>((resolve) => {
+            socket.once('drain', resolve);
+            socket.once('close', resolve);
+          });
+      }
+    };
+    await withRawApp(
+      (socket) => void loop(socket),
+      async (h) => {
+        const c = await rawClient(h.router.port);
+        c.socket.pause();
+        c.write(get('/hints'));
+        // Paused, no byte moves for `idle`: H15. Without backpressure bytes kept moving until
+        // the app had written all of `cap`.
+        const r = await h.record(0);
+        assert.equal(r.code, 'H15');
+        assert.ok(written < cap / 4, `the app wrote ${written} bytes`);
+        c.socket.destroy();
+      },
+    );
+  });
+
+  test('a status line the client could not read is H17, never relayed', async () => {
+    const lines = ['HTTP/1.1 000 Zero', 'HTTP/1.1 200 O\u001b]0;owned\u0007K'];
+    await withRawApp(
+      (socket) => socket.write(`${lines.shift()}\r\nContent-Length: 2\r\n\r\nok`),
+      async (h) => {
+        for (let i = 0; i < 2; i++) {
+          const res = await h.send(get('/'));
+          assert.equal(res.status, 503);
+          assert.doesNotMatch(res.received.toString('latin1'), /Zero|owned/);
+          assert.equal((await h.record(i)).code, 'H17');
+        }
+      },
+    );
+  });
+
+  test('Router 2.0: a chunked answer to an HTTP/1.0 client is de-chunked and closed', async () => {
+    // An app that chunks its answer to the HTTP/1.0 request it was forwarded: relayed as is,
+    // the client (which knows no chunked coding, RFC 9112 §6.1) read the framing as body.
+    await withRawApp(
+      (socket) =>
+        socket.write(
+          'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        ),
+      async (h) => {
+        const c = await rawClient(h.router.port);
+        c.write('GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n');
+        await c.closed();
+        const [head, body] = c.received().split('\r\n\r\n');
+        assert.equal(body, 'hello');
+        assert.doesNotMatch(head ?? '', /transfer-encoding/i);
+        assert.equal((await h.record(0)).status, 200);
+      },
+    );
   });
 });

@@ -121,6 +121,7 @@ export class Analyzer implements LineSink {
 
   /** Follow mode: decide errors that have waited `window` of wall time, whatever the logs say. */
   flushWall(nowWall: number = Date.now()): void {
+    this.reader.flushWall(nowWall);
     this.errors.flushWall(nowWall);
     this.settle();
   }
@@ -131,6 +132,7 @@ export class Analyzer implements LineSink {
 
   /** End of input: decide everything still waiting. */
   finish(): AnalysisResult {
+    this.reader.flush();
     this.errors.decideAll();
     this.guards.expireAll();
     return { stats: this.stats, aggregate: this.aggregate, timeline: this.timeline };

@@ -42,6 +42,7 @@ export function diagnosisOf(
     evidence: proof,
     frames: framesOf(proof),
     guardOnly: false,
+    cut: r.cut === true,
   };
 }
 
@@ -68,6 +69,7 @@ export function guardOnlyDiagnosis(g: GuardSeen): Diagnosis {
     evidence: [g.evidence],
     frames: frames.slice(0, MAX_FRAMES),
     guardOnly: true,
+    cut: false,
   };
 }
 

@@ -181,10 +181,28 @@ export interface GuardLine {
   readonly stack: string;
 }
 
-/** The guard's `at=error code=H13 ... request_id=... cause=... step=... stack=...`. */
+/**
+ * The field only the guard writes on its request lines (src/guard/lines.ts): a router line
+ * never has it, so a router line pasted without its head is never read as the guard's.
+ */
+const GUARD_MARKER = / elapsed=/;
+/** Fields only the router writes. */
+const ROUTER_ONLY = / (?:fwd|connect|dyno)=/;
+
+/** Whether a message is the guard's own request line (its marker, no router-only field). */
+export function isGuardMessage(message: string): boolean {
+  return (
+    message.startsWith('at=') &&
+    message.includes('code=H') &&
+    message.includes('request_id=') &&
+    GUARD_MARKER.test(message) &&
+    !ROUTER_ONLY.test(message)
+  );
+}
+
+/** The guard's `at=error code=H13 ... request_id=... elapsed=... cause=... step=... stack=...`. */
 export function parseGuardLine(message: string): GuardLine | null {
-  if (!message.startsWith('at=') || !message.includes('code=H') || !message.includes('request_id='))
-    return null;
+  if (!isGuardMessage(message)) return null;
   const fields = new Map(parseLogfmt(message.slice(0, 8192)));
   const code = fields.get('code');
   const requestId = fields.get('request_id');

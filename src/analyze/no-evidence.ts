@@ -55,7 +55,8 @@ export function noEvidence(r: RouterRecord, ev: readonly Evidence[]): Verdict {
       proof: withId,
     };
   }
-  if (isOddRequest(r.method, r.path)) {
+  // A line cut before its method says nothing about the request.
+  if (r.method !== '' && isOddRequest(r.method, r.path)) {
     return {
       cause: 'bad-client',
       confidence: 'medium',

@@ -9,13 +9,14 @@ import { type RouteGroup, topFrames } from './aggregate.js';
 import type { AnalysisResult } from './analyzer.js';
 import { CAUSES, type CauseId, CODE_FIXES, type Confidence, isNoise } from './causes.js';
 import type { Evidence } from './evidence.js';
-import type { Diagnosis, InputStats } from './types.js';
+import { type Diagnosis, type InputStats, UNTIMED_US } from './types.js';
 
 export const SCHEMA = 'h13.analyze/1';
 export const DIAGNOSIS_SCHEMA = 'h13.analyze.diagnosis/1';
 
+/** No time for lines that had none (UNTIMED_US) or for nothing read. */
 const iso = (micros: number): string | null =>
-  Number.isFinite(micros) ? formatTimestamp(micros) : null;
+  Number.isFinite(micros) && micros >= UNTIMED_US ? formatTimestamp(micros) : null;
 
 export interface EvidenceJson {
   kind: string;
@@ -41,6 +42,7 @@ export interface DiagnosisJson {
   bytes: number | null;
   protocol: string | null;
   guardOnly: boolean;
+  cut: boolean;
   line: string;
   frames: string[];
   evidence: EvidenceJson[];
@@ -126,6 +128,7 @@ export function diagnosisJson(d: Diagnosis): DiagnosisJson {
     bytes: d.bytes,
     protocol: d.protocol,
     guardOnly: d.guardOnly,
+    cut: d.cut,
     line: d.line,
     frames: [...d.frames],
     evidence: d.evidence.map(evidenceJson),

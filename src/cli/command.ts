@@ -11,11 +11,7 @@
 import { parseArgs } from 'node:util';
 import { formatDuration } from '../core/duration.js';
 import { H13Error } from '../core/errors.js';
-import {
-  convertOption,
-  type OptionTable,
-  type ParsedOptions,
-} from '../core/option-table.js';
+import { convertOption, type OptionTable, type ParsedOptions } from '../core/option-table.js';
 
 export type { OptionSpec, OptionTable, ParsedOptions } from '../core/option-table.js';
 

@@ -45,7 +45,7 @@ describe('analyze names the cause of each router error', () => {
       assert.deepEqual(verdicts(diagnoses), [...c.expect].sort());
       const s = result.stats;
       assert.equal(s.parsed + s.unparsed, s.records, 'every entry is parsed or counted unparsed');
-      assert.ok(s.formats[c.format as keyof typeof s.formats] > 0, `read as ${c.format}`);
+      assert.ok((s.formats[c.format] ?? 0) > 0, `read as ${c.format}`);
       assert.equal(result.aggregate.total, diagnoses.length);
     });
   }

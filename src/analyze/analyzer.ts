@@ -24,10 +24,12 @@ import {
   type Evidence,
   type EvidenceKind,
   parseGuardLine,
+  platformErrorCode,
 } from './evidence.js';
 import { LIMITS } from './limits.js';
 import { LineReader, type LineSink } from './line-reader.js';
 import { PendingErrors } from './pending-errors.js';
+import { isPlatformCode, platformDiagnosis } from './platform-errors.js';
 import { Timeline } from './timeline.js';
 import { type Diagnosis, emptyStats, type InputStats } from './types.js';
 import { guardRequest, UnmatchedGuards } from './unmatched-guards.js';
@@ -61,6 +63,7 @@ const MARKER_KINDS = new Set<EvidenceKind>([
   'boot-failure',
   'memory',
   'exit',
+  'kill',
 ]);
 
 function isWeb(process: string): boolean {
@@ -79,6 +82,8 @@ export class Analyzer implements LineSink {
   private readonly events = new EventRing(LIMITS.events);
   private readonly guards: UnmatchedGuards;
   private readonly errors: PendingErrors;
+  /** Each dyno's last `Starting process with command ...` (bounded like the name table). */
+  private readonly starts = new Map<string, Evidence>();
 
   constructor(options: AnalyzerOptions = {}) {
     const windowMs = options.windowMs ?? 5000;
@@ -99,6 +104,7 @@ export class Analyzer implements LineSink {
       onForcedEarly: () => {
         this.stats.forcedEarly++;
       },
+      startOf: (dyno) => this.starts.get(dyno),
     });
   }
 
@@ -148,7 +154,27 @@ export class Analyzer implements LineSink {
   platformLine(process: string, micros: number, raw: string, offset: number): void {
     const message = raw.slice(offset);
     const c = process === 'api' ? classifyApi(message) : classifyDynoManager(message);
+    const code = platformErrorCode(message);
+    if (code !== null && isPlatformCode(code)) {
+      this.stats.platformErrors++;
+      this.report(
+        platformDiagnosis(code, {
+          kind: c?.kind ?? 'crash',
+          micros,
+          process,
+          line: detach(raw),
+          message: detach(message),
+          detail: code,
+        }),
+      );
+    }
     if (c !== null) this.event(c, process, micros, raw, message);
+    // The platform writes a request's id on a dyno's line now and then (`heroku[web.1]:
+    // request_id=... `, before a segfault): kept with the dyno's lines, where ids are looked for.
+    if (isWeb(process) && message.includes('request_id=')) {
+      const ring = this.rings.ringFor(process);
+      this.errors.offerLine(process, ring, ring.push(micros, raw, offset, false));
+    }
   }
 
   appLine(process: string, micros: number, raw: string, offset: number, plainHead: boolean): void {
@@ -211,6 +237,8 @@ export class Analyzer implements LineSink {
     };
     if (MARKER_KINDS.has(c.kind) && (c.kind === 'release' || isWeb(process)))
       this.timeline.addMarker({ micros: t, kind: c.kind, process, detail: e.detail });
+    if (c.kind === 'start' && (this.starts.size < 4096 || this.starts.has(process)))
+      this.starts.set(process, e);
     if (c.kind === 'crash' || c.kind === 'exit' || c.kind === 'boot-failure') {
       for (const line of this.rings.crashSnapshot(process, t)) this.events.push(line);
     }

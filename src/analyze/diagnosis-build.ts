@@ -22,7 +22,7 @@ export function diagnosisOf(
   releases: readonly Evidence[] = [],
 ): Diagnosis {
   const v = decide(r, w, evidence, releases);
-  const proof = [...v.proof].sort((a, b) => a.micros - b.micros);
+  const proof = [...new Set(v.proof)].sort((a, b) => a.micros - b.micros);
   return {
     code: r.code as string,
     cause: v.cause,

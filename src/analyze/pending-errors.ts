@@ -30,6 +30,11 @@ export interface Pending {
   readonly idToFind: string | null;
   /** See plainId: its request id can be looked for in app messages alone. */
   readonly plainId: boolean;
+  /**
+   * H12 only: the request's path without its query (2+ characters), looked for in the dyno's
+   * lines (`Started GET "/users"`): the app logging the request it never answered.
+   */
+  readonly pathToFind: string | null;
   /** The ring of its dyno, whose `waiting` list holds it until it is decided. */
   readonly ring: LineRing | null;
   done: boolean;
@@ -53,7 +58,12 @@ export interface PendingOptions {
   ) => void;
   /** An error decided before its window closed because too many were waiting. */
   readonly onForcedEarly: () => void;
+  /** How the dyno was last started (`Starting process with command ...`), if seen. */
+  readonly startOf?: (dyno: string) => Evidence | undefined;
 }
+
+/** H10/H20 wait this long for evidence: the R10 of the next boot comes up to 60 s later. */
+const APP_DOWN_AFTER_US = 75_000_000;
 
 export class PendingErrors {
   /** In arrival order; decided ones stay until the head passes them. */
@@ -79,16 +89,17 @@ export class PendingErrors {
   /** A router error at log time `t`: decided now (client-side) or held with what is known. */
   open(r: RouterRecord, t: number, line: string): void {
     const code = r.code as string;
+    const appDown = decidedByAppDown(code);
     const windows: Windows = {
       requestStart: t - ((r.serviceMs ?? 0) + (r.connectMs ?? 0)) * 1000 - SLACK_US,
       t,
-      after: t + this.windowUs,
+      after: t + (appDown ? Math.max(this.windowUs, APP_DOWN_AFTER_US) : this.windowUs),
     };
     if (code === 'H27' || code === 'H28') {
       this.options.onDecided(r, windows, line, NONE, NONE);
       return;
     }
-    const appDown = decidedByAppDown(code);
+    const path = code === 'H12' ? pathOf(r.path) : null;
     const p: Pending = {
       record: r,
       windows,
@@ -100,6 +111,7 @@ export class PendingErrors {
       // request), so their ids are not looked for in every app line while they wait.
       idToFind: !appDown && r.requestId !== null && r.requestId.length >= 8 ? r.requestId : null,
       plainId: r.requestId !== null && plainId(r.requestId),
+      pathToFind: path,
       // Made here when the dyno has no app line yet: its lines find the error on the ring,
       // without a lookup per line.
       ring: r.dyno === null ? null : this.rings.ringFor(r.dyno),
@@ -123,6 +135,17 @@ export class PendingErrors {
     if (dyno !== null && ring !== null) {
       const n = ring.slotsBetween(w.requestStart, w.after, slack, near);
       for (let k = n - 1; k >= 0; k--) this.offerSlot(p, dyno, ring, near[k] as number);
+      // An H12 also looks at the whole ring for a connection that failed before the request
+      // (at boot) while the process stayed up. H12s are rare: the walk is not on the hot path.
+      if (r.code === 'H12') {
+        const m = ring.slotsBetween(Number.NEGATIVE_INFINITY, w.requestStart, 0, near);
+        for (let k = m - 1; k >= 0; k--) {
+          const e = this.rings.evidenceAt(dyno, ring, near[k] as number);
+          if (e !== null && e.kind === 'connection-failed') addEvidence(p, e);
+        }
+      }
+      const start = this.options.startOf?.(dyno);
+      if (start !== undefined) addEvidence(p, start);
     }
     const events = this.events;
     const ownFrom = ownEventsFrom(p.appDown, w) - slack;
@@ -173,6 +196,8 @@ export class PendingErrors {
       const id = p.idToFind;
       if (id !== null && lineHasId(raw, offset, plainHead, id, p.plainId, process)) {
         if (this.idEvidence(p, process, ring, slot)) continue;
+      } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
+        this.idEvidence(p, process, ring, slot);
       }
       if (evidence === undefined) evidence = this.rings.evidenceAt(process, ring, slot);
       if (evidence !== null) addEvidence(p, evidence);
@@ -207,6 +232,8 @@ export class PendingErrors {
       lineHasId(raw, offset, ring.plainHeads[slot] === 1, id, p.plainId, process)
     ) {
       if (this.idEvidence(p, process, ring, slot)) return;
+    } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
+      this.idEvidence(p, process, ring, slot);
     }
     const evidence = this.rings.evidenceAt(process, ring, slot);
     if (evidence !== null) addEvidence(p, evidence);
@@ -217,7 +244,7 @@ export class PendingErrors {
    * nothing more to take from the line) or any other line naming the request.
    */
   private idEvidence(p: Pending, process: string, ring: LineRing, slot: number): boolean {
-    const id = p.idToFind as string;
+    const id = p.idToFind ?? '';
     const message = detach(ring.message(slot), 16_384);
     const guard = parseGuardLine(message);
     const kind: EvidenceKind = guard !== null && guard.requestId === id ? 'guard' : 'request-id';
@@ -297,6 +324,13 @@ export class PendingErrors {
 }
 
 const NONE: readonly Evidence[] = Object.freeze([]);
+
+/** A request path without its query, when it can name a request in a line (not `/` alone). */
+function pathOf(path: string): string | null {
+  const q = path.indexOf('?');
+  const bare = q < 0 ? path : path.slice(0, q);
+  return bare.length >= 2 && bare.startsWith('/') ? bare : null;
+}
 
 /** Room kept for evidence that arrives after an error (its exit line, its stack dump). */
 const LATE_EVIDENCE = 16;

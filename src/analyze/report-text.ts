@@ -6,6 +6,7 @@
 
 import { CAUSES } from './causes.js';
 import { displaySample } from './line-parse.js';
+import { isPlatformCode } from './platform-errors.js';
 import { type DiagnosisJson, descOf, fixOf, type GroupJson, type ReportJson } from './report.js';
 
 export interface Paint {
@@ -71,12 +72,19 @@ export function formatSummary(report: ReportJson, p: Paint): string {
       `${clock(i.firstSeen)} → ${clock(i.lastSeen)} UTC`,
   );
   const codes = Object.entries(report.totals.byCode)
+    .filter(([c]) => !isPlatformCode(c))
+    .map(([c, k]) => `${c} ×${k}`)
+    .join(', ');
+  const platformCodes = Object.entries(report.totals.byCode)
+    .filter(([c]) => isPlatformCode(c))
     .map(([c, k]) => `${c} ×${k}`)
     .join(', ');
   out.push(
     `router: ${n(i.routerLines)} lines, ${n(report.totals.errors)} errors` +
       `${report.totals.noise > 0 ? ` + ${n(report.totals.noise)} client-side` : ''}${codes === '' ? '' : ` (${codes})`}`,
   );
+  if (platformCodes !== '')
+    out.push(`platform: ${n(report.totals.platform)} errors (${platformCodes})`);
   if (report.groups.length === 0) {
     out.push('', p.green('No router errors found.'));
   }

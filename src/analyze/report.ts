@@ -9,6 +9,7 @@ import { type RouteGroup, topFrames } from './aggregate.js';
 import type { AnalysisResult } from './analyzer.js';
 import { CAUSES, type CauseId, CODE_FIXES, type Confidence, isNoise } from './causes.js';
 import type { Evidence } from './evidence.js';
+import { isPlatformCode, PLATFORM_CODES } from './platform-errors.js';
 import { type Diagnosis, type InputStats, UNTIMED_US } from './types.js';
 
 export const SCHEMA = 'h13.analyze/1';
@@ -85,7 +86,11 @@ export interface ReportJson {
     firstSeen: string | null;
     lastSeen: string | null;
   };
-  totals: { errors: number; noise: number; byCode: Record<string, number> };
+  /**
+   * errors: router errors the app must look at; noise: client-side ones; platform: the
+   * platform's own (R10-R15, L10). byCode counts every code, router and platform.
+   */
+  totals: { errors: number; noise: number; platform: number; byCode: Record<string, number> };
   causes: CauseRollup[];
   groups: GroupJson[];
   timeline: {
@@ -99,7 +104,8 @@ export interface ReportJson {
 }
 
 export function descOf(code: string): string {
-  return isRouterCodeName(code) ? ROUTER_CODES[code].desc : code;
+  if (isRouterCodeName(code)) return ROUTER_CODES[code].desc;
+  return isPlatformCode(code) ? PLATFORM_CODES[code].desc : code;
 }
 
 export function fixOf(code: string, cause: CauseId): string {
@@ -168,8 +174,10 @@ export function buildReport(result: AnalysisResult): ReportJson {
   const groups = aggregate.sorted().map(groupJson);
   const rollup = new Map<string, CauseRollup>();
   let noise = 0;
+  let platform = 0;
   for (const g of groups) {
     if (g.noise) noise += g.count;
+    else if (isPlatformCode(g.code)) platform += g.count;
     const key = `${g.code} ${g.cause}`;
     const r = rollup.get(key);
     if (r !== undefined) r.count += g.count;
@@ -197,8 +205,9 @@ export function buildReport(result: AnalysisResult): ReportJson {
     schema: SCHEMA,
     input: { ...rest, firstSeen: iso(firstMicros), lastSeen: iso(lastMicros) },
     totals: {
-      errors: aggregate.total - noise,
+      errors: aggregate.total - noise - platform,
       noise,
+      platform,
       byCode: Object.fromEntries([...aggregate.byCode.entries()].sort()),
     },
     causes,

@@ -53,6 +53,8 @@ export interface InputStats {
   untimed: number;
   routerLines: number;
   routerErrors: number;
+  /** R10, R12, R13, R14, R15 and L10 lines (platform-errors.ts). */
+  platformErrors: number;
   appLines: number;
   platformLines: number;
   /** Up to MAX_SAMPLES unparsed lines, escaped and cut. */
@@ -86,6 +88,7 @@ export function emptyStats(): InputStats {
     untimed: 0,
     routerLines: 0,
     routerErrors: 0,
+    platformErrors: 0,
     appLines: 0,
     platformLines: 0,
     unparsedSamples: [],

@@ -280,7 +280,9 @@ function scanPairs(m: string, from: number, r: Mutable): number {
   return seen;
 }
 
-const OLD_FORMAT = /^Error (H\d\d) \(([^)]*)\) -> ([A-Z]+) (\S*) ?(.*)$/s;
+const OLD_FORMAT = /^Error (H\d\d) \(([^)]*)\) -> ([A-Z]+) ?(\S*) ?(.*)$/s;
+/** `at=error` and nothing else (but a `sock=`): the first line of a wrapped router line. */
+const AT_ALONE = /^\s*(?:sock=\w+ +)?at=\w+\s*$/;
 const OLD_INFO = /^([A-Z]+) ([^\s/]+)(\/\S*) (dyno=.*)$/s;
 
 /**
@@ -301,8 +303,10 @@ export function parseRouterMessage(m: string): RouterRecord | null {
       return { ...r, cut: true };
     return r;
   }
-  // An error line cut before its method: still an error the router logged.
-  if ((seen & SEEN_AT) !== 0 && r.code !== null) return { ...r, cut: true };
+  // An error line cut before its method (or after `at=error` alone, a paste that wrapped
+  // it): still an error the router logged, read as far as it goes.
+  if ((seen & SEEN_AT) !== 0 && (r.code !== null || (r.at !== 'info' && AT_ALONE.test(m))))
+    return { ...r, cut: true };
   return scanOldFormat(m);
 }
 

@@ -16,6 +16,8 @@ import type { LineFormat } from './format.js';
 /** Up to three words (an app name, a date and a time), then `SOURCE[PROCESS]` or `SOURCE/PROCESS`. */
 const HEADED =
   /^((?:[^\s[\]]{1,100} ){0,3}?)(heroku|app)(?:\[([^\]\s]{1,64})\]|\/([^\s:[\]]{1,64})):?(?: +|$)(.*)$/s;
+/** A platform error without its head. */
+const PLATFORM_ERROR = /^Error ([RL]1\d) \(/;
 /** A date and time in front, in the shapes log viewers print (no zone: UTC). */
 const LEAD_TIME = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d(?:\.\d{1,9})?)(Z|[+-]\d\d:?\d\d)? /;
 
@@ -46,7 +48,12 @@ export const bareFormat: LineFormat = {
       return 1;
     }
     const message = line.trimStart();
-    if (isGuardMessage(message)) {
+    const platform = PLATFORM_ERROR.exec(message);
+    if (platform !== null) {
+      // The platform's error alone (copied from a dashboard): logplex's L10, a dyno's R-error.
+      out.source = 'heroku';
+      out.process = platform[1] === 'L10' ? 'logplex' : 'dyno';
+    } else if (isGuardMessage(message)) {
       out.source = 'app';
       out.process = 'guard';
     } else if (parseRouterMessage(message) !== null) {

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Analyzer } from '../../analyze/analyzer.js';
 import { createFeeder, drain } from '../../analyze/input.js';
+import { isPlatformCode, PLATFORM_CODES } from '../../analyze/platform-errors.js';
 import { decodedChunks, openInput } from '../../analyze/read-chunks.js';
 import { buildReport, DIAGNOSIS_SCHEMA, diagnosisJson } from '../../analyze/report.js';
 import { renderHtml } from '../../analyze/report-html.js';
@@ -166,10 +167,10 @@ function parseFailOn(value: string | undefined): string[] {
     .map((c) => c.trim().toUpperCase())
     .filter((c) => c !== '');
   for (const c of codes) {
-    if (!isRouterCodeName(c)) {
+    if (!isRouterCodeName(c) && !isPlatformCode(c)) {
       throw new H13Error(
         'H13_ERR_INVALID_OPTION',
-        `--fail-on: ${JSON.stringify(c)} is not a router code (H10-H99)`,
+        `--fail-on: ${JSON.stringify(c)} is not a router code (H10-H99) or a platform error (${Object.keys(PLATFORM_CODES).join(', ')})`,
         {
           field: '--fail-on',
         },

@@ -101,6 +101,16 @@ function requestTimeout(
       proof: slow.slice(0, 4),
     };
   }
+  // A request logged finishing after 30 s on another dyno than the router line names.
+  const elsewhere = pick(ev, ['slow'], w.t, w.after).filter((e) => e.process !== dyno);
+  if (elsewhere.length > 0) {
+    return {
+      cause: 'slow-request',
+      confidence: 'medium',
+      reason: `${elsewhere[0]?.process} logged a request finishing after the router gave up (${service}): ${elsewhere[0]?.detail}`,
+      proof: elsewhere.slice(0, 2),
+    };
+  }
   const noStatus = pick(ev, ['no-status'], w.requestStart, w.after, dyno);
   if (noStatus.length > 0) {
     return {

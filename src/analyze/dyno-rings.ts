@@ -81,6 +81,24 @@ export class DynoRings {
   }
 
   /**
+   * Lines of `kind` on every dyno but `except` within [from, to]: for an H12 whose own dyno
+   * says nothing, a request logged finishing on another (logs whose router and app disagree
+   * on the dyno's name). Walks every ring: only for the rare errors that ask.
+   */
+  elsewhere(kind: Evidence['kind'], from: number, to: number, except: string | null): Evidence[] {
+    const found: Evidence[] = [];
+    for (const [process, ring] of this.rings) {
+      if (process === except) continue;
+      const n = ring.slotsBetween(from, to, this.reorderUs, this.slots);
+      for (let k = n - 1; k >= 0; k--) {
+        const e = this.evidenceAt(process, ring, this.slots[k] as number);
+        if (e !== null && e.kind === kind) found.push(e);
+      }
+    }
+    return found;
+  }
+
+  /**
    * The app's last error lines around a crash at `t`, newest first: kept with the events so
    * an H10 that comes long after the lines have left the ring can still show them.
    */

@@ -307,6 +307,12 @@ export class PendingErrors {
       if (i >= 0) waiting.splice(i, 1);
     }
     if (r.requestId !== null && this.byId.get(r.requestId) === p) this.byId.delete(r.requestId);
+    if (
+      r.code === 'H12' &&
+      !p.evidence.some((e) => e.kind === 'slow' || e.kind === 'worker-timeout')
+    )
+      for (const e of this.rings.elsewhere('slow', p.windows.t, p.windows.after, r.dyno))
+        addEvidence(p, e);
     this.options.onDecided(r, p.windows, p.line, p.evidence, this.releasesFor(p));
   }
 

@@ -59,6 +59,8 @@ export interface InputStats {
   platformLines: number;
   /** Up to MAX_SAMPLES unparsed lines, escaped and cut. */
   unparsedSamples: string[];
+  /** Inputs that ended early (a gzip cut short or followed by garbage): name and why. */
+  truncatedInputs: string[];
   /** Pending diagnoses decided early because too many were waiting. */
   forcedEarly: number;
   firstMicros: number;
@@ -92,6 +94,7 @@ export function emptyStats(): InputStats {
     appLines: 0,
     platformLines: 0,
     unparsedSamples: [],
+    truncatedInputs: [],
     forcedEarly: 0,
     firstMicros: Number.NaN,
     lastMicros: Number.NaN,

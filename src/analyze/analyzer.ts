@@ -30,6 +30,7 @@ import { LIMITS } from './limits.js';
 import { LineReader, type LineSink } from './line-reader.js';
 import { PendingErrors } from './pending-errors.js';
 import { isPlatformCode, platformDiagnosis } from './platform-errors.js';
+import { RouteCounts } from './route-counts.js';
 import { Timeline } from './timeline.js';
 import { type Diagnosis, emptyStats, type InputStats } from './types.js';
 import { guardRequest, UnmatchedGuards } from './unmatched-guards.js';
@@ -52,6 +53,7 @@ export interface AnalysisResult {
   readonly stats: InputStats;
   readonly aggregate: Aggregate;
   readonly timeline: Timeline;
+  readonly routes: RouteCounts;
 }
 
 /** Events drawn on the timeline (for a web dyno, or a release). */
@@ -74,6 +76,8 @@ export class Analyzer implements LineSink {
   readonly stats: InputStats = emptyStats();
   readonly aggregate = new Aggregate();
   readonly timeline = new Timeline();
+  /** Requests per route, for error rates. */
+  readonly routes = new RouteCounts();
 
   private readonly reorderUs: number;
   private readonly onDiagnosis: ((d: Diagnosis) => void) | undefined;
@@ -89,7 +93,13 @@ export class Analyzer implements LineSink {
     const windowMs = options.windowMs ?? 5000;
     this.reorderUs = (options.reorderMs ?? 2000) * 1000;
     this.onDiagnosis = options.onDiagnosis;
-    this.reader = new LineReader(this.stats, this.timeline, this, options.nowMs ?? Date.now());
+    this.reader = new LineReader(
+      this.stats,
+      this.timeline,
+      this.routes,
+      this,
+      options.nowMs ?? Date.now(),
+    );
     this.rings = new DynoRings(this.reorderUs);
     this.guards = new UnmatchedGuards(windowMs * 1000, (g) => {
       const d = guardOnlyDiagnosis(g);
@@ -141,7 +151,12 @@ export class Analyzer implements LineSink {
     this.reader.flush();
     this.errors.decideAll();
     this.guards.expireAll();
-    return { stats: this.stats, aggregate: this.aggregate, timeline: this.timeline };
+    return {
+      stats: this.stats,
+      aggregate: this.aggregate,
+      timeline: this.timeline,
+      routes: this.routes,
+    };
   }
 
   routerError(r: RouterRecord, micros: number, rawLine: string): void {

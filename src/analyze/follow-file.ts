@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const CHUNK_BYTES = 256 * 1024;
 
-/** The file's bytes as they are written, until `signal` aborts. */
+/** The file's bytes as they are written, until `signal` aborts and what is written is read. */
 export async function* followChunks(
   path: string,
   signal: AbortSignal,
@@ -22,7 +22,7 @@ export async function* followChunks(
   let position = 0;
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   try {
-    while (!signal.aborted) {
+    for (;;) {
       const { bytesRead } = await handle.read(buf, 0, buf.length, position);
       if (bytesRead > 0) {
         position += bytesRead;
@@ -30,6 +30,8 @@ export async function* followChunks(
         yield Buffer.from(buf.subarray(0, bytesRead));
         continue;
       }
+      // Stopped: what was written up to now has been read; the follower ends here.
+      if (signal.aborted) return;
       const now = await stat(path).catch(() => null);
       if (now !== null && (now.ino !== inode || now.size < position)) {
         // Rotated or truncated: start over on what is there now.

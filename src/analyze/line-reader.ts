@@ -28,6 +28,7 @@ import {
   type Scratch,
   stripAnsi,
 } from './line-parse.js';
+import type { RouteCounts } from './route-counts.js';
 import type { Timeline } from './timeline.js';
 import { createTimestampReader, syslogMicros } from './timestamp.js';
 import { type InputStats, UNTIMED_US } from './types.js';
@@ -95,6 +96,7 @@ export class LineReader {
   constructor(
     private readonly stats: InputStats,
     private readonly timeline: Timeline,
+    private readonly routes: RouteCounts,
     private readonly sink: LineSink,
     /** Papertrail lines have no year: with nothing else to go by, the year of this time. */
     private readonly nowMs: number,
@@ -148,6 +150,7 @@ export class LineReader {
       if (kind !== HEAD.other && this.held !== null) this.release();
       if (kind === HEAD.routerInfo) {
         requests++;
+        this.routes.countBytes(buf, pos, end);
         this.seen(head.micros);
         this.timeline.addRequest(head.micros);
       } else if (pos === end) {
@@ -343,6 +346,8 @@ export class LineReader {
     // A plain request; `at=info code=H80` (H81, H82) is an info-level error and goes on.
     if (text.startsWith('at=info ', msg) && !text.startsWith('code=', msg + 8)) {
       this.timeline.addRequest(micros);
+      const b = Buffer.from(text.slice(msg - 1, end), 'latin1');
+      this.routes.countBytes(b, 0, b.length);
       return;
     }
     // Copied out of the chunk: the record's fields are kept (samples, group keys) and must
@@ -388,7 +393,9 @@ export class LineReader {
 
   private routerRecord(r: RouterRecord | null, line: string, micros: number): void {
     this.timeline.addRequest(micros);
-    if (r === null || r.code === null) return;
+    if (r === null) return;
+    if (r.path !== '') this.routes.countPath(r.path);
+    if (r.code === null) return;
     if (r.cut === true) this.stats.cutLines++;
     // The dyno's name as the app lines spell it (one string): compared with every piece of
     // evidence's process, which is then a pointer compare.

@@ -35,6 +35,7 @@ export function paint(color: boolean): Paint {
 }
 
 const n = (v: number) => v.toLocaleString('en-US');
+const pct = (rate: number) => `${(rate * 100).toFixed(rate < 0.001 ? 3 : rate < 0.1 ? 2 : 1)}%`;
 const clock = (iso: string | null) => (iso === null ? '?' : iso.slice(0, 19).replace('T', ' '));
 const show = (s: string, max = 200) => displaySample(s, max);
 
@@ -85,6 +86,21 @@ export function formatSummary(report: ReportJson, p: Paint): string {
   );
   if (platformCodes !== '')
     out.push(`platform: ${n(report.totals.platform)} errors (${platformCodes})`);
+  const rates = report.rates;
+  if (rates.rate !== null && rates.errors > 0) {
+    const routes = rates.byRoute
+      .slice(0, 5)
+      .map(
+        (r) =>
+          `${show(r.route, 60)} ${r.rate === null ? '?' : pct(r.rate)} (${n(r.errors)}/${n(r.requests)})`,
+      )
+      .join(', ');
+    out.push(
+      `error rate: ${pct(rates.rate)} (${n(rates.errors)} of ${n(rates.requests)} requests)` +
+        `${rates.peak === null ? '' : `; peak ${pct(rates.peak.rate)} at ${clock(rates.peak.time)}`}` +
+        `${routes === '' ? '' : `; by route: ${routes}`}`,
+    );
+  }
   if (report.groups.length === 0) {
     out.push('', p.green('No router errors found.'));
   }

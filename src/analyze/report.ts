@@ -92,6 +92,19 @@ export interface ReportJson {
    */
   totals: { errors: number; noise: number; platform: number; byCode: Record<string, number> };
   causes: CauseRollup[];
+  /**
+   * Error rates: router errors (not client-side, not platform) over router requests, in all,
+   * per route (the routes with errors, most errors first) and per timeline bucket (null where
+   * a bucket had no request).
+   */
+  rates: {
+    requests: number;
+    errors: number;
+    rate: number | null;
+    byRoute: Array<{ route: string; requests: number; errors: number; rate: number | null }>;
+    overTime: Array<number | null>;
+    peak: { time: string | null; requests: number; errors: number; rate: number } | null;
+  };
   groups: GroupJson[];
   timeline: {
     start: string | null;
@@ -198,6 +211,7 @@ export function buildReport(result: AnalysisResult): ReportJson {
   const causes = [...rollup.values()].sort(
     (a, b) => Number(a.noise) - Number(b.noise) || b.count - a.count,
   );
+  const rates = ratesOf(result, groups);
   const { firstMicros, lastMicros, ...rest } = stats;
   const errors: Record<string, number[]> = {};
   for (const [code, series] of [...timeline.series.entries()].sort()) errors[code] = series;
@@ -211,6 +225,7 @@ export function buildReport(result: AnalysisResult): ReportJson {
       byCode: Object.fromEntries([...aggregate.byCode.entries()].sort()),
     },
     causes,
+    rates,
     groups,
     timeline: {
       start: iso(timeline.start),
@@ -237,4 +252,45 @@ export function safeJson(value: unknown, indent?: number): string {
     /[\u007f-\u009f\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+}
+
+const rateOf = (errors: number, requests: number): number | null =>
+  requests === 0 ? null : Math.round((errors / requests) * 1e6) / 1e6;
+
+const MAX_RATE_ROUTES = 50;
+
+function ratesOf(result: AnalysisResult, groups: readonly GroupJson[]): ReportJson['rates'] {
+  const { timeline, routes } = result;
+  const errorsByRoute = new Map<string, number>();
+  let errors = 0;
+  for (const g of groups) {
+    if (g.noise || isPlatformCode(g.code)) continue;
+    errors += g.count;
+    errorsByRoute.set(g.route, (errorsByRoute.get(g.route) ?? 0) + g.count);
+  }
+  const requestsByRoute = routes.totals();
+  const byRoute = [...errorsByRoute.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, MAX_RATE_ROUTES)
+    .map(([route, n]) => {
+      const requests = requestsByRoute.get(route) ?? 0;
+      return { route, requests, errors: n, rate: rateOf(n, requests) };
+    });
+  const overTime: Array<number | null> = [];
+  let peak: ReportJson['rates']['peak'] = null;
+  // A code counts in the rate unless all of it is client-side (H27, H28) or the platform's.
+  const counted = new Set(
+    groups.filter((g) => !g.noise && !isPlatformCode(g.code)).map((g) => g.code),
+  );
+  for (let i = 0; i < timeline.requests.length; i++) {
+    const requests = timeline.requests[i] ?? 0;
+    let e = 0;
+    for (const [code, series] of timeline.series) if (counted.has(code)) e += series[i] ?? 0;
+    const rate = rateOf(e, requests);
+    overTime.push(rate);
+    if (rate !== null && e > 0 && (peak === null || rate > peak.rate))
+      peak = { time: iso(timeline.start + i * timeline.width), requests, errors: e, rate };
+  }
+  const requests = timeline.requests.reduce((a, b) => a + b, 0);
+  return { requests, errors, rate: rateOf(errors, requests), byRoute, overTime, peak };
 }

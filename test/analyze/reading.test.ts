@@ -136,3 +136,27 @@ describe('the one router-line reader', () => {
     assert.equal(r?.bytes, null);
   });
 });
+
+describe('error rates', () => {
+  it('errors over requests per route (ids folded) and over time', async () => {
+    const { buildReport } = await import('../../src/analyze/report.js');
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const code = i % 10 === 0 ? 'at=error code=H13 desc="x"' : 'at=info';
+      lines.push(
+        `2026-03-02T10:15:${String(10 + (i % 20)).padStart(2, '0')}.000000+00:00 heroku[router]: ${code} method=GET path="/orders/${i}?x=1" host=a request_id=r${i} fwd="1" dyno=web.1 connect=0ms service=5ms status=${code === 'at=info' ? 200 : 503} bytes=0 protocol=https`,
+      );
+      lines.push(
+        `2026-03-02T10:15:${String(10 + (i % 20)).padStart(2, '0')}.000000+00:00 heroku[router]: at=info method=GET path="/health" host=a request_id=h${i} fwd="1" dyno=web.1 connect=0ms service=1ms status=200 bytes=2 protocol=https`,
+      );
+    }
+    const { result } = analyzeText(`${lines.join('\n')}\n`);
+    const rates = buildReport(result).rates;
+    assert.equal(rates.requests, 80);
+    assert.equal(rates.errors, 4);
+    assert.equal(rates.rate, 0.05);
+    assert.deepEqual(rates.byRoute, [{ route: '/orders/:id', requests: 40, errors: 4, rate: 0.1 }]);
+    assert.ok(rates.overTime.some((r) => r !== null && r > 0));
+    assert.ok((rates.peak?.rate ?? 0) >= 0.05);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Requests per route, for error rates (errors / requests per route). Every router line counts,
+ * most of them `at=info` lines read from the bytes and never decoded: the path is hashed
+ * straight from the bytes (query dropped, all-digit segments folded, as normaliseRoute folds
+ * them), and only a hash seen for the first time is decoded and normalised. Distinct hashes
+ * are bounded; beyond the bound requests are counted apart (`overflow`), never guessed.
+ */
+
+import { normaliseRoute } from './route.js';
+
+const MAX_KEYS = 20_000;
+const PATH = Buffer.from(' path=', 'latin1');
+
+interface Counted {
+  readonly route: string;
+  count: number;
+}
+
+export class RouteCounts {
+  private readonly byHash = new Map<number, Counted>();
+  /** Requests whose path could not be read, or past the bound of distinct paths. */
+  overflow = 0;
+
+  /** A router line in `buf[from, end)` (its message part). */
+  countBytes(buf: Buffer, from: number, end: number): void {
+    let i = buf.indexOf(PATH, from);
+    if (i < 0 || i >= end) {
+      this.overflow++;
+      return;
+    }
+    i += PATH.length;
+    const quoted = buf[i] === 34;
+    if (quoted) i++;
+    const start = i;
+    // An odd request target (`?invalid=request`, `*`) is a route as it came (normaliseRoute).
+    const plain = buf[i] === 47;
+    // FNV-1a over the path up to its query, an all-digit segment hashed as one `#`.
+    let h = 0x811c9dc5;
+    let segStart = i;
+    let digitsOnly = true;
+    let segHash = h;
+    for (; i < end; i++) {
+      const c = buf[i] as number;
+      if (quoted ? c === 34 : c === 32) break;
+      if (plain && (c === 63 /* ? */ || c === 35) /* # */) break;
+      if (plain && c === 47 /* / */) {
+        h = digitsOnly && i > segStart ? Math.imul(h ^ 35, 0x01000193) : segHash;
+        h = Math.imul(h ^ 47, 0x01000193);
+        segHash = h;
+        segStart = i + 1;
+        digitsOnly = true;
+        continue;
+      }
+      if (c < 48 || c > 57) digitsOnly = false;
+      segHash = Math.imul(segHash ^ c, 0x01000193);
+    }
+    h = digitsOnly && i > segStart ? Math.imul(h ^ 35, 0x01000193) : segHash;
+    const known = this.byHash.get(h);
+    if (known !== undefined) {
+      known.count++;
+      return;
+    }
+    if (this.byHash.size >= MAX_KEYS) {
+      this.overflow++;
+      return;
+    }
+    // The rest of the path goes in too: normaliseRoute decides what of it is the route.
+    let to = i;
+    while (to < end && buf[to] !== (quoted ? 34 : 32)) to++;
+    this.byHash.set(h, { route: normaliseRoute(buf.toString('latin1', start, to)), count: 1 });
+  }
+
+  /** A router line read as text (other formats, errors): its path as the record has it. */
+  countPath(path: string): void {
+    const b = Buffer.from(` path=${path.replace(/ /g, '%20')} `, 'latin1');
+    this.countBytes(b, 0, b.length);
+  }
+
+  /** Requests per normalised route. */
+  totals(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const c of this.byHash.values()) out.set(c.route, (out.get(c.route) ?? 0) + c.count);
+    return out;
+  }
+}

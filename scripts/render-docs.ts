@@ -4,8 +4,9 @@
  * fails when a page and its table disagree.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { replaceFormatsSection } from '../src/analyze/formats/index.js';
 import { ROUTER_CODES } from '../src/core/codes.js';
 import { ERROR_CODES } from '../src/core/errors.js';
 import { packageRoot } from '../src/core/package-root.js';
@@ -53,5 +54,7 @@ if (
   const root = packageRoot();
   writeFileSync(join(root, 'docs', 'codes.md'), renderCodesPage());
   writeFileSync(join(root, 'docs', 'errors.md'), renderErrorsPage());
+  const analyzeDoc = join(root, 'docs', 'analyze.md');
+  writeFileSync(analyzeDoc, replaceFormatsSection(readFileSync(analyzeDoc, 'utf8')));
   console.log('wrote docs/codes.md and docs/errors.md');
 }

@@ -42,3 +42,14 @@ export function renderFormatsDoc(): string {
     (f) => `- **${f.title}** (\`${f.id}\`): ${f.notes}\n\n  \`\`\`\n  ${f.example}\n  \`\`\``,
   ).join('\n');
 }
+
+const START = '<!-- formats:start -->';
+const END = '<!-- formats:end -->';
+
+/** docs/analyze.md with its formats section rendered from the table (scripts/render-docs.ts). */
+export function replaceFormatsSection(doc: string): string {
+  const a = doc.indexOf(START);
+  const b = doc.indexOf(END);
+  if (a < 0 || b < a) throw new Error('docs/analyze.md: the formats markers are missing');
+  return `${doc.slice(0, a + START.length)}\n${renderFormatsDoc()}\n${doc.slice(b)}`;
+}

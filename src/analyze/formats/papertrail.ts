@@ -12,7 +12,7 @@ const PAPERTRAIL =
 
 export const papertrailFormat: LineFormat = {
   id: 'papertrail',
-  title: 'Papertrail (log viewer, CLI and archive)',
+  title: 'Papertrail (log viewer and CLI)',
   example: 'Mar  2 10:15:04 myapp heroku/router: at=error code=H13 ...',
   notes:
     "`Mar  2 10:15:04 host heroku/router: ...` and `app/web.1:`, with one space or the viewer's two after the colon. The year is inferred from the rest of the log (the first full date in the input, then the latest time read: the nearest year); with nothing to go by, the current one, or last year if that would be in the future.",

@@ -6,6 +6,7 @@
  * are bounded; beyond the bound requests are counted apart (`overflow`), never guessed.
  */
 
+import { parseRouterMessage } from '../core/router-line.js';
 import { normaliseRoute } from './route.js';
 
 const MAX_KEYS = 20_000;
@@ -28,6 +29,13 @@ export class RouteCounts {
       this.overflow++;
       return;
     }
+    // ` path=` inside a quoted value before it is not the path field: the reader decides.
+    let quotes = 0;
+    for (let k = from; k < i; k++) if (buf[k] === 34) quotes++;
+    if ((quotes & 1) === 1) {
+      this.countRead(buf, from, end);
+      return;
+    }
     i += PATH.length;
     const quoted = buf[i] === 34;
     if (quoted) i++;
@@ -42,6 +50,11 @@ export class RouteCounts {
     for (; i < end; i++) {
       const c = buf[i] as number;
       if (quoted ? c === 34 : c === 32) break;
+      // An escape inside a quoted path: the router-line reader unescapes it; count what it reads.
+      if (quoted && c === 92) {
+        this.countRead(buf, from, end);
+        return;
+      }
       if (plain && (c === 63 /* ? */ || c === 35) /* # */) break;
       if (plain && c === 47 /* / */) {
         h = digitsOnly && i > segStart ? Math.imul(h ^ 35, 0x01000193) : segHash;
@@ -70,10 +83,30 @@ export class RouteCounts {
     this.byHash.set(h, { route: normaliseRoute(buf.toString('latin1', start, to)), count: 1 });
   }
 
+  /** The path as parseRouterMessage reads it (the rare line whose bytes cannot be hashed). */
+  private countRead(buf: Buffer, from: number, end: number): void {
+    const text = buf.toString('latin1', from, end);
+    const at = text.indexOf('at=');
+    const r = parseRouterMessage(at < 0 ? text : text.slice(at));
+    if (r === null) {
+      this.overflow++;
+      return;
+    }
+    this.add(normaliseRoute(r.path));
+  }
+
+  private add(route: string): void {
+    let h = 0x9747b28c;
+    for (let k = 0; k < route.length; k++) h = Math.imul(h ^ route.charCodeAt(k), 0x01000193);
+    const known = this.byHash.get(h);
+    if (known !== undefined) known.count++;
+    else if (this.byHash.size < MAX_KEYS) this.byHash.set(h, { route, count: 1 });
+    else this.overflow++;
+  }
+
   /** A router line read as text (other formats, errors): its path as the record has it. */
   countPath(path: string): void {
-    const b = Buffer.from(` path=${path.replace(/ /g, '%20')} `, 'latin1');
-    this.countBytes(b, 0, b.length);
+    this.add(normaliseRoute(path));
   }
 
   /** Requests per normalised route. */

@@ -21,7 +21,7 @@
  *     40 % app lines carrying a recent request id
  *   node build/bench/analyze/throughput.js --file FILE   the same, on a log written before
  *   node build/bench/analyze/throughput.js --big      also a 1 GB log: peak RSS of a child
- *   node build/bench/analyze/throughput.js --generate FILE [LINES]   only write the log
+ *   node build/bench/analyze/throughput.js --generate FILE [LINES [today|errors]]   only write the log
  *   node build/bench/analyze/throughput.js --child FILE              analyze FILE, print maxRSS
  */
 
@@ -310,7 +310,12 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1] as string);
   if (args[0] === '--generate') {
-    await generate(args[1] as string, Number(args[2] ?? 1_000_000));
+    await generate(
+      args[1] as string,
+      Number(args[2] ?? 1_000_000),
+      7,
+      (args[3] ?? 'today') as Profile,
+    );
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'h13-bench-analyze-'));

@@ -150,7 +150,7 @@ export class LineReader {
       if (kind !== HEAD.other && this.held !== null) this.release();
       if (kind === HEAD.routerInfo) {
         requests++;
-        this.routes.countBytes(buf, pos, end);
+        this.routes.countBytes(buf, head.message, end);
         this.seen(head.micros);
         this.timeline.addRequest(head.micros);
       } else if (pos === end) {
@@ -346,7 +346,7 @@ export class LineReader {
     // A plain request; `at=info code=H80` (H81, H82) is an info-level error and goes on.
     if (text.startsWith('at=info ', msg) && !text.startsWith('code=', msg + 8)) {
       this.timeline.addRequest(micros);
-      const b = Buffer.from(text.slice(msg - 1, end), 'latin1');
+      const b = Buffer.from(text.slice(msg + 8, end), 'latin1');
       this.routes.countBytes(b, 0, b.length);
       return;
     }

@@ -12,6 +12,25 @@ import { normaliseRoute } from './route.js';
 const MAX_KEYS = 20_000;
 const PATH = Buffer.from(' path=', 'latin1');
 
+const METHOD = Buffer.from('method=', 'latin1');
+
+/**
+ * Where the path's value starts when `buf[from...]` is `method=TOKEN path=` (the router's own
+ * field order: no search needed), else -1.
+ */
+function afterMethod(buf: Buffer, from: number, end: number): number {
+  for (let k = 0; k < METHOD.length; k++) if (buf[from + k] !== METHOD[k]) return -1;
+  let i = from + METHOD.length;
+  while (i < end) {
+    const c = buf[i] as number;
+    if (c === 32) break;
+    if (c === 34) return -1;
+    i++;
+  }
+  for (let k = 0; k < PATH.length; k++) if (buf[i + k] !== PATH[k]) return -1;
+  return i + PATH.length;
+}
+
 interface Counted {
   readonly route: string;
   count: number;
@@ -24,19 +43,23 @@ export class RouteCounts {
 
   /** A router line in `buf[from, end)` (its message part). */
   countBytes(buf: Buffer, from: number, end: number): void {
-    let i = buf.indexOf(PATH, from);
-    if (i < 0 || i >= end) {
-      this.overflow++;
-      return;
+    let i = afterMethod(buf, from, end);
+    if (i < 0) {
+      // Not `method=TOKEN path=` right at `from`: look for the field.
+      i = buf.indexOf(PATH, from);
+      if (i < 0 || i >= end) {
+        this.overflow++;
+        return;
+      }
+      // ` path=` inside a quoted value before it is not the path field: the reader decides.
+      let quotes = 0;
+      for (let k = from; k < i; k++) if (buf[k] === 34) quotes++;
+      if ((quotes & 1) === 1) {
+        this.countRead(buf, from, end);
+        return;
+      }
+      i += PATH.length;
     }
-    // ` path=` inside a quoted value before it is not the path field: the reader decides.
-    let quotes = 0;
-    for (let k = from; k < i; k++) if (buf[k] === 34) quotes++;
-    if ((quotes & 1) === 1) {
-      this.countRead(buf, from, end);
-      return;
-    }
-    i += PATH.length;
     const quoted = buf[i] === 34;
     if (quoted) i++;
     const start = i;

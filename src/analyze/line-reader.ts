@@ -50,6 +50,9 @@ function stamp(micros: number): string {
   return micros >= UNTIMED_US ? `${formatTimestamp(micros)} ` : '';
 }
 
+/** A terminal's width: a router line cut at exactly this many characters was hard-wrapped. */
+const HARD_WRAP_WIDTH = 80;
+
 /** A line that continues a wrapped router line: the next `key=value` of it. */
 const CONTINUATION = /^[a-z_]{2,20}=/;
 /** A full date in the input, for the year of lines that carry none (Papertrail). */
@@ -70,6 +73,11 @@ function endsInQuote(m: string): boolean {
 interface Held {
   message: string;
   line: string;
+  /**
+   * The line was exactly a terminal's width: a hard wrap that may cut inside a word, so the
+   * next lines are joined as they are, without a space, whatever their shape.
+   */
+  readonly hard: boolean;
   readonly micros: number;
   readonly format: string;
   readonly wall: number;
@@ -358,7 +366,8 @@ export class LineReader {
     const r = parseRouterMessage(message);
     if (r?.cut === true) {
       // Cut short: the next lines may be the rest of it (a paste that wrapped the line).
-      this.held = { message, line: detach(line, 16_384), micros, format, wall: Date.now() };
+      const hard = lineStart >= 0 && end - lineStart === HARD_WRAP_WIDTH;
+      this.held = { message, line: detach(line, 16_384), micros, format, wall: Date.now(), hard };
       return;
     }
     this.routerRecord(r, line, micros);
@@ -367,12 +376,17 @@ export class LineReader {
   /** `piece` (a physical line) as the rest of the held router line, when it is that. */
   private continueHeld(piece: string): boolean {
     const held = this.held as Held;
-    const rest = piece.trim();
-    if (!CONTINUATION.test(rest) && !(endsInQuote(held.message) && rest.includes('"')))
+    const rest = held.hard ? piece : piece.trim();
+    if (
+      !held.hard &&
+      !CONTINUATION.test(rest) &&
+      !(endsInQuote(held.message) && rest.includes('"'))
+    )
       return false;
     if (held.message.length + rest.length > 16_384) return false;
-    held.message = `${held.message} ${rest}`;
-    held.line = `${held.line} ${rest}`;
+    const sep = held.hard ? '' : ' ';
+    held.message = `${held.message}${sep}${rest}`;
+    held.line = `${held.line}${sep}${rest}`;
     this.stats.parsed++;
     this.stats.formats[held.format] = (this.stats.formats[held.format] ?? 0) + 1;
     this.stats.joinedLines++;

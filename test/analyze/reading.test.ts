@@ -94,6 +94,18 @@ describe('router lines cut or wrapped by the paste', () => {
     assert.equal(diagnoses[0]?.cut, false);
     assert.equal(result.stats.parsed + result.stats.unparsed, result.stats.records);
   });
+
+  it('a line hard-wrapped at 80 columns, cut inside words, is joined as it was', () => {
+    const full =
+      '2026-03-02T10:15:10.010002+00:00 heroku[router]: at=error code=H12 desc="Request timeout" method=GET path="/socket.io/?EIO=3&transport=polling" host=a.herokuapp.com request_id=e63cefc2-7179-41d3-844f-c0548257cf28 fwd="1.2.3.4" dyno=web.1 connect=1ms service=30001ms status=503 bytes=0';
+    const pieces: string[] = [];
+    for (let i = 0; i < full.length; i += 80) pieces.push(full.slice(i, i + 80));
+    const { result, diagnoses } = analyzeText(`${pieces.join('\n')}\n`);
+    assert.equal(result.stats.unparsed, 0);
+    assert.equal(diagnoses[0]?.requestId, 'e63cefc2-7179-41d3-844f-c0548257cf28');
+    assert.equal(diagnoses[0]?.serviceMs, 30001);
+    assert.equal(diagnoses[0]?.cut, false);
+  });
 });
 
 describe('Papertrail', () => {

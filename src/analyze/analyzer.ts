@@ -269,6 +269,9 @@ export class Analyzer implements LineSink {
   }
 
   private report(d: Diagnosis): void {
+    // A router line's request, counted under its route (platform errors and guard-only
+    // diagnoses have no router line).
+    if (!d.guardOnly && d.method !== '' && !isPlatformCode(d.code)) this.routes.countRoute(d.route);
     this.aggregate.add(d);
     this.onDiagnosis?.(d);
   }

@@ -408,8 +408,12 @@ export class LineReader {
   private routerRecord(r: RouterRecord | null, line: string, micros: number): void {
     this.timeline.addRequest(micros);
     if (r === null) return;
-    if (r.path !== '') this.routes.countPath(r.path);
-    if (r.code === null) return;
+    // A router error's request is counted under its route when it is decided (the diagnosis
+    // has its route already); another line that parsed is counted here.
+    if (r.code === null) {
+      if (r.path !== '') this.routes.countPath(r.path);
+      return;
+    }
     if (r.cut === true) this.stats.cutLines++;
     // The dyno's name as the app lines spell it (one string): compared with every piece of
     // evidence's process, which is then a pointer compare.

@@ -127,9 +127,14 @@ export class RouteCounts {
     else this.overflow++;
   }
 
-  /** A router line read as text (other formats, errors): its path as the record has it. */
+  /** A router line read as text (other formats): its path as the record has it. */
   countPath(path: string): void {
     this.add(normaliseRoute(path));
+  }
+
+  /** A request whose route is known already (a diagnosed router error). */
+  countRoute(route: string): void {
+    this.add(route);
   }
 
   /** Requests per normalised route. */

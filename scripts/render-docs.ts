@@ -6,6 +6,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderFormatsDoc } from '../src/analyze/formats/index.js';
 import { ROUTER_CODES } from '../src/core/codes.js';
 import { ERROR_CODES } from '../src/core/errors.js';
 import { markdownCell, withGenerated } from '../src/core/generated-docs.js';
@@ -25,6 +26,7 @@ export const GENERATED_PARTS = [
   { page: 'run.md', name: 'run-options', render: renderRunOptionsTable },
   { page: 'guard.md', name: 'guard-vocabulary', render: renderGuardVocabulary },
   { page: 'drain.md', name: 'drain-reference', render: renderDrainReference },
+  { page: 'analyze.md', name: 'analyze-formats', render: renderFormatsDoc },
 ] as const;
 
 /** `text` (the page `page` as it is) with every generated part of it rendered anew. */
@@ -90,6 +92,6 @@ if (
     writeFileSync(path, renderGeneratedParts(page, readFileSync(path, 'utf8')));
   }
   console.log(
-    'wrote docs/codes.md, docs/errors.md and the generated parts of docs/router.md, docs/run.md, docs/guard.md and docs/drain.md',
+    'wrote docs/codes.md, docs/errors.md and the generated parts of docs/router.md, docs/run.md, docs/guard.md, docs/drain.md and docs/analyze.md',
   );
 }

@@ -12,12 +12,16 @@
  * split, scan and analyze run interleaved, ROUNDS times each in this one process (so load from
  * other work on the machine hits them alike); each figure is the median, with min–max.
  *
- *   node build/bench/analyze/throughput.js [--rounds N]   1M lines: 60 % router lines (2 % of
- *     them errors: H13, H18, H12, H27, H10; 30 % Router 2.0), 39 % app lines (2 % of them stack
- *     lines), 1 % dyno-manager lines (a fifth crashes, exits, SIGTERMs), 0.05 % releases
+ *   cli       — `h13 analyze FILE --json` as a child process (dist/: run `npm run build`
+ *               first): the end-to-end figure, process start and report output included
+ *   node build/bench/analyze/throughput.js [--rounds N]   two 1M-line logs, each measured on
+ *     its own: `today` — 60 % router lines (2 % of them errors: H13, H18, H12, H27, H10; 30 %
+ *     Router 2.0), 39 % app lines (2 % of them stack lines), 1 % dyno-manager lines (a fifth
+ *     crashes, exits, SIGTERMs), 0.05 % releases; `errors` — 2.5 % of all lines router errors,
+ *     40 % app lines carrying a recent request id
  *   node build/bench/analyze/throughput.js --file FILE   the same, on a log written before
  *   node build/bench/analyze/throughput.js --big      also a 1 GB log: peak RSS of a child
- *   node build/bench/analyze/throughput.js --generate FILE [LINES]   only write the log
+ *   node build/bench/analyze/throughput.js --generate FILE [LINES [today|errors]]   only write the log
  *   node build/bench/analyze/throughput.js --child FILE              analyze FILE, print maxRSS
  */
 
@@ -64,8 +68,27 @@ const DYNO = [
   'Stopping all processes with SIGTERM',
 ];
 
+/**
+ * The two logs measured. `today`: 60 % router lines (2 % of them errors), 39 % app lines, 1 %
+ * dyno-manager lines. `errors` (issue 15): 2.5 % of all lines are router errors and 40 % are
+ * app lines carrying the request id of a recent request on their dyno (as an app that logs
+ * request ids writes them), so waiting errors meet lines that name requests.
+ */
+type Profile = 'today' | 'errors';
+
 /** Writes `lines` lines of realistic heroku logs; returns the number written. */
-async function generate(file: string, lines: number, seed = 7): Promise<number> {
+async function generate(
+  file: string,
+  lines: number,
+  seed = 7,
+  profile: Profile = 'today',
+): Promise<number> {
+  const heavy = profile === 'errors';
+  // Router share and error share of router lines: 0.6 × 2 % today, 0.59 × 4.24 % = 2.5 %.
+  const routerShare = heavy ? 0.59 : 0.6;
+  const errorShare = heavy ? 0.0424 : 0.02;
+  const appShare = 0.99;
+  const recentIds: string[] = new Array<string>(64).fill('00000000-9f3e-4d1b-8a7e-3c2f1e0d9b8a');
   const rand = seededRandom(seed); // the same log on every run
   const out = createWriteStream(file, { highWaterMark: 1 << 20 });
   let micros = Date.parse('2026-03-02T00:00:00Z') * 1000;
@@ -76,8 +99,8 @@ async function generate(file: string, lines: number, seed = 7): Promise<number> 
     const dyno = `web.${1 + Math.floor(rand() * 8)}`;
     const n = Math.floor(rand() * 100000);
     const r = rand();
-    if (r < 0.6) {
-      const err = rand() < 0.02;
+    if (r < routerShare) {
+      const err = rand() < errorShare;
       const codes = ['H13', 'H13', 'H18', 'H12', 'H27', 'H10'] as const;
       const code = err ? codes[Math.floor(rand() * codes.length)]! : null;
       const router2 = rand() < 0.3;
@@ -100,10 +123,13 @@ async function generate(file: string, lines: number, seed = 7): Promise<number> 
         protocol: router2 ? 'http1.1' : 'https',
         tls: router2 ? false : null,
       };
+      recentIds[i & 63] = rec.requestId as string;
       buf += `${ts} heroku[router]: ${formatRouterMessage(rec)}\n`;
-    } else if (r < 0.99) {
+    } else if (r < appShare) {
       const lines = rand() < 0.02 ? STACK : APP;
-      buf += `${ts} app[${dyno}]: ${lines[Math.floor(rand() * lines.length)]!.replace('%d', String(n))}\n`;
+      const text = lines[Math.floor(rand() * lines.length)]!.replace('%d', String(n));
+      const id = heavy ? ` request_id=${recentIds[Math.floor(rand() * 64)]}` : '';
+      buf += `${ts} app[${dyno}]: ${text}${id}\n`;
     } else if (r < 0.9995) {
       buf += `${ts} heroku[${dyno}]: ${rand() < 0.8 ? DYNO[0] : DYNO[1 + Math.floor(rand() * 3)]}\n`;
     } else {
@@ -191,6 +217,18 @@ async function analyzeLines(file: string): Promise<number> {
   return report.input.lines;
 }
 
+/** `h13 analyze FILE --json` in a child process, as a user runs it (output discarded). */
+async function cliLines(file: string, lines: number): Promise<number> {
+  const r = spawnSync(process.execPath, [CLI_MAIN, 'analyze', file, '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`h13 analyze failed: ${r.stderr}`);
+  return lines;
+}
+
+const CLI_MAIN = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+
 interface Figure {
   readonly name: string;
   readonly rates: number[];
@@ -229,51 +267,74 @@ async function child(file: string): Promise<void> {
   console.log(JSON.stringify({ lines, maxRSSMB: Math.round(rssKb / 1024) }));
 }
 
+/** Every reader on one log, interleaved; prints the figures and the ratios. */
+async function measure(profile: Profile, file: string, lines: number, rounds: number) {
+  console.log(
+    `\nh13 analyze benchmark (${profile}) — ${lines.toLocaleString('en-US')} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB, node ${process.version}`,
+  );
+  const fig = (name: string): Figure => ({ name, rates: [], lines: 0 });
+  const split = fig('split');
+  const scan = fig('scan');
+  const analyze = fig('analyze');
+  const cli = fig('cli');
+  const rl = fig('readline');
+  const lf = fig('logfmt');
+  // One warm-up of each, untimed, so the first timed round is not the JIT's.
+  await splitLines(file);
+  await scanLines(file);
+  await analyzeLines(file);
+  for (let i = 0; i < rounds; i++) {
+    await timed(split, () => splitLines(file));
+    await timed(analyze, () => analyzeLines(file));
+    await timed(cli, () => cliLines(file, lines));
+    await timed(scan, () => scanLines(file));
+  }
+  for (let i = 0; i < 3; i++) {
+    await timed(rl, () => readlineLines(file));
+    await timed(lf, () => logfmtLines(file));
+  }
+  const sp = report(split);
+  const sc = report(scan);
+  const r = report(rl);
+  const l = report(lf);
+  const an = report(analyze);
+  const c = report(cli);
+  const perRound = analyze.rates.map((a, i) => a / (split.rates[i] as number));
+  const cliRound = cli.rates.map((a, i) => a / (split.rates[i] as number));
+  console.log(
+    `analyze / split ${(an / sp).toFixed(2)}× (per round: min ${Math.min(...perRound).toFixed(2)}, max ${Math.max(...perRound).toFixed(2)})   cli / split ${(c / sp).toFixed(2)}× (per round: min ${Math.min(...cliRound).toFixed(2)}, max ${Math.max(...cliRound).toFixed(2)})   analyze / scan ${(an / sc).toFixed(2)}×   analyze / readline ${(an / r).toFixed(2)}×   analyze / logfmt ${(an / l).toFixed(2)}×`,
+  );
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1] as string);
   if (args[0] === '--generate') {
-    await generate(args[1] as string, Number(args[2] ?? 1_000_000));
+    await generate(
+      args[1] as string,
+      Number(args[2] ?? 1_000_000),
+      7,
+      (args[3] ?? 'today') as Profile,
+    );
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'h13-bench-analyze-'));
   try {
     const given = args.indexOf('--file');
-    const file = given >= 0 ? (args[given + 1] as string) : join(dir, 'logs.txt');
-    const lines = given >= 0 ? await scanLines(file) : await generate(file, 1_000_000);
-    console.log(
-      `h13 analyze benchmark — ${lines.toLocaleString('en-US')} lines, ${(statSync(file).size / 1e6).toFixed(0)} MB, node ${process.version}`,
-    );
     const roundsAt = args.indexOf('--rounds');
     const rounds = roundsAt >= 0 ? Math.max(1, Number(args[roundsAt + 1])) : 7;
-    const fig = (name: string): Figure => ({ name, rates: [], lines: 0 });
-    const split = fig('split');
-    const scan = fig('scan');
-    const analyze = fig('analyze');
-    const rl = fig('readline');
-    const lf = fig('logfmt');
-    // One warm-up of each, untimed, so the first timed round is not the JIT's.
-    await splitLines(file);
-    await scanLines(file);
-    await analyzeLines(file);
-    for (let i = 0; i < rounds; i++) {
-      await timed(split, () => splitLines(file));
-      await timed(analyze, () => analyzeLines(file));
-      await timed(scan, () => scanLines(file));
+    const logs: Array<[Profile, string]> =
+      given >= 0
+        ? [['today', args[given + 1] as string]]
+        : [
+            ['today', join(dir, 'logs.txt')],
+            ['errors', join(dir, 'errors.txt')],
+          ];
+    for (const [profile, file] of logs) {
+      const lines =
+        given >= 0 ? await scanLines(file) : await generate(file, 1_000_000, 7, profile);
+      await measure(profile, file, lines, rounds);
     }
-    for (let i = 0; i < 3; i++) {
-      await timed(rl, () => readlineLines(file));
-      await timed(lf, () => logfmtLines(file));
-    }
-    const sp = report(split);
-    const sc = report(scan);
-    const r = report(rl);
-    const l = report(lf);
-    const an = report(analyze);
-    const perRound = analyze.rates.map((a, i) => a / (split.rates[i] as number));
-    console.log(
-      `analyze / split ${(an / sp).toFixed(2)}× (per round: min ${Math.min(...perRound).toFixed(2)}, max ${Math.max(...perRound).toFixed(2)})   analyze / scan ${(an / sc).toFixed(2)}×   analyze / readline ${(an / r).toFixed(2)}×   analyze / logfmt ${(an / l).toFixed(2)}×`,
-    );
     if (args.includes('--big')) {
       const big = join(dir, 'big.txt');
       await generate(big, 4_200_000 * 1, 11);

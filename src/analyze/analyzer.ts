@@ -24,10 +24,13 @@ import {
   type Evidence,
   type EvidenceKind,
   parseGuardLine,
+  platformErrorCode,
 } from './evidence.js';
 import { LIMITS } from './limits.js';
 import { LineReader, type LineSink } from './line-reader.js';
 import { PendingErrors } from './pending-errors.js';
+import { isPlatformCode, platformDiagnosis } from './platform-errors.js';
+import { RouteCounts } from './route-counts.js';
 import { Timeline } from './timeline.js';
 import { type Diagnosis, emptyStats, type InputStats } from './types.js';
 import { guardRequest, UnmatchedGuards } from './unmatched-guards.js';
@@ -50,6 +53,7 @@ export interface AnalysisResult {
   readonly stats: InputStats;
   readonly aggregate: Aggregate;
   readonly timeline: Timeline;
+  readonly routes: RouteCounts;
 }
 
 /** Events drawn on the timeline (for a web dyno, or a release). */
@@ -61,6 +65,7 @@ const MARKER_KINDS = new Set<EvidenceKind>([
   'boot-failure',
   'memory',
   'exit',
+  'kill',
 ]);
 
 function isWeb(process: string): boolean {
@@ -71,6 +76,8 @@ export class Analyzer implements LineSink {
   readonly stats: InputStats = emptyStats();
   readonly aggregate = new Aggregate();
   readonly timeline = new Timeline();
+  /** Requests per route, for error rates. */
+  readonly routes = new RouteCounts();
 
   private readonly reorderUs: number;
   private readonly onDiagnosis: ((d: Diagnosis) => void) | undefined;
@@ -79,12 +86,20 @@ export class Analyzer implements LineSink {
   private readonly events = new EventRing(LIMITS.events);
   private readonly guards: UnmatchedGuards;
   private readonly errors: PendingErrors;
+  /** Each dyno's last `Starting process with command ...` (bounded like the name table). */
+  private readonly starts = new Map<string, Evidence>();
 
   constructor(options: AnalyzerOptions = {}) {
     const windowMs = options.windowMs ?? 5000;
     this.reorderUs = (options.reorderMs ?? 2000) * 1000;
     this.onDiagnosis = options.onDiagnosis;
-    this.reader = new LineReader(this.stats, this.timeline, this, options.nowMs ?? Date.now());
+    this.reader = new LineReader(
+      this.stats,
+      this.timeline,
+      this.routes,
+      this,
+      options.nowMs ?? Date.now(),
+    );
     this.rings = new DynoRings(this.reorderUs);
     this.guards = new UnmatchedGuards(windowMs * 1000, (g) => {
       const d = guardOnlyDiagnosis(g);
@@ -99,6 +114,7 @@ export class Analyzer implements LineSink {
       onForcedEarly: () => {
         this.stats.forcedEarly++;
       },
+      startOf: (dyno) => this.starts.get(dyno),
     });
   }
 
@@ -121,6 +137,7 @@ export class Analyzer implements LineSink {
 
   /** Follow mode: decide errors that have waited `window` of wall time, whatever the logs say. */
   flushWall(nowWall: number = Date.now()): void {
+    this.reader.flushWall(nowWall);
     this.errors.flushWall(nowWall);
     this.settle();
   }
@@ -131,9 +148,15 @@ export class Analyzer implements LineSink {
 
   /** End of input: decide everything still waiting. */
   finish(): AnalysisResult {
+    this.reader.flush();
     this.errors.decideAll();
     this.guards.expireAll();
-    return { stats: this.stats, aggregate: this.aggregate, timeline: this.timeline };
+    return {
+      stats: this.stats,
+      aggregate: this.aggregate,
+      timeline: this.timeline,
+      routes: this.routes,
+    };
   }
 
   routerError(r: RouterRecord, micros: number, rawLine: string): void {
@@ -146,7 +169,27 @@ export class Analyzer implements LineSink {
   platformLine(process: string, micros: number, raw: string, offset: number): void {
     const message = raw.slice(offset);
     const c = process === 'api' ? classifyApi(message) : classifyDynoManager(message);
+    const code = platformErrorCode(message);
+    if (code !== null && isPlatformCode(code)) {
+      this.stats.platformErrors++;
+      this.report(
+        platformDiagnosis(code, {
+          kind: c?.kind ?? 'crash',
+          micros,
+          process,
+          line: detach(raw),
+          message: detach(message),
+          detail: code,
+        }),
+      );
+    }
     if (c !== null) this.event(c, process, micros, raw, message);
+    // The platform writes a request's id on a dyno's line now and then (`heroku[web.1]:
+    // request_id=... `, before a segfault): kept with the dyno's lines, where ids are looked for.
+    if (isWeb(process) && message.includes('request_id=')) {
+      const ring = this.rings.ringFor(process);
+      this.errors.offerLine(process, ring, ring.push(micros, raw, offset, false));
+    }
   }
 
   appLine(process: string, micros: number, raw: string, offset: number, plainHead: boolean): void {
@@ -209,6 +252,8 @@ export class Analyzer implements LineSink {
     };
     if (MARKER_KINDS.has(c.kind) && (c.kind === 'release' || isWeb(process)))
       this.timeline.addMarker({ micros: t, kind: c.kind, process, detail: e.detail });
+    if (c.kind === 'start' && (this.starts.size < 4096 || this.starts.has(process)))
+      this.starts.set(process, e);
     if (c.kind === 'crash' || c.kind === 'exit' || c.kind === 'boot-failure') {
       for (const line of this.rings.crashSnapshot(process, t)) this.events.push(line);
     }
@@ -224,6 +269,9 @@ export class Analyzer implements LineSink {
   }
 
   private report(d: Diagnosis): void {
+    // A router line's request, counted under its route (platform errors and guard-only
+    // diagnoses have no router line).
+    if (!d.guardOnly && d.method !== '' && !isPlatformCode(d.code)) this.routes.countRoute(d.route);
     this.aggregate.add(d);
     this.onDiagnosis?.(d);
   }

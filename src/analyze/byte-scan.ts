@@ -34,7 +34,7 @@ const ROUTER = Buffer.from('router', 'latin1');
 export const HEAD = {
   /** Anything else: the caller decodes the line and takes the string path. */
   other: 0,
-  /** `TIMESTAMP heroku[router]: at=info ...`: only `micros` is set. */
+  /** `TIMESTAMP heroku[router]: at=info ...`: `micros` set, `message` just after `at=info `. */
   routerInfo: 1,
   /** `TIMESTAMP app[PROCESS]: ` or `heroku[PROCESS]: ` (not the router), all of `out` set. */
   entry: 2,
@@ -101,6 +101,7 @@ export function readHead(
     // plain request: it takes the string path, which reports it.
     const after = srcStart + TAG_LENGTH;
     if (k === TAG_WORDS.length && !(buf[after] === 99 /* c */ && isCodeField(buf, after, end))) {
+      out.message = after;
       return HEAD.routerInfo;
     }
   }

@@ -63,6 +63,27 @@ export const CAUSES = {
     fix: 'Make the request faster or move the work to a background job; keep the worker timeout above 30 s only if the router would time out first (H12 is clearer than H13).',
     guard: null,
   },
+  'handler-never-answered': {
+    title: 'the handler never answered',
+    explain:
+      'The request reached the app and the log shows why no answer came: an error logged when it arrived, a database connection that failed while the process stayed up, an access-log line without a status. The error path ended without sending a response, so the router waited and gave up.',
+    fix: 'Answer on every error path: catch errors in the handler (async handlers: await and catch) and send a 500/503; fail the process (or its health check) when a dependency it needs is down instead of accepting requests it cannot serve.',
+    guard: GUARD.steps,
+  },
+  'main-process-exit': {
+    title: "the dyno's main process exited on SIGTERM before the app finished",
+    explain:
+      "The dyno's main process is a launcher (npm start, a yarn script, a shell) that exits on SIGTERM at once instead of waiting for the app; the dyno manager then kills the rest of the process group, so the app is killed mid-drain with requests in flight.",
+    fix: 'Start the app directly in the Procfile (web: node server.js, not npm start or sh -c), or exec it from the script, so SIGTERM reaches the app and the dyno lives until it has drained.',
+    guard: GUARD.shutdown,
+  },
+  'worker-died': {
+    title: 'a worker process died with the request in flight',
+    explain:
+      'A worker or child process (a cluster worker, a gunicorn/uvicorn/puma worker) was killed by a signal or died while serving the request: "terminated due to signal 9", "Child process died", a segfault.',
+    fix: "Find what killed the worker (memory: see R14/R15 and the platform's metrics; a native crash: the module that segfaulted); have the primary answer or retry what the worker held.",
+    guard: GUARD.crash,
+  },
   'deploy-race': {
     title: 'deploy or config change: requests routed to a stopping dyno',
     explain:
@@ -134,8 +155,9 @@ export const CAUSES = {
     guard: null,
   },
   'router-code': {
-    title: 'router error (see the code)',
-    explain: 'An error the router raises from what it saw of the request or response.',
+    title: 'router or platform error (see the code)',
+    explain:
+      'An error the router or the platform raises from what it saw: the code names the cause.',
     fix: "Read the code's description in docs/codes.md.",
     guard: null,
   },
@@ -148,9 +170,9 @@ export const CAUSES = {
     noise: true,
   },
   unknown: {
-    title: 'no evidence in the logs',
+    title: 'unknown: the logs hold no evidence',
     explain:
-      'Nothing near the request on its dyno explains it: no crash, stack trace, restart or timeout.',
+      'Nothing in the logs read explains this request: the router line is all there is. The reason names what its signature would fit, as a hint, not a finding.',
     fix: 'Turn on request ids and step logging so the next one names its cause; widen the logs (heroku logs -n 1500 or a drain).',
     guard: GUARD.steps,
   },
@@ -177,6 +199,9 @@ export const CODE_FIXES: Readonly<Record<string, string>> = {
   H81: 'Nothing was deployed: deploy the app.',
   H82: 'The free dyno hours are used up.',
   H99: 'A platform error: check status.heroku.com; not the app.',
+  R12: 'The process did not exit within 30 s of SIGTERM and was killed: finish the drain sooner, close what keeps the event loop alive.',
+  R13: 'A one-off dyno (heroku run) could not attach: retry; check the network between you and Heroku.',
+  L10: 'The log drain (or heroku logs --tail) fell behind and logplex dropped lines: log less, or use a faster drain.',
 };
 
 export function isNoise(cause: CauseId): boolean {

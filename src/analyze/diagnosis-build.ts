@@ -22,7 +22,7 @@ export function diagnosisOf(
   releases: readonly Evidence[] = [],
 ): Diagnosis {
   const v = decide(r, w, evidence, releases);
-  const proof = [...v.proof].sort((a, b) => a.micros - b.micros);
+  const proof = [...new Set(v.proof)].sort((a, b) => a.micros - b.micros);
   return {
     code: r.code as string,
     cause: v.cause,
@@ -42,6 +42,7 @@ export function diagnosisOf(
     evidence: proof,
     frames: framesOf(proof),
     guardOnly: false,
+    cut: r.cut === true,
   };
 }
 
@@ -68,6 +69,7 @@ export function guardOnlyDiagnosis(g: GuardSeen): Diagnosis {
     evidence: [g.evidence],
     frames: frames.slice(0, MAX_FRAMES),
     guardOnly: true,
+    cut: false,
   };
 }
 

@@ -4,7 +4,7 @@
  * the first time anything asks, and cached in its slot.
  */
 
-import { appEvidence, type Evidence, mayBeEvidence } from './evidence.js';
+import { appEvidence, type Evidence, mayBeEvidence, requestTimeoutEvidence } from './evidence.js';
 import { LIMITS } from './limits.js';
 import { LineRing } from './ring.js';
 
@@ -78,6 +78,54 @@ export class DynoRings {
       ring.evidence[slot] = evidence;
     }
     return evidence;
+  }
+
+  /** The line in `slot` as what only an H12 asks (a slow finish, no status), or null. */
+  timeoutEvidenceAt(process: string, ring: LineRing, slot: number): Evidence | null {
+    let evidence = ring.timeoutEvidence[slot];
+    if (evidence === undefined) {
+      evidence = requestTimeoutEvidence(
+        process,
+        ring.micros[slot] as number,
+        ring.raws[slot] as string,
+        ring.offsets[slot] as number,
+      );
+      ring.timeoutEvidence[slot] = evidence;
+    }
+    return evidence;
+  }
+
+  /**
+   * The latest failed connection logged on the dyno before `before`: each line is looked at
+   * once over all the H12s that ask (the ring remembers how far it has looked).
+   */
+  lastConnectionFailure(process: string, ring: LineRing, before: number): Evidence | null {
+    for (let n = Math.max(ring.scannedForFailure, ring.pushed - ring.size); n < ring.pushed; n++) {
+      const slot = n % ring.capacity;
+      if ((ring.micros[slot] as number) >= before) break;
+      const e = this.evidenceAt(process, ring, slot);
+      if (e !== null && e.kind === 'connection-failed') ring.lastFailure = e;
+      ring.scannedForFailure = n + 1;
+    }
+    return ring.lastFailure;
+  }
+
+  /**
+   * Lines that finish a request after 29 s or more on every dyno but `except` within
+   * [from, to]: for an H12 whose own dyno logged nothing then (logs whose router and app
+   * disagree on the dyno's name).
+   */
+  slowElsewhere(from: number, to: number, except: string | null): Evidence[] {
+    const found: Evidence[] = [];
+    for (const [process, ring] of this.rings) {
+      if (process === except) continue;
+      const n = ring.slotsBetween(from, to, this.reorderUs, this.slots);
+      for (let k = n - 1; k >= 0; k--) {
+        const e = this.timeoutEvidenceAt(process, ring, this.slots[k] as number);
+        if (e !== null && e.kind === 'slow') found.push(e);
+      }
+    }
+    return found;
   }
 
   /**

@@ -16,6 +16,11 @@ export interface Feeder {
   write(chunk: Buffer): void;
   /** End of input: the last line, even without a newline. */
   end(): void;
+  /**
+   * Stop without the last line (a followed file whose writer is mid-line): the bytes carried
+   * are dropped unread; returns how many.
+   */
+  discard(): number;
 }
 
 export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTES): Feeder {
@@ -91,6 +96,14 @@ export function createFeeder(analyzer: Analyzer, maxLine: number = MAX_LINE_BYTE
       if (skipping) oversizedDone();
       if (carry !== null && carry.length > 0) analyzer.pushBytes(carry, 0, carry.length);
       carry = null;
+    },
+    discard() {
+      const n = (carry?.length ?? 0) + (skipping ? skippedBytes : 0);
+      carry = null;
+      skipping = false;
+      skippedBytes = 0;
+      skippedHead = '';
+      return n;
     },
   };
 

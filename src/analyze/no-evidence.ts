@@ -43,62 +43,61 @@ export function isRouter2(r: RouterRecord): boolean {
   return r.tls !== null || (r.protocol?.startsWith('http') === true && r.protocol.length > 5);
 }
 
-/** Rules for the codes that need no app evidence (or when none was found). */
+/** A path an author redacted when publishing the line (`<app>`, `xxx`, `...`): not the client's. */
+const REDACTED = /[<>]|\.\.\.|…|x{3,}|X{3,}|\[redacted\]|\*{3,}/;
+
+/**
+ * H13 and H18 with no app evidence. The router line alone: a request the app logged by its id
+ * is one it received and never answered; an odd method is the client's; anything else is
+ * `unknown`, with what its signature would fit named as a hint (never as a finding).
+ */
 export function noEvidence(r: RouterRecord, ev: readonly Evidence[]): Verdict {
   const withId = ev.filter((e) => e.kind === 'request-id').slice(0, 4);
   const service = r.serviceMs ?? 0;
-  if (r.code === 'H18') {
-    return {
-      cause: 'partial-response',
-      confidence: 'medium',
-      reason: `the dyno closed the connection after ${r.bytes ?? '?'} bytes of the response, with nothing logged`,
-      proof: withId,
-    };
+  if (withId.length > 0) {
+    return r.code === 'H18'
+      ? {
+          cause: 'partial-response',
+          confidence: 'medium',
+          reason: `the app logged this request id and the dyno closed the connection after ${r.bytes ?? '?'} bytes of the response`,
+          proof: withId,
+        }
+      : service >= 500
+        ? {
+            cause: 'socket-timeout',
+            confidence: 'medium',
+            reason: `the app logged this request id, then nothing for ${service} ms until the connection closed: a socket or server timeout`,
+            proof: withId,
+          }
+        : {
+            cause: 'silent-close',
+            confidence: 'medium',
+            reason: 'the app logged this request id but never answered it',
+            proof: withId,
+          };
   }
-  if (isOddRequest(r.method, r.path)) {
+  // A line cut before its method says nothing about the request; a redacted path is the author's.
+  if (r.method !== '' && !REDACTED.test(r.path) && isOddRequest(r.method, r.path)) {
     return {
       cause: 'bad-client',
       confidence: 'medium',
-      reason: `the request itself is odd (${r.method} ${r.path.slice(0, 60)}) and the app logged nothing`,
-      proof: withId,
-    };
-  }
-  if (isRouter2(r) && service <= 100 && withId.length === 0) {
-    return {
-      cause: 'keep-alive-race',
-      confidence: r.method === 'POST' || service <= 10 ? 'medium' : 'low',
-      reason: `Router 2.0 (${r.protocol}), no app evidence, the close came ${service} ms into the request`,
+      reason: `the request itself is odd (${r.method} ${r.path.slice(0, 60)}), one Node's parser may refuse`,
       proof: [],
     };
   }
-  if (service >= 28_000) {
-    return {
-      cause: 'worker-timeout',
-      confidence: 'low',
-      reason: `closed after ${service} ms with nothing logged: the length of an app-server worker timeout`,
-      proof: withId,
-    };
-  }
-  if (service >= 500) {
-    return {
-      cause: 'socket-timeout',
-      confidence: 'low',
-      reason: `closed after ${service} ms of silence with nothing logged: a socket or server timeout`,
-      proof: withId,
-    };
-  }
-  if (withId.length > 0) {
-    return {
-      cause: 'silent-close',
-      confidence: 'medium',
-      reason: 'the app logged this request id but never answered it',
-      proof: withId,
-    };
-  }
-  return {
-    cause: 'silent-close',
-    confidence: 'low',
-    reason: `closed ${service} ms into the request with no crash, error or restart nearby`,
-    proof: [],
-  };
+  return { cause: 'unknown', confidence: 'low', reason: unknownReason(r, service), proof: [] };
+}
+
+/** What the router line alone would fit: a hint for the reader, with the evidence it lacks. */
+function unknownReason(r: RouterRecord, service: number): string {
+  const head = 'the logs read hold no evidence for this request beyond the router line';
+  if (r.code === 'H18')
+    return `${head}; the dyno closed the connection after ${r.bytes ?? '?'} bytes of the response`;
+  if (isRouter2(r) && service <= 100)
+    return `${head}; its signature (Router 2.0, closed ${service} ms in) fits a keep-alive race`;
+  if (service >= 28_000)
+    return `${head}; closed after ${service} ms, the length of an app-server worker timeout`;
+  if (service >= 500)
+    return `${head}; closed after ${service} ms, which fits a socket or server timeout`;
+  return `${head}; closed ${service} ms into the request`;
 }

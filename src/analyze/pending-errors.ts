@@ -30,9 +30,23 @@ export interface Pending {
   readonly idToFind: string | null;
   /** See plainId: its request id can be looked for in app messages alone. */
   readonly plainId: boolean;
+  /**
+   * H12 only: the request's path without its query (2+ characters), looked for in the dyno's
+   * lines (`Started GET "/users"`): the app logging the request it never answered.
+   */
+  readonly pathToFind: string | null;
+  /** An H12: its lines are also asked what only it uses (requestTimeoutEvidence). */
+  readonly h12: boolean;
   /** The ring of its dyno, whose `waiting` list holds it until it is decided. */
   readonly ring: LineRing | null;
+  /** Arrival order across both queues. */
+  readonly seq: number;
   done: boolean;
+}
+
+interface Queue {
+  readonly items: Pending[];
+  head: number;
 }
 
 export interface PendingOptions {
@@ -53,14 +67,23 @@ export interface PendingOptions {
   ) => void;
   /** An error decided before its window closed because too many were waiting. */
   readonly onForcedEarly: () => void;
+  /** How the dyno was last started (`Starting process with command ...`), if seen. */
+  readonly startOf?: (dyno: string) => Evidence | undefined;
 }
 
+/** H10/H20 wait this long for evidence: the R10 of the next boot comes up to 60 s later. */
+const APP_DOWN_AFTER_US = 75_000_000;
+
 export class PendingErrors {
-  /** In arrival order; decided ones stay until the head passes them. */
-  private readonly queue: Pending[] = [];
-  private queueHead = 0;
+  /**
+   * In arrival order; decided ones stay until the head passes them. H10/H20 wait far longer
+   * (APP_DOWN_AFTER_US) in a queue of their own, so they never hold the others' head back.
+   */
+  private readonly main: Queue = { items: [], head: 0 };
+  private readonly down: Queue = { items: [], head: 0 };
   private readonly byId = new Map<string, Pending>();
   count = 0;
+  private opened = 0;
   private readonly windowUs: number;
   /** Scratch: the ring slots, then the events, a new error looks back at. */
   private readonly near: number[] = [];
@@ -79,16 +102,17 @@ export class PendingErrors {
   /** A router error at log time `t`: decided now (client-side) or held with what is known. */
   open(r: RouterRecord, t: number, line: string): void {
     const code = r.code as string;
+    const appDown = decidedByAppDown(code);
     const windows: Windows = {
       requestStart: t - ((r.serviceMs ?? 0) + (r.connectMs ?? 0)) * 1000 - SLACK_US,
       t,
-      after: t + this.windowUs,
+      after: t + (appDown ? Math.max(this.windowUs, APP_DOWN_AFTER_US) : this.windowUs),
     };
     if (code === 'H27' || code === 'H28') {
       this.options.onDecided(r, windows, line, NONE, NONE);
       return;
     }
-    const appDown = decidedByAppDown(code);
+    const path = code === 'H12' ? pathOf(r.path) : null;
     const p: Pending = {
       record: r,
       windows,
@@ -100,13 +124,16 @@ export class PendingErrors {
       // request), so their ids are not looked for in every app line while they wait.
       idToFind: !appDown && r.requestId !== null && r.requestId.length >= 8 ? r.requestId : null,
       plainId: r.requestId !== null && plainId(r.requestId),
+      pathToFind: path,
+      h12: code === 'H12',
       // Made here when the dyno has no app line yet: its lines find the error on the ring,
       // without a lookup per line.
       ring: r.dyno === null ? null : this.rings.ringFor(r.dyno),
+      seq: this.opened++,
       done: false,
     };
     this.lookBack(p);
-    this.queue.push(p);
+    (appDown ? this.down : this.main).items.push(p);
     this.count++;
     p.ring?.waiting.push(p);
     if (r.requestId !== null) this.byId.set(r.requestId, p);
@@ -123,6 +150,14 @@ export class PendingErrors {
     if (dyno !== null && ring !== null) {
       const n = ring.slotsBetween(w.requestStart, w.after, slack, near);
       for (let k = n - 1; k >= 0; k--) this.offerSlot(p, dyno, ring, near[k] as number);
+      // An H12 also takes a connection that failed before the request (at boot) while the
+      // process stayed up: the dyno's lines are each looked at once over all H12s.
+      if (p.h12) {
+        const failed = this.rings.lastConnectionFailure(dyno, ring, w.requestStart);
+        if (failed !== null) addEvidence(p, failed);
+      }
+      const start = this.options.startOf?.(dyno);
+      if (start !== undefined) addEvidence(p, start);
     }
     const events = this.events;
     const ownFrom = ownEventsFrom(p.appDown, w) - slack;
@@ -173,7 +208,10 @@ export class PendingErrors {
       const id = p.idToFind;
       if (id !== null && lineHasId(raw, offset, plainHead, id, p.plainId, process)) {
         if (this.idEvidence(p, process, ring, slot)) continue;
+      } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
+        this.idEvidence(p, process, ring, slot);
       }
+      if (p.h12) this.h12Evidence(p, process, ring, slot);
       if (evidence === undefined) evidence = this.rings.evidenceAt(process, ring, slot);
       if (evidence !== null) addEvidence(p, evidence);
     }
@@ -182,9 +220,11 @@ export class PendingErrors {
   /** A new dyno-manager event, offered to every waiting error (releases: see lookBack). */
   offerNewEvent(e: Evidence): void {
     if (this.count === 0 || e.kind === 'release') return;
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const p = this.queue[i] as Pending;
-      if (!p.done && takesEvent(p, e)) addEvidence(p, e);
+    for (const q of [this.main, this.down]) {
+      for (let i = q.head; i < q.items.length; i++) {
+        const p = q.items[i] as Pending;
+        if (!p.done && takesEvent(p, e)) addEvidence(p, e);
+      }
     }
   }
 
@@ -207,9 +247,17 @@ export class PendingErrors {
       lineHasId(raw, offset, ring.plainHeads[slot] === 1, id, p.plainId, process)
     ) {
       if (this.idEvidence(p, process, ring, slot)) return;
+    } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
+      this.idEvidence(p, process, ring, slot);
     }
+    if (p.h12) this.h12Evidence(p, process, ring, slot);
     const evidence = this.rings.evidenceAt(process, ring, slot);
     if (evidence !== null) addEvidence(p, evidence);
+  }
+
+  private h12Evidence(p: Pending, process: string, ring: LineRing, slot: number): void {
+    const e = this.rings.timeoutEvidenceAt(process, ring, slot);
+    if (e !== null) addEvidence(p, e);
   }
 
   /**
@@ -217,7 +265,7 @@ export class PendingErrors {
    * nothing more to take from the line) or any other line naming the request.
    */
   private idEvidence(p: Pending, process: string, ring: LineRing, slot: number): boolean {
-    const id = p.idToFind as string;
+    const id = p.idToFind ?? '';
     const message = detach(ring.message(slot), 16_384);
     const guard = parseGuardLine(message);
     const kind: EvidenceKind = guard !== null && guard.requestId === id ? 'guard' : 'request-id';
@@ -234,40 +282,49 @@ export class PendingErrors {
 
   /** Decide errors whose window has closed by log time `due`, oldest first. */
   settle(due: number): void {
-    while (this.queueHead < this.queue.length) {
-      const p = this.queue[this.queueHead] as Pending;
+    this.settleQueue(this.main, due);
+    this.settleQueue(this.down, due);
+  }
+
+  private settleQueue(q: Queue, due: number): void {
+    while (q.head < q.items.length) {
+      const p = q.items[q.head] as Pending;
       if (!p.done) {
         const overfull = this.count > this.options.maxPending;
         if (p.windows.after > due && !overfull) break;
         if (overfull) this.options.onForcedEarly();
         this.decide(p);
       }
-      this.queueHead++;
+      q.head++;
     }
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue.splice(0, this.queueHead);
-      this.queueHead = 0;
+    if (q.head > 1024 && q.head * 2 > q.items.length) {
+      q.items.splice(0, q.head);
+      q.head = 0;
     }
   }
 
   /** Follow mode: decide errors that have waited the window in wall time, whatever the logs say. */
   flushWall(nowWall: number): void {
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const p = this.queue[i] as Pending;
-      if (p.done) continue;
-      if (p.arrivedWall + this.options.windowMs > nowWall) break;
-      this.decide(p);
+    for (const q of [this.main, this.down]) {
+      for (let i = q.head; i < q.items.length; i++) {
+        const p = q.items[i] as Pending;
+        if (p.done) continue;
+        if (p.arrivedWall + this.options.windowMs > nowWall) break;
+        this.decide(p);
+      }
     }
   }
 
-  /** End of input: decide everything still waiting. */
+  /** End of input: decide everything still waiting, in arrival order. */
   decideAll(): void {
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const p = this.queue[i] as Pending;
-      if (!p.done) this.decide(p);
+    const left: Pending[] = [];
+    for (const q of [this.main, this.down]) {
+      for (let i = q.head; i < q.items.length; i++) left.push(q.items[i] as Pending);
+      q.items.length = 0;
+      q.head = 0;
     }
-    this.queue.length = 0;
-    this.queueHead = 0;
+    left.sort((a, b) => a.seq - b.seq);
+    for (const p of left) if (!p.done) this.decide(p);
   }
 
   private decide(p: Pending): void {
@@ -280,6 +337,13 @@ export class PendingErrors {
       if (i >= 0) waiting.splice(i, 1);
     }
     if (r.requestId !== null && this.byId.get(r.requestId) === p) this.byId.delete(r.requestId);
+    // An H12 whose dyno logged nothing in its window: a request finishing on another dyno.
+    const w = p.windows;
+    if (
+      p.h12 &&
+      (p.ring === null || p.ring.slotsBetween(w.requestStart, w.after, 0, this.near) === 0)
+    )
+      for (const e of this.rings.slowElsewhere(w.t, w.after, r.dyno)) addEvidence(p, e);
     this.options.onDecided(r, p.windows, p.line, p.evidence, this.releasesFor(p));
   }
 
@@ -292,11 +356,22 @@ export class PendingErrors {
     const from = releasesFrom(p.appDown, p.windows);
     if (from === Number.POSITIVE_INFINITY) return NONE;
     const releases = this.events.releasesSince(from - this.options.reorderUs);
-    return releases.filter((e) => isRelevant(p.appDown, p.windows, e));
+    // What isRelevant says of a release, in a plain loop: errors read dozens each.
+    const after = p.windows.after;
+    const kept: Evidence[] = [];
+    for (const e of releases) if (e.micros >= from && e.micros <= after) kept.push(e);
+    return kept;
   }
 }
 
 const NONE: readonly Evidence[] = Object.freeze([]);
+
+/** A request path without its query, when it can name a request in a line (not `/` alone). */
+function pathOf(path: string): string | null {
+  const q = path.indexOf('?');
+  const bare = q < 0 ? path : path.slice(0, q);
+  return bare.length >= 2 && bare.startsWith('/') ? bare : null;
+}
 
 /** Room kept for evidence that arrives after an error (its exit line, its stack dump). */
 const LATE_EVIDENCE = 16;

@@ -6,7 +6,7 @@
 
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, constants as zlibConstants } from 'node:zlib';
 
 /** Bytes per read: big enough that per-chunk costs vanish, small enough to stay out of the way. */
 const CHUNK_BYTES = 256 * 1024;
@@ -150,12 +150,60 @@ function isGzip(head: Buffer, filled: number): boolean {
   return filled >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
-/** Inflates a byte source, with backpressure both ways; its read errors end the output too. */
+/** Input that ended before its end: what came before it was read and handed on. */
+export class TruncatedInputError extends Error {}
+
+/**
+ * Inflates a byte source, with backpressure both ways; its read errors end the output too.
+ * A gzip stream cut short is inflated as far as it goes (SYNC_FLUSH at the end keeps zlib from
+ * dropping what it holds) and then reported by its size trailer, which no longer matches;
+ * trailing garbage ends the output with zlib's error. Either way every chunk inflated before
+ * is handed on first, then a TruncatedInputError says why the rest is missing.
+ */
 async function* gunzipped(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const gunzip = createGunzip();
-  const raw = Readable.from(source);
+  const gunzip = createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  // The last 4 compressed bytes: a complete (single-member) stream ends with its size mod 2^32.
+  const tail = Buffer.alloc(4);
+  let tailBytes = 0;
+  const raw = Readable.from(
+    (async function* () {
+      for await (const chunk of source) {
+        keepTail(tail, chunk, tailBytes);
+        tailBytes += chunk.length;
+        yield chunk;
+      }
+    })(),
+  );
   raw.on('error', (err) => gunzip.destroy(err));
-  for await (const chunk of raw.pipe(gunzip)) yield chunk as Buffer;
+  let inflated = 0;
+  try {
+    for await (const chunk of raw.pipe(gunzip)) {
+      inflated += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR')
+      throw new TruncatedInputError(
+        `gzip data broken after ${inflated} bytes inflated (${(err as Error).message})`,
+      );
+    throw err;
+  }
+  if (tailBytes >= 18 && tail.readUInt32LE(0) !== inflated % 2 ** 32)
+    throw new TruncatedInputError(
+      `gzip data ends early: ${inflated} bytes inflated, its trailer is missing`,
+    );
+}
+
+/** The last 4 bytes seen so far, with `chunk` appended to `seen` bytes before it. */
+function keepTail(tail: Buffer, chunk: Buffer, seen: number): void {
+  if (chunk.length >= 4) {
+    chunk.copy(tail, 0, chunk.length - 4);
+    return;
+  }
+  const keep = Math.min(4 - chunk.length, seen);
+  tail.copy(tail, 0, 4 - keep, 4);
+  chunk.copy(tail, keep);
 }
 
 /**

@@ -40,6 +40,9 @@ export function isRelevant(appDown: boolean, w: Windows, e: Evidence): boolean {
       case 'exit':
       case 'stack':
       case 'memory':
+      case 'kill':
+      case 'starting':
+      case 'up':
         return m >= t - CRASH_LOOKBACK_US && m <= w.after;
       default:
         return false;
@@ -50,7 +53,15 @@ export function isRelevant(appDown: boolean, w: Windows, e: Evidence): boolean {
     case 'guard':
     case 'request-id':
       return true;
+    // How the process serving the request was started: whenever, but before it.
+    case 'start':
+      return m <= t;
+    case 'connection-failed':
+      return m <= w.after;
     case 'worker-timeout':
+    case 'worker-died':
+    case 'no-status':
+    case 'slow':
       return m >= w.requestStart && m <= w.after;
     // The request's own errors, and the dump before an exit logged up to EXIT_AFTER late.
     case 'stack':
@@ -59,8 +70,11 @@ export function isRelevant(appDown: boolean, w: Windows, e: Evidence): boolean {
     case 'crash':
       return m >= t - SLACK_US && m <= t + EXIT_AFTER_US;
     case 'memory':
+    case 'kill':
       return m >= t - MEMORY_US && m <= w.after;
     case 'sigterm':
+    case 'shutdown':
+    case 'launcher-exit':
       return m >= t - SHUTDOWN_US && m <= w.after;
     case 'restart':
       return m >= t - SHUTDOWN_US && m <= t + SLACK_US;

@@ -62,13 +62,17 @@ function timelineSvg(r: ReportJson): string {
       );
     });
   }
+  // Markers go over the bars (drawn after them) with a solid head above the plot, so a
+  // restart or a crash is never hidden behind the errors it caused.
   const start = t.start === null ? Number.NaN : Date.parse(t.start);
   for (const m of t.markers) {
     if (m.time === null || Number.isNaN(start)) continue;
     const x = left + ((Date.parse(m.time) - start) / 1000 / t.bucketSeconds) * bw;
     if (!(x >= left && x <= width)) continue;
+    const colour = MARKER_COLOURS[m.kind] ?? '#333';
+    const title = `<title>${e(clock(m.time))} ${e(m.process)}: ${e(m.kind)} ${e(m.detail)}</title>`;
     parts.push(
-      `<line class="marker" data-kind="${e(m.kind)}" x1="${x.toFixed(2)}" x2="${x.toFixed(2)}" y1="10" y2="${10 + plotH}" stroke="${MARKER_COLOURS[m.kind] ?? '#333'}" stroke-dasharray="3,2"><title>${e(clock(m.time))} ${e(m.process)}: ${e(m.kind)} ${e(m.detail)}</title></line>`,
+      `<g class="marker" data-kind="${e(m.kind)}"><line x1="${x.toFixed(2)}" x2="${x.toFixed(2)}" y1="4" y2="${10 + plotH}" stroke="${colour}" stroke-width="1.5" stroke-dasharray="3,2"/><path d="M${(x - 4).toFixed(2)} 0 L${(x + 4).toFixed(2)} 0 L${x.toFixed(2)} 7 Z" fill="${colour}"/>${title}</g>`,
     );
   }
   parts.push(`<text x="${left}" y="${height - 6}" class="axis">${e(clock(t.start))}</text>`);
@@ -89,6 +93,19 @@ function timelineSvg(r: ReportJson): string {
     )
     .join(' ');
   return `${parts.join('')}<p class="legend">${legend}</p>`;
+}
+
+function ratesTable(r: ReportJson): string {
+  const rates = r.rates;
+  if (rates.rate === null || rates.errors === 0) return '';
+  const pct = (v: number | null) => (v === null ? '' : `${(v * 100).toFixed(2)}%`);
+  const rows = rates.byRoute
+    .map(
+      (x) =>
+        `<tr><td><code>${e(x.route)}</code></td><td class="num">${x.errors}</td><td class="num">${x.requests}</td><td class="num">${pct(x.rate)}</td></tr>`,
+    )
+    .join('');
+  return `<h2>Error rates</h2><p id="rates">${pct(rates.rate)} of ${rates.requests} requests${rates.peak === null ? '' : `; peak ${pct(rates.peak.rate)} at ${e(clock(rates.peak.time))}`}.</p><table><thead><tr><th>route</th><th>errors</th><th>requests</th><th>rate</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function evidenceBlock(d: DiagnosisJson): string {
@@ -134,6 +151,7 @@ ${REPORT_CSS}</style></head><body>
 <p id="summary">${i.records} entries read (${i.parsed} parsed, ${i.unparsed} unparsed) from ${e(clock(i.firstSeen))} to ${e(clock(i.lastSeen))} UTC. Router: ${i.routerLines} lines, <b>${r.totals.errors} errors</b>${r.totals.noise > 0 ? `, ${r.totals.noise} client-side` : ''}.</p>
 <h2>Timeline</h2>
 ${timelineSvg(r)}
+${ratesTable(r)}
 <h2>Causes</h2>
 ${causeSections === '' ? '<p>No router errors found.</p>' : causeSections}
 <h2>Routes</h2>

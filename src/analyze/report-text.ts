@@ -6,6 +6,7 @@
 
 import { CAUSES } from './causes.js';
 import { displaySample } from './line-parse.js';
+import { isPlatformCode } from './platform-errors.js';
 import { type DiagnosisJson, descOf, fixOf, type GroupJson, type ReportJson } from './report.js';
 
 export interface Paint {
@@ -34,6 +35,7 @@ export function paint(color: boolean): Paint {
 }
 
 const n = (v: number) => v.toLocaleString('en-US');
+const pct = (rate: number) => `${(rate * 100).toFixed(rate < 0.001 ? 3 : rate < 0.1 ? 2 : 1)}%`;
 const clock = (iso: string | null) => (iso === null ? '?' : iso.slice(0, 19).replace('T', ' '));
 const show = (s: string, max = 200) => displaySample(s, max);
 
@@ -71,12 +73,34 @@ export function formatSummary(report: ReportJson, p: Paint): string {
       `${clock(i.firstSeen)} → ${clock(i.lastSeen)} UTC`,
   );
   const codes = Object.entries(report.totals.byCode)
+    .filter(([c]) => !isPlatformCode(c))
+    .map(([c, k]) => `${c} ×${k}`)
+    .join(', ');
+  const platformCodes = Object.entries(report.totals.byCode)
+    .filter(([c]) => isPlatformCode(c))
     .map(([c, k]) => `${c} ×${k}`)
     .join(', ');
   out.push(
     `router: ${n(i.routerLines)} lines, ${n(report.totals.errors)} errors` +
       `${report.totals.noise > 0 ? ` + ${n(report.totals.noise)} client-side` : ''}${codes === '' ? '' : ` (${codes})`}`,
   );
+  if (platformCodes !== '')
+    out.push(`platform: ${n(report.totals.platform)} errors (${platformCodes})`);
+  const rates = report.rates;
+  if (rates.rate !== null && rates.errors > 0) {
+    const routes = rates.byRoute
+      .slice(0, 5)
+      .map(
+        (r) =>
+          `${show(r.route, 60)} ${r.rate === null ? '?' : pct(r.rate)} (${n(r.errors)}/${n(r.requests)})`,
+      )
+      .join(', ');
+    out.push(
+      `error rate: ${pct(rates.rate)} (${n(rates.errors)} of ${n(rates.requests)} requests)` +
+        `${rates.peak === null ? '' : `; peak ${pct(rates.peak.rate)} at ${clock(rates.peak.time)}`}` +
+        `${routes === '' ? '' : `; by route: ${routes}`}`,
+    );
+  }
   if (report.groups.length === 0) {
     out.push('', p.green('No router errors found.'));
   }

@@ -9,13 +9,15 @@ import { type RouteGroup, topFrames } from './aggregate.js';
 import type { AnalysisResult } from './analyzer.js';
 import { CAUSES, type CauseId, CODE_FIXES, type Confidence, isNoise } from './causes.js';
 import type { Evidence } from './evidence.js';
-import type { Diagnosis, InputStats } from './types.js';
+import { isPlatformCode, PLATFORM_CODES } from './platform-errors.js';
+import { type Diagnosis, type InputStats, UNTIMED_US } from './types.js';
 
 export const SCHEMA = 'h13.analyze/1';
 export const DIAGNOSIS_SCHEMA = 'h13.analyze.diagnosis/1';
 
+/** No time for lines that had none (UNTIMED_US) or for nothing read. */
 const iso = (micros: number): string | null =>
-  Number.isFinite(micros) ? formatTimestamp(micros) : null;
+  Number.isFinite(micros) && micros >= UNTIMED_US ? formatTimestamp(micros) : null;
 
 export interface EvidenceJson {
   kind: string;
@@ -41,6 +43,7 @@ export interface DiagnosisJson {
   bytes: number | null;
   protocol: string | null;
   guardOnly: boolean;
+  cut: boolean;
   line: string;
   frames: string[];
   evidence: EvidenceJson[];
@@ -83,8 +86,25 @@ export interface ReportJson {
     firstSeen: string | null;
     lastSeen: string | null;
   };
-  totals: { errors: number; noise: number; byCode: Record<string, number> };
+  /**
+   * errors: router errors the app must look at; noise: client-side ones; platform: the
+   * platform's own (R10-R15, L10). byCode counts every code, router and platform.
+   */
+  totals: { errors: number; noise: number; platform: number; byCode: Record<string, number> };
   causes: CauseRollup[];
+  /**
+   * Error rates: router errors (not client-side, not platform) over router requests, in all,
+   * per route (the routes with errors, most errors first) and per timeline bucket (null where
+   * a bucket had no request).
+   */
+  rates: {
+    requests: number;
+    errors: number;
+    rate: number | null;
+    byRoute: Array<{ route: string; requests: number; errors: number; rate: number | null }>;
+    overTime: Array<number | null>;
+    peak: { time: string | null; requests: number; errors: number; rate: number } | null;
+  };
   groups: GroupJson[];
   timeline: {
     start: string | null;
@@ -97,7 +117,8 @@ export interface ReportJson {
 }
 
 export function descOf(code: string): string {
-  return isRouterCodeName(code) ? ROUTER_CODES[code].desc : code;
+  if (isRouterCodeName(code)) return ROUTER_CODES[code].desc;
+  return isPlatformCode(code) ? PLATFORM_CODES[code].desc : code;
 }
 
 export function fixOf(code: string, cause: CauseId): string {
@@ -126,6 +147,7 @@ export function diagnosisJson(d: Diagnosis): DiagnosisJson {
     bytes: d.bytes,
     protocol: d.protocol,
     guardOnly: d.guardOnly,
+    cut: d.cut,
     line: d.line,
     frames: [...d.frames],
     evidence: d.evidence.map(evidenceJson),
@@ -165,8 +187,10 @@ export function buildReport(result: AnalysisResult): ReportJson {
   const groups = aggregate.sorted().map(groupJson);
   const rollup = new Map<string, CauseRollup>();
   let noise = 0;
+  let platform = 0;
   for (const g of groups) {
     if (g.noise) noise += g.count;
+    else if (isPlatformCode(g.code)) platform += g.count;
     const key = `${g.code} ${g.cause}`;
     const r = rollup.get(key);
     if (r !== undefined) r.count += g.count;
@@ -187,6 +211,7 @@ export function buildReport(result: AnalysisResult): ReportJson {
   const causes = [...rollup.values()].sort(
     (a, b) => Number(a.noise) - Number(b.noise) || b.count - a.count,
   );
+  const rates = ratesOf(result, groups);
   const { firstMicros, lastMicros, ...rest } = stats;
   const errors: Record<string, number[]> = {};
   for (const [code, series] of [...timeline.series.entries()].sort()) errors[code] = series;
@@ -194,11 +219,13 @@ export function buildReport(result: AnalysisResult): ReportJson {
     schema: SCHEMA,
     input: { ...rest, firstSeen: iso(firstMicros), lastSeen: iso(lastMicros) },
     totals: {
-      errors: aggregate.total - noise,
+      errors: aggregate.total - noise - platform,
       noise,
+      platform,
       byCode: Object.fromEntries([...aggregate.byCode.entries()].sort()),
     },
     causes,
+    rates,
     groups,
     timeline: {
       start: iso(timeline.start),
@@ -214,4 +241,56 @@ export function buildReport(result: AnalysisResult): ReportJson {
       droppedMarkers: timeline.droppedMarkers,
     },
   };
+}
+
+/**
+ * JSON for output: JSON.stringify leaves C1 controls (U+0080-U+009F, `\x9b` is a terminal's
+ * CSI) and U+2028/U+2029 (line breaks to JavaScript) raw; they are escaped here.
+ */
+export function safeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+const rateOf = (errors: number, requests: number): number | null =>
+  requests === 0 ? null : Math.round((errors / requests) * 1e6) / 1e6;
+
+const MAX_RATE_ROUTES = 50;
+
+function ratesOf(result: AnalysisResult, groups: readonly GroupJson[]): ReportJson['rates'] {
+  const { timeline, routes } = result;
+  const errorsByRoute = new Map<string, number>();
+  let errors = 0;
+  for (const g of groups) {
+    if (g.noise || isPlatformCode(g.code)) continue;
+    errors += g.count;
+    errorsByRoute.set(g.route, (errorsByRoute.get(g.route) ?? 0) + g.count);
+  }
+  const requestsByRoute = routes.totals();
+  const byRoute = [...errorsByRoute.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, MAX_RATE_ROUTES)
+    .map(([route, n]) => {
+      const requests = requestsByRoute.get(route) ?? 0;
+      return { route, requests, errors: n, rate: rateOf(n, requests) };
+    });
+  const overTime: Array<number | null> = [];
+  let peak: ReportJson['rates']['peak'] = null;
+  // A code counts in the rate unless all of it is client-side (H27, H28) or the platform's.
+  const counted = new Set(
+    groups.filter((g) => !g.noise && !isPlatformCode(g.code)).map((g) => g.code),
+  );
+  for (let i = 0; i < timeline.requests.length; i++) {
+    const requests = timeline.requests[i] ?? 0;
+    let e = 0;
+    for (const [code, series] of timeline.series) if (counted.has(code)) e += series[i] ?? 0;
+    const rate = rateOf(e, requests);
+    overTime.push(rate);
+    if (rate !== null && e > 0 && (peak === null || rate > peak.rate))
+      peak = { time: iso(timeline.start + i * timeline.width), requests, errors: e, rate };
+  }
+  const requests = timeline.requests.reduce((a, b) => a + b, 0);
+  return { requests, errors, rate: rateOf(errors, requests), byRoute, overTime, peak };
 }

@@ -52,10 +52,17 @@ export class LineRing {
   readonly plainHeads: Uint8Array;
   /** undefined: not looked at yet; null: not evidence. */
   readonly evidence: Array<Evidence | null | undefined>;
+  /** The same for what only an H12 asks (requestTimeoutEvidence). */
+  readonly timeoutEvidence: Array<Evidence | null | undefined>;
   /** The router errors waiting for this dyno's next lines (kept by PendingErrors). */
   readonly waiting: Pending[] = [];
   private next = 0;
   size = 0;
+  /** Lines pushed since the ring was made (line number `n` sits in slot `n % capacity`). */
+  pushed = 0;
+  /** Lines up to this number have been looked at for a failed connection (an H12 asks). */
+  scannedForFailure = 0;
+  lastFailure: Evidence | null = null;
 
   constructor(readonly capacity: number) {
     this.micros = new Float64Array(capacity);
@@ -63,6 +70,7 @@ export class LineRing {
     this.offsets = new Int32Array(capacity);
     this.plainHeads = new Uint8Array(capacity);
     this.evidence = new Array<Evidence | null | undefined>(capacity).fill(undefined);
+    this.timeoutEvidence = new Array<Evidence | null | undefined>(capacity).fill(undefined);
   }
 
   /** Returns the slot written. */
@@ -73,8 +81,10 @@ export class LineRing {
     this.offsets[slot] = offset;
     this.plainHeads[slot] = plainHead ? 1 : 0;
     this.evidence[slot] = undefined;
+    this.timeoutEvidence[slot] = undefined;
     this.next = slot + 1 === this.capacity ? 0 : slot + 1;
     if (this.size < this.capacity) this.size++;
+    this.pushed++;
     return slot;
   }
 

@@ -3,6 +3,8 @@
  * buckets merge and the width doubles, so a log of any length fits in MAX_BUCKETS per series.
  */
 
+import { UNTIMED_US } from './types.js';
+
 export const MAX_BUCKETS = 240;
 const FIRST_WIDTH_US = 1_000_000;
 
@@ -65,7 +67,7 @@ export class Timeline {
   }
 
   addRequest(micros: number): void {
-    if (Number.isNaN(micros)) return;
+    if (!(micros >= UNTIMED_US)) return;
     const i = this.index(micros);
     const r = this.requests;
     while (r.length <= i) r.push(0);
@@ -73,7 +75,7 @@ export class Timeline {
   }
 
   addError(micros: number, code: string): void {
-    if (Number.isNaN(micros)) return;
+    if (!(micros >= UNTIMED_US)) return;
     const i = this.index(micros);
     let s = this.series.get(code);
     if (s === undefined) {
@@ -85,7 +87,7 @@ export class Timeline {
   }
 
   addMarker(marker: Marker): void {
-    if (Number.isNaN(marker.micros)) return;
+    if (!(marker.micros >= UNTIMED_US)) return;
     this.index(marker.micros);
     if (this.markers.length < MAX_MARKERS) this.markers.push(marker);
     else this.droppedMarkers++;

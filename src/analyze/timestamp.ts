@@ -116,18 +116,31 @@ export function secondsOf(text: string, start: number): number {
 const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 
 /**
- * Papertrail's `Mar  2 10:15:04` has no year: the year of `nowMs` is assumed, or the year
+ * Papertrail's `Mar  2 10:15:04` has no year. `fromLog`: `referenceMs` is a time read from the
+ * log itself, and the year that puts the line nearest to it is taken (a log that runs over
+ * New Year stays in order). Otherwise `referenceMs` is the clock: its year, or the year
  * before when that would put the line more than a day in the future.
  */
-export function syslogMicros(month: string, day: number, time: string, nowMs: number): number {
+export function syslogMicros(
+  month: string,
+  day: number,
+  time: string,
+  referenceMs: number,
+  fromLog = false,
+): number {
   const mo = MONTHS.indexOf(month) / 3;
   if (!Number.isInteger(mo) || mo < 0) return Number.NaN;
   const h = digits(time, 0, 2);
   const mi = digits(time, 3, 2);
   const s = digits(time, 6, 2);
   if (h < 0 || mi < 0 || s < 0) return Number.NaN;
-  const year = new Date(nowMs).getUTCFullYear();
+  const year = new Date(referenceMs).getUTCFullYear();
   let ms = Date.UTC(year, mo, day, h, mi, s);
-  if (ms > nowMs + 86_400_000) ms = Date.UTC(year - 1, mo, day, h, mi, s);
+  if (fromLog) {
+    for (const y of [year - 1, year + 1]) {
+      const other = Date.UTC(y, mo, day, h, mi, s);
+      if (Math.abs(other - referenceMs) < Math.abs(ms - referenceMs)) ms = other;
+    }
+  } else if (ms > referenceMs + 86_400_000) ms = Date.UTC(year - 1, mo, day, h, mi, s);
   return ms * 1000;
 }

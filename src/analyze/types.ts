@@ -2,7 +2,7 @@
 
 import type { CauseId, Confidence } from './causes.js';
 import type { Evidence } from './evidence.js';
-import type { InputFormat } from './line-parse.js';
+import { emptyFormatCounts } from './formats/index.js';
 
 export interface Diagnosis {
   readonly code: string;
@@ -27,6 +27,8 @@ export interface Diagnosis {
   readonly frames: readonly string[];
   /** True when only the guard's line was seen (app-side logs without the router's). */
   readonly guardOnly: boolean;
+  /** The router line was cut short: what it lost (method, path, timings) is unknown. */
+  readonly cut: boolean;
 }
 
 export interface InputStats {
@@ -41,18 +43,35 @@ export interface InputStats {
   unparsed: number;
   oversized: number;
   truncatedFrames: number;
-  formats: Record<InputFormat, number>;
+  /** Records read in each format (formats/index.ts). */
+  formats: Record<string, number>;
+  /** Router error lines cut short (read as far as they went; their diagnoses say `cut`). */
+  cutLines: number;
+  /** Physical lines joined to the router line a paste had wrapped. */
+  joinedLines: number;
+  /** Lines without a time of their own before any time was read (placed in input order). */
+  untimed: number;
   routerLines: number;
   routerErrors: number;
+  /** R10, R12, R13, R14, R15 and L10 lines (platform-errors.ts). */
+  platformErrors: number;
   appLines: number;
   platformLines: number;
   /** Up to MAX_SAMPLES unparsed lines, escaped and cut. */
   unparsedSamples: string[];
+  /** Inputs that ended early (a gzip cut short or followed by garbage): name and why. */
+  truncatedInputs: string[];
   /** Pending diagnoses decided early because too many were waiting. */
   forcedEarly: number;
   firstMicros: number;
   lastMicros: number;
 }
+
+/**
+ * Times below this (one day after the epoch) are places in the input, not times: lines of a
+ * paste without timestamps, before any time was read. Reports show no time for them.
+ */
+export const UNTIMED_US = 86_400_000_000;
 
 /** Stats before the first byte. */
 export function emptyStats(): InputStats {
@@ -65,12 +84,17 @@ export function emptyStats(): InputStats {
     unparsed: 0,
     oversized: 0,
     truncatedFrames: 0,
-    formats: { heroku: 0, papertrail: 0, syslog: 0, json: 0 },
+    formats: emptyFormatCounts(),
+    cutLines: 0,
+    joinedLines: 0,
+    untimed: 0,
     routerLines: 0,
     routerErrors: 0,
+    platformErrors: 0,
     appLines: 0,
     platformLines: 0,
     unparsedSamples: [],
+    truncatedInputs: [],
     forcedEarly: 0,
     firstMicros: Number.NaN,
     lastMicros: Number.NaN,

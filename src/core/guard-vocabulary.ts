@@ -77,6 +77,8 @@ export const GUARD_FIELDS = {
   requestId: 'request_id',
   step: 'step',
   stack: 'stack',
+  /** Only the guard writes it: what tells its request lines from the router's. */
+  elapsed: 'elapsed',
   method: 'method',
   path: 'path',
 } as const;

@@ -145,7 +145,7 @@ describe('h13 analyze (CLI)', () => {
     assert.doesNotMatch(page, /<script|https?:\/\/(?!www\.w3\.org)/);
   });
 
-  it('exit codes: --fail-on matched 1, not matched 0, bad code 2, unreadable input 3', async () => {
+  it('exit codes: --fail-on matched 1, not matched 0, bad code 2, unreadable input 3, nothing read 4', async () => {
     assert.equal((await cli(['--fail-on', 'H13,H18', dataFile('heroku-crash.txt')])).code, 1);
     assert.equal((await cli(['--fail-on', 'h99', dataFile('heroku-crash.txt')])).code, 0);
     assert.equal((await cli(['--fail-on', 'H13x', dataFile('heroku-crash.txt')])).code, 2);
@@ -158,7 +158,10 @@ describe('h13 analyze (CLI)', () => {
       corrupt,
       Buffer.concat([gzipSync(crashLog).subarray(0, 40), Buffer.from('junk')]),
     );
-    assert.equal((await cli([corrupt])).code, 3);
+    // Broken after 40 bytes: nothing could be inflated, so nothing was read (4), and said so.
+    const broken = await cli([corrupt]);
+    assert.equal(broken.code, 4);
+    assert.match(broken.stderr, /ended early/);
   });
 
   it('--color always colours; NO_COLOR is respected in auto mode', async () => {
@@ -199,5 +202,85 @@ describe('h13 analyze (CLI)', () => {
     );
     assert.equal(lines[0].schema, 'h13.analyze.diagnosis/1');
     assert.equal(lines[3].schema, 'h13.analyze/1');
+  });
+});
+
+describe('h13 analyze (CLI): robustness', () => {
+  it('a gzip cut short or followed by garbage: the report of what was read, marked, other files read', async () => {
+    const whole = gzipSync(`${crashLog}${'x'.repeat(0)}`);
+    const cut = join(dir, 'cut.log.gz');
+    writeFileSync(cut, whole.subarray(0, whole.length - 6));
+    const garbage = join(dir, 'garbage.log.gz');
+    writeFileSync(garbage, Buffer.concat([whole, Buffer.from('trailing garbage')]));
+    for (const file of [cut, garbage]) {
+      const r = await cli(['--json', file, dataFile('heroku-deploy.txt')]);
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.input.truncatedInputs.length, 1, file);
+      assert.match(report.input.truncatedInputs[0], /gzip/);
+      assert.ok(report.totals.byCode.H13 >= 1, 'the deploy log after it is still read');
+      assert.match(r.stderr, /ended early/);
+    }
+    // Cut inside its trailer only: every line was inflated, and the crash is there.
+    const r = await cli(['--json', cut]);
+    assert.equal(JSON.parse(r.stdout).totals.byCode.H13, 2);
+  });
+
+  it('nothing parsed at all: said on stderr, exit 4 even with --fail-on', async () => {
+    const r = await cli(['--fail-on', 'H13'], 'this is not a log\nnor is this\n');
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /nothing in the input could be read/);
+  });
+
+  it('platform errors work with --fail-on', async () => {
+    const r = await cli(
+      ['--fail-on', 'R14'],
+      '2026-03-02T10:15:01.000000+00:00 heroku[web.1]: Error R14 (Memory quota exceeded)\n',
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /platform: 1 errors \(R14 ×1\)/);
+  });
+
+  it('JSON escapes C1 controls and U+2028/U+2029', async () => {
+    const r = await cli(
+      ['--json'],
+      '2026-03-02T10:15:05.010002+00:00 heroku[router]: at=error code=H13 desc="x" method=GET path="/a\u009b2J\u2028\u2029" host=a dyno=web.1 connect=0ms service=1ms status=503 bytes=0\n',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\u0080-\u009f\u2028\u2029]/);
+    assert.match(r.stdout, /\\u009b2J\\u2028\\u2029/);
+    assert.equal(JSON.parse(r.stdout).groups[0].samples[0].path, '/a\u009b2J\u2028\u2029');
+  });
+
+  it('--follow FILE follows a growing file and never reads a half-written last line', async () => {
+    const file = join(dir, 'growing.log');
+    writeFileSync(file, '');
+    const child = spawn(process.execPath, [CLI, 'analyze', '--follow', '--window', '200ms', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const printed = (re: RegExp) =>
+      new Promise<void>((resolve) => {
+        const check = () => re.test(out) && resolve();
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          check();
+        });
+        check();
+      });
+    writeFileSync(file, crashLog, { flag: 'a' });
+    await withTimeout(printed(/app-crash/), 15_000, 'the diagnosis of the appended lines');
+    // A router line written in two parts: nothing of it is read before its newline.
+    const line =
+      '2026-03-02T10:20:00.000000+00:00 heroku[router]: at=error code=H18 desc="Server Request Interrupted" method=GET path="/late" host=a dyno=web.1 connect=0ms service=1ms status=503 bytes=10';
+    writeFileSync(file, line.slice(0, 90), { flag: 'a' });
+    child.kill('SIGINT');
+    const code = await withTimeout(new Promise((res) => child.on('close', res)), 15_000, 'exit');
+    assert.equal(code, 0, err);
+    assert.match(out, /^h13 analyze:/m, 'the summary at the end');
+    assert.doesNotMatch(out, /H18/, 'the half-written line is not analyzed');
+    assert.match(err, /half-written last line \(90 bytes\)/);
   });
 });

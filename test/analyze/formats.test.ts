@@ -3,7 +3,6 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Histogram } from '../../src/analyze/histogram.js';
 import { normaliseRoute } from '../../src/analyze/route.js';
-import { scanRouterMessage } from '../../src/analyze/router-scan.js';
 import { MAX_BUCKETS, Timeline } from '../../src/analyze/timeline.js';
 import { createTimestampReader } from '../../src/analyze/timestamp.js';
 import { ROUTER_CODE_NAMES, ROUTER_CODES } from '../../src/core/codes.js';
@@ -97,12 +96,8 @@ describe('h13 run output, both log formats', () => {
     it(`--log-format ${format}`, () => {
       const { result, diagnoses } = analyzeText(runOutput(format));
       assert.equal(result.stats.unparsed, 0, result.stats.unparsedSamples.join('\n'));
-      assert.ok(result.stats.formats[format] > 0);
-      assert.deepEqual(verdicts(diagnoses), [
-        'H13 app-crash',
-        'H13 socket-timeout',
-        'H18 partial-response',
-      ]);
+      assert.ok((result.stats.formats[format] ?? 0) > 0);
+      assert.deepEqual(verdicts(diagnoses), ['H13 app-crash', 'H13 socket-timeout', 'H18 unknown']);
       const guarded = diagnoses.find((d) => d.path === '/socket-timeout');
       assert.equal(guarded?.confidence, 'high');
       assert.equal(guarded?.evidence[0]?.kind, 'guard');
@@ -117,6 +112,7 @@ describe('h13 run output, both log formats', () => {
       request_id: 'dddddddd-1111-4222-8333-444444444444',
       method: 'POST',
       path: '/orders/77',
+      elapsed: '12ms',
       cause: 'uncaught exception',
       step: 'db.query',
     });
@@ -129,8 +125,8 @@ describe('h13 run output, both log formats', () => {
   });
 });
 
-describe('router line scanner', () => {
-  it('reads every line formatRouterMessage writes exactly as parseRouterMessage does', () => {
+describe('router line reader', () => {
+  it('reads back every line formatRouterMessage writes', () => {
     const rand = rng(42);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
     const nasty = ['/', '/a b', '/q?x="1"', '/\r\nat=info', '/é\u2028', '/\\"', '', '/x=y z=w'];
@@ -154,12 +150,12 @@ describe('router line scanner', () => {
         tls: pick([null, true, false]),
       });
       const line = formatRouterMessage(r);
-      assert.deepEqual(scanRouterMessage(line), parseRouterMessage(line), line);
+      assert.deepEqual(parseRouterMessage(line), r, line);
     }
   });
 
   it('reads the pre-2012 format', () => {
-    const r = scanRouterMessage(
+    const r = parseRouterMessage(
       'Error H12 (Request timeout) -> GET demo.herokuapp.com/reports/1 dyno=web.1 queue=0 wait=0ms service=30000ms status=503 bytes=0',
     );
     assert.equal(r?.code, 'H12');
@@ -167,7 +163,7 @@ describe('router line scanner', () => {
     assert.equal(r?.host, 'demo.herokuapp.com');
     assert.equal(r?.serviceMs, 30000);
     assert.equal(r?.dyno, 'web.1');
-    assert.equal(scanRouterMessage('hello world'), null);
+    assert.equal(parseRouterMessage('hello world'), null);
   });
 });
 

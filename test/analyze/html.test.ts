@@ -61,7 +61,7 @@ describe('HTML report in headless Chromium', () => {
       assert.match((await page.textContent('#summary')) ?? '', /2 errors/);
       assert.ok((await page.locator('#timeline rect.bar').count()) >= 1, 'the chart has bars');
       assert.ok(
-        (await page.locator('#timeline line.marker').count()) >= 2,
+        (await page.locator('#timeline g.marker').count()) >= 2,
         'release and SIGTERM markers',
       );
       const pwned = await page.evaluate(() => (globalThis as { pwned?: unknown }).pwned);

@@ -34,10 +34,12 @@ describe('analyze on `h13 run` output from the demo', () => {
     const { result, diagnoses } = analyzeText(`${run.lines.join('\n')}\n`);
     assert.equal(result.stats.unparsed, 0, result.stats.unparsedSamples.join('\n'));
     const causeOf = (path: string) => diagnoses.find((d) => d.path === path);
+    // The demo logs each request with its id: the app got it and never answered.
     assert.equal(causeOf('/destroy')?.cause, 'silent-close');
     assert.equal(causeOf('/partial')?.code, 'H18');
     assert.equal(causeOf('/partial')?.cause, 'partial-response');
     assert.equal(causeOf('/socket-timeout')?.cause, 'socket-timeout');
+    for (const d of diagnoses) if (d.evidence.length === 0) assert.notEqual(d.confidence, 'high');
     const thrown = causeOf('/throw');
     assert.equal(thrown?.cause, 'app-crash', run.lines.join('\n'));
     assert.ok(thrown?.evidence.some((e) => e.kind === 'stack'));

@@ -86,8 +86,8 @@ export function installProcessGuard(st: ServerState): void {
       {
         event: EVENT.config,
         desc: 'drainTimeoutMs + hookTimeoutMs do not fit in 28 s: Heroku sends SIGKILL 30 s after SIGTERM',
-        drain_timeout: st.options.drainTimeoutMs,
-        hook_timeout: st.options.hookTimeoutMs,
+        drain_timeout_ms: st.options.drainTimeoutMs,
+        hook_timeout_ms: st.options.hookTimeoutMs,
       },
       'shutdown budget exceeds the platform window',
     );
@@ -248,8 +248,8 @@ function startDrain(
         signal: trigger,
         in_flight: inFlight.length,
         in_flight_ids: idList(inFlight),
-        late_window: lateWindowMs,
-        drain_timeout: budget,
+        late_window_ms: lateWindowMs,
+        drain_timeout_ms: budget,
       },
       'Graceful shutdown started',
     );

@@ -210,9 +210,9 @@ describe('what the client receives', () => {
     const line = fields((await g.app.waitFor(/^at=warning event=answered.*$/m))[0]);
     assert.equal(line.status, '408');
     assert.equal(line.cause, 'shutdown');
-    assert.doesNotMatch(g.app.stderr(), /pre_request_close/);
-    assert.match(g.app.stderr(), /event=exit .*answered=1/);
+    await g.app.waitFor(/event=exit .*answered=1/);
     assert.equal(await g.app.exited(10_000), 0);
+    assert.doesNotMatch(g.app.stderr(), /pre_request_close/);
   });
 
   it('a synchronous throw after writeHead + write: unguarded the client gets nothing; guarded it gets what was written, and the line says so', async () => {

@@ -243,17 +243,6 @@ export function buildReport(result: AnalysisResult): ReportJson {
   };
 }
 
-/**
- * JSON for output: JSON.stringify leaves C1 controls (U+0080-U+009F, `\x9b` is a terminal's
- * CSI) and U+2028/U+2029 (line breaks to JavaScript) raw; they are escaped here.
- */
-export function safeJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(
-    /[\u007f-\u009f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
 const rateOf = (errors: number, requests: number): number | null =>
   requests === 0 ? null : Math.round((errors / requests) * 1e6) / 1e6;
 

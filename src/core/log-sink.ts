@@ -6,6 +6,7 @@
 
 import type { Writable } from 'node:stream';
 import { formatTimestamp, nowMicros } from './heroku-log.js';
+import { safeJson } from './safe-json.js';
 
 export type LogFormat = 'heroku' | 'json';
 
@@ -59,7 +60,7 @@ export function createLogSink(format: LogFormat, out: Pick<Writable, 'write'>): 
   const write = (entry: LogEntry) => {
     if (format === 'json') {
       out.write(
-        `${JSON.stringify({
+        `${safeJson({
           timestamp: formatTimestamp(entry.micros),
           source: entry.source,
           process: entry.process,

@@ -5,6 +5,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { safeJson } from '../core/safe-json.js';
 
 export type BodyResult =
   | { readonly kind: 'ok'; readonly body: Buffer }
@@ -50,7 +51,7 @@ export function sendJson(
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) return;
-  const text = `${JSON.stringify(body)}\n`;
+  const text = `${safeJson(body)}\n`;
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(Buffer.byteLength(text)),

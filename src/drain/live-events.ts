@@ -8,6 +8,7 @@
  */
 
 import type { ServerResponse } from 'node:http';
+import { safeJson } from '../core/safe-json.js';
 
 export interface LiveOptions {
   readonly maxSubscribers: number;
@@ -58,7 +59,7 @@ export class LiveEvents {
 
   /** One event to every subscriber of `app` (and of every app). JSON data cannot hold a newline. */
   publish(app: string, event: string, data: unknown): void {
-    this.send(app, `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.send(app, `event: ${event}\ndata: ${safeJson(data)}\n\n`);
   }
 
   private send(app: string | null, frame: string): void {

@@ -122,6 +122,19 @@ describe('log sink', () => {
       status: 200,
     });
   });
+
+  it('JSON lines escape C1 controls and U+2028/2029, so app bytes cannot steer a terminal', () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    const message = 'a\u009b31mred\u2028b\u0085c';
+    createLogSink('json', out).write({ micros: 0, source: 'app', process: 'web.1', message });
+    assert.doesNotMatch(text, /[\u0080-\u009f\u2028\u2029]/);
+    assert.match(text, /\\u009b31mred\\u2028b\\u0085c/);
+    assert.equal(JSON.parse(text).message, message);
+  });
 });
 
 describe('errors', () => {

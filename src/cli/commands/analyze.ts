@@ -7,11 +7,12 @@ import type { Feeder } from '../../analyze/input.js';
 import { createFeeder, drain } from '../../analyze/input.js';
 import { isPlatformCode, PLATFORM_CODES } from '../../analyze/platform-errors.js';
 import { decodedChunks, openInput } from '../../analyze/read-chunks.js';
-import { buildReport, DIAGNOSIS_SCHEMA, diagnosisJson, safeJson } from '../../analyze/report.js';
+import { buildReport, DIAGNOSIS_SCHEMA, diagnosisJson } from '../../analyze/report.js';
 import { renderHtml } from '../../analyze/report-html.js';
 import { formatDiagnosis, formatSummary, paint } from '../../analyze/report-text.js';
 import { isRouterCodeName } from '../../core/codes.js';
 import { H13Error } from '../../core/errors.js';
+import { safeJson } from '../../core/safe-json.js';
 import { defineCommand } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 

@@ -1,5 +1,6 @@
 import { parseDuration } from '../../core/duration.js';
 import { H13Error } from '../../core/errors.js';
+import { safeJson } from '../../core/safe-json.js';
 import { BATTERY } from '../../probe/battery.js';
 import type { CaseDef } from '../../probe/battery-types.js';
 import { PROBE_GROUPS, type ProbeGroup } from '../../probe/findings.js';
@@ -154,7 +155,7 @@ export const probeCommand = defineCommand({
       return EXIT.FAILURE;
     }
     const report = outcome.report;
-    if (options.json) console.log(JSON.stringify(report, null, 2));
+    if (options.json) console.log(safeJson(report, 2));
     else
       console.log(
         renderReport(report, process.stdout.isTTY === true && !process.env.NO_COLOR, {

@@ -142,7 +142,8 @@ describe('h13 drain web page in headless Chromium', () => {
     const r = await postFrames(d.url, 'shop', LINES, 'WEB-0001');
     assert.equal(r.status, 200, r.text);
     await until(
-      async () => (await diagnosesOf(d.url, 'shop')).length >= 3,
+      // Three H13s and the R14 (platform errors are diagnoses of their own).
+      async () => (await diagnosesOf(d.url, 'shop')).length >= 4,
       30_000,
       'diagnoses of shop',
     );
@@ -271,7 +272,7 @@ describe('h13 drain web page in headless Chromium', () => {
     assert.match((await page.textContent('#summary')) ?? '', /error rate/);
     assert.ok((await page.locator('#causes tbody tr').count()) >= 1);
     assert.ok((await page.locator('#routes tbody tr').count()) >= 1);
-    assert.equal(await page.locator('#latest tbody tr').count(), 3);
+    assert.equal(await page.locator('#latest tbody tr').count(), 4);
     const text = (await page.textContent('body')) ?? '';
     for (const logged of [
       XSS_PATH,
@@ -321,7 +322,7 @@ describe('h13 drain web page in headless Chromium', () => {
       1,
       'the page was not reloaded',
     );
-    assert.equal(await page.locator('#latest tbody tr').count(), 4);
+    assert.equal(await page.locator('#latest tbody tr').count(), 5);
     await assertInert(page, w, 'app page after a live update');
     await shot(page, 'app-live');
 
@@ -330,7 +331,7 @@ describe('h13 drain web page in headless Chromium', () => {
       page.waitForURL(/\/apps\/shop\/diagnoses\//),
       page.locator('#evidence a.details').first().click(),
     ]);
-    assert.match((await page.textContent('h1')) ?? '', /H13/);
+    assert.match((await page.textContent('h1')) ?? '', /\b(H13|R14)\b/);
     assert.match((await page.textContent('body')) ?? '', /Fix:/);
     await assertInert(page, w, 'diagnosis page');
     await shot(page, 'diagnosis');
@@ -348,7 +349,7 @@ describe('h13 drain web page in headless Chromium', () => {
     // The apps list.
     await page.goto(`${d.url}/`);
     assert.equal(await page.locator('#apps tbody tr[data-app="shop"]').count(), 1);
-    assert.match((await page.textContent('#apps tbody tr td.diagnoses')) ?? '', /^4$/);
+    assert.match((await page.textContent('#apps tbody tr td.diagnoses')) ?? '', /^5$/);
     // Live on the apps page too: an app that was not there gets its row.
     await page.waitForSelector('#live[data-state="on"]', { timeout: 30_000 });
     await page.evaluate(() => {

@@ -13,6 +13,31 @@ interface Bucket {
 
 export class AppLimits {
   private readonly buckets = new Map<string, Bucket>();
+  /**
+   * Apps not in the store yet whose first request is being handled, with how many of their
+   * requests are. The store learns of an app only when its first batch commits, after the
+   * body is read: without these, any number of new apps arriving together would all see
+   * the store under --max-apps and all be kept.
+   */
+  private readonly arriving = new Map<string, number>();
+
+  /**
+   * A request of an app the store does not hold yet, given how many apps it holds: true
+   * (and a place kept until `releaseNew`) when it still fits under `maxApps`. Conservative:
+   * an app just committed may be counted twice until its request releases its place.
+   */
+  reserveNew(app: string, storedApps: number, maxApps: number): boolean {
+    const held = this.arriving.get(app);
+    if (held === undefined && storedApps + this.arriving.size >= maxApps) return false;
+    this.arriving.set(app, (held ?? 0) + 1);
+    return true;
+  }
+
+  releaseNew(app: string): void {
+    const held = this.arriving.get(app) ?? 0;
+    if (held <= 1) this.arriving.delete(app);
+    else this.arriving.set(app, held - 1);
+  }
 
   constructor(
     private readonly linesPerSecond: number,

@@ -1,0 +1,65 @@
+/**
+ * Findings of the adversarial review of `h13 drain`, each kept as a regression test against a
+ * real drain process on 127.0.0.1.
+ */
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { withTimeout } from '../helpers/wait.js';
+import { BASIC, type DrainProcess, send, startDrainProcess } from './drain-helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'h13-drain-attack-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const line = (i: number) =>
+  `2026-03-02T10:15:05.${String(i).padStart(6, '0')}+00:00 app[web.1]: line ${i}`;
+
+/** A request whose head is sent now and whose body is finished by `finish()`. */
+function heldRequest(port: number, path: string, body: string) {
+  const socket: Socket = connect(port, '127.0.0.1');
+  let answer = '';
+  socket.setEncoding('utf8').on('data', (s: string) => (answer += s));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const bytes = Buffer.byteLength(body);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\nContent-Type: text/plain\r\nContent-Length: ${bytes}\r\nConnection: close\r\n\r\n${body.slice(0, 1)}`,
+  );
+  return {
+    finish: () => {
+      if (!socket.destroyed) socket.end(body.slice(1));
+    },
+    answer: async () => {
+      await withTimeout(closed, 10_000, `the answer to ${path}`);
+      return answer;
+    },
+  };
+}
+
+describe('h13 drain under attack', () => {
+  let d: DrainProcess;
+  before(async () => {
+    d = await startDrainProcess(join(dir, 'attack.db'), ['--max-apps', '3', '--app-rate', '10']);
+  });
+  after(() => d.proc.kill());
+
+  it('new apps arriving together cannot pass --max-apps', async () => {
+    const port = Number(new URL(d.url).port);
+    const held = Array.from({ length: 12 }, (_, i) =>
+      heldRequest(port, `/ingest/new-${i}`, line(i)),
+    );
+    // Answered after the drain has read the twelve heads sent before it.
+    assert.equal((await send(d.url, { path: '/api/apps' })).status, 200);
+    for (const h of held) h.finish();
+    const answers = await Promise.all(held.map((h) => h.answer()));
+    const statuses = answers.map((a) => /^HTTP\/1\.1 (\d{3})/.exec(a)?.[1]);
+    assert.equal(statuses.filter((s) => s === '200').length, 3, statuses.join(' '));
+    assert.equal(statuses.filter((s) => s === '403').length, 9, statuses.join(' '));
+    const apps = (await send(d.url, { path: '/api/apps' })).json<{ apps: unknown[] }>().apps;
+    assert.equal(apps.length, 3);
+  });
+});

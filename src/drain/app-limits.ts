@@ -73,10 +73,13 @@ export class AppLimits {
     const burst = this.linesPerSecond * 2;
     b.tokens = Math.min(burst, b.tokens + ((nowMs - b.updatedMs) / 1000) * this.linesPerSecond);
     b.updatedMs = nowMs;
-    // A batch larger than the whole burst could never pass: it may take the bucket to zero.
+    // A batch larger than the whole burst could never pass, so a full bucket admits it; but
+    // it pays for every line it carries (the bucket goes into debt), else one app sending
+    // --max-body batches of tiny frames would get many times its rate and hold the event
+    // loop for everyone else.
     const need = Math.min(lines, burst);
     if (b.tokens < need) return false;
-    b.tokens -= need;
+    b.tokens -= lines;
     return true;
   }
 

@@ -62,4 +62,19 @@ describe('h13 drain under attack', () => {
     const apps = (await send(d.url, { path: '/api/apps' })).json<{ apps: unknown[] }>().apps;
     assert.equal(apps.length, 3);
   });
+
+  it('a batch larger than the burst pays for every line it carries', async () => {
+    // new-0..new-2 hold the three places: this drain is restarted with room for more.
+    d.proc.kill();
+    d = await startDrainProcess(join(dir, 'rate.db'), ['--app-rate', '10']);
+    const big = Array.from({ length: 100 }, (_, i) => line(i)).join('\n');
+    const first = await send(d.url, { path: '/ingest/flood', body: big });
+    assert.equal(first.status, 200, 'a full bucket admits one batch past the burst');
+    const next = await send(d.url, { path: '/ingest/flood', body: line(1) });
+    assert.equal(next.status, 429);
+    // 100 lines at 10 a second: the bucket is about 80 lines in debt, not merely empty.
+    assert.ok(Number(next.headers['retry-after']) >= 8, String(next.headers['retry-after']));
+    const quiet = await send(d.url, { path: '/ingest/quiet', body: line(1) });
+    assert.equal(quiet.status, 200, 'another app is still served');
+  });
 });

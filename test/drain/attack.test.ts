@@ -77,4 +77,39 @@ describe('h13 drain under attack', () => {
     const quiet = await send(d.url, { path: '/ingest/quiet', body: line(1) });
     assert.equal(quiet.status, 200, 'another app is still served');
   });
+
+  it("another site's page cannot post lines with a browser's cached Basic credential", async () => {
+    const forged =
+      '2026-03-02T10:15:05.000000+00:00 heroku[router]: at=error code=H13 desc="Connection closed without response" method=GET path="/forged" host=a request_id=forged fwd="1" dyno=web.1 connect=0ms service=5ms status=503 bytes=0 protocol=https';
+    // What a form on another site posts (enctype text/plain), as Chromium and an older browser send it.
+    const posts: Array<Record<string, string>> = [
+      {
+        'content-type': 'text/plain',
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+      },
+      { 'content-type': 'text/plain', origin: 'https://evil.example' },
+      { 'content-type': 'text/plain', 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of posts) {
+      const r = await send(d.url, { path: '/ingest/csrf', headers, body: forged });
+      assert.equal(r.status, 403, JSON.stringify(headers));
+    }
+    const api = await send(d.url, {
+      path: '/api/apps',
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    assert.equal(api.status, 403);
+    assert.equal(
+      (await send(d.url, { path: '/api/apps' }))
+        .json<{ apps: Array<{ name: string }> }>()
+        .apps.some((a) => a.name === 'csrf'),
+      false,
+    );
+    // logplex and curl send neither header; a browser's own address bar says `none`.
+    const curl = await send(d.url, { path: '/ingest/csrf', body: forged });
+    assert.equal(curl.status, 200);
+    const typed = await send(d.url, { path: '/api/apps', headers: { 'sec-fetch-site': 'none' } });
+    assert.equal(typed.status, 200);
+  });
 });

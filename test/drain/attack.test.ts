@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseWebhook } from '../../src/drain/alerts.js';
 import { withTimeout } from '../helpers/wait.js';
 import { BASIC, type DrainProcess, send, startDrainProcess } from './drain-helpers.js';
 
@@ -112,4 +113,13 @@ describe('h13 drain under attack', () => {
     const typed = await send(d.url, { path: '/api/apps', headers: { 'sec-fetch-site': 'none' } });
     assert.equal(typed.status, 200);
   });
+});
+
+it('a webhook URL with credentials is refused at start, without echoing them', () => {
+  // Before: accepted, then every alert failed with fetch's error, which logged the URL whole.
+  assert.throws(
+    () => parseWebhook('slack=https://hook:s3cret@127.0.0.1:1/x'),
+    (err: Error) => /user or password/.test(err.message) && !err.message.includes('s3cret'),
+  );
+  assert.equal(parseWebhook('slack=https://127.0.0.1:1/services/T/B/token').form, 'slack');
 });

@@ -207,7 +207,8 @@ export async function dispatch(
       });
       return;
     }
-    if (crossSite(req)) {
+    // Reads stay open to a link followed from elsewhere: no other site can read the answer.
+    if (req.method !== 'GET' && req.method !== 'HEAD' && crossSite(req)) {
       ctx.log({
         at: 'warn',
         event: 'rejected',

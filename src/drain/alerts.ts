@@ -51,6 +51,10 @@ export function parseWebhook(spec: string): Webhook {
     throw bad('not a URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad('must be http or https');
+  // fetch refuses a URL with credentials, and its error names the URL whole: every alert
+  // would fail and write the password into the service log. Refused here, at start.
+  if (url.username !== '' || url.password !== '')
+    throw bad('must not carry a user or password (fetch refuses it); put a token in the path');
   return { form, url };
 }
 

@@ -13,6 +13,31 @@ interface Bucket {
 
 export class AppLimits {
   private readonly buckets = new Map<string, Bucket>();
+  /**
+   * Apps not in the store yet whose first request is being handled, with how many of their
+   * requests are. The store learns of an app only when its first batch commits, after the
+   * body is read: without these, any number of new apps arriving together would all see
+   * the store under --max-apps and all be kept.
+   */
+  private readonly arriving = new Map<string, number>();
+
+  /**
+   * A request of an app the store does not hold yet, given how many apps it holds: true
+   * (and a place kept until `releaseNew`) when it still fits under `maxApps`. Conservative:
+   * an app just committed may be counted twice until its request releases its place.
+   */
+  reserveNew(app: string, storedApps: number, maxApps: number): boolean {
+    const held = this.arriving.get(app);
+    if (held === undefined && storedApps + this.arriving.size >= maxApps) return false;
+    this.arriving.set(app, (held ?? 0) + 1);
+    return true;
+  }
+
+  releaseNew(app: string): void {
+    const held = this.arriving.get(app) ?? 0;
+    if (held <= 1) this.arriving.delete(app);
+    else this.arriving.set(app, held - 1);
+  }
 
   constructor(
     private readonly linesPerSecond: number,
@@ -48,10 +73,13 @@ export class AppLimits {
     const burst = this.linesPerSecond * 2;
     b.tokens = Math.min(burst, b.tokens + ((nowMs - b.updatedMs) / 1000) * this.linesPerSecond);
     b.updatedMs = nowMs;
-    // A batch larger than the whole burst could never pass: it may take the bucket to zero.
+    // A batch larger than the whole burst could never pass, so a full bucket admits it; but
+    // it pays for every line it carries (the bucket goes into debt), else one app sending
+    // --max-body batches of tiny frames would get many times its rate and hold the event
+    // loop for everyone else.
     const need = Math.min(lines, burst);
     if (b.tokens < need) return false;
-    b.tokens -= need;
+    b.tokens -= lines;
     return true;
   }
 

@@ -34,13 +34,32 @@ export async function ingest(
     });
     return;
   }
-  if (!(await ctx.store.hasApp(app)) && (await ctx.store.appCount()) >= ctx.settings.maxApps) {
+  // A new app's place is kept from here until its request ends (its first batch, or the
+  // counter of its refusal, is in the store by then), so new apps arriving together cannot
+  // pass --max-apps.
+  const isNew = !(await ctx.store.hasApp(app));
+  if (isNew && !ctx.limits.reserveNew(app, await ctx.store.appCount(), ctx.settings.maxApps)) {
     ctx.log({ at: 'warn', event: 'rejected', status: 403, app, reason: 'max-apps' });
     sendError(res, 403, `this drain already keeps ${ctx.settings.maxApps} apps (--max-apps)`, {
       close: true,
     });
     return;
   }
+  try {
+    await admitted(ctx, format, app, now, req, res);
+  } finally {
+    if (isNew) ctx.limits.releaseNew(app);
+  }
+}
+
+async function admitted(
+  ctx: DrainContext,
+  format: IngestFormat,
+  app: string,
+  now: number,
+  req: RouteRequest['req'],
+  res: RouteRequest['res'],
+): Promise<void> {
   const reject = async (
     status: number,
     counter: CounterName,

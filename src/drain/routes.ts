@@ -11,7 +11,7 @@ import type { DrainContext, RouteRequest } from './context.js';
 import { sendError } from './http-io.js';
 import { LOGPLEX_FORMAT, TEXT_FORMAT } from './ingest-formats.js';
 import { ingest } from './ingest-route.js';
-import { hasSession } from './session.js';
+import { crossSite, hasSession } from './session.js';
 import {
   appsView,
   appView,
@@ -204,6 +204,21 @@ export async function dispatch(
       sendError(res, 401, 'the drain needs its credential (HTTP Basic, or Bearer for /api)', {
         close: true,
         headers: WWW_AUTHENTICATE,
+      });
+      return;
+    }
+    // Reads stay open to a link followed from elsewhere: no other site can read the answer.
+    if (req.method !== 'GET' && req.method !== 'HEAD' && crossSite(req)) {
+      ctx.log({
+        at: 'warn',
+        event: 'rejected',
+        status: 403,
+        method: req.method,
+        path: url.pathname,
+        reason: 'cross-site',
+      });
+      sendError(res, 403, 'a request sent by another site is refused (no browser sends drains)', {
+        close: true,
       });
       return;
     }

@@ -126,6 +126,23 @@ export function sameOrigin(req: IncomingMessage): boolean {
 }
 
 /**
+ * Whether a request was sent by a browser on behalf of another site's page. Drains (logplex),
+ * curl and scripts send neither Sec-Fetch-Site nor Origin; a browser sends Sec-Fetch-Site on
+ * every request, and Origin on every POST. Such a request must not reach a route guarded by
+ * HTTP Basic: a browser that once answered the Basic prompt (of /api) attaches the
+ * credential to requests from any site, and /ingest reads text/plain and form bodies, which
+ * any page can post without asking.
+ */
+export function crossSite(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  const scheme = overHttps(req) ? 'https' : 'http';
+  return origin !== `${scheme}://${req.headers.host ?? ''}`;
+}
+
+/**
  * Failed logins through the form, across all clients: past `max` in `windowMs`, the form
  * answers 429 until the window has moved on. One count for everyone, because behind
  * Heroku's router a client's address comes from X-Forwarded-For, which a client writes

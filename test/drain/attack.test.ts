@@ -1,0 +1,124 @@
+/**
+ * Findings of the adversarial review of `h13 drain`, each kept as a regression test against a
+ * real drain process on 127.0.0.1.
+ */
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseWebhook } from '../../src/drain/alerts.js';
+import { withTimeout } from '../helpers/wait.js';
+import { BASIC, type DrainProcess, send, startDrainProcess } from './drain-helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'h13-drain-attack-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const line = (i: number) =>
+  `2026-03-02T10:15:05.${String(i).padStart(6, '0')}+00:00 app[web.1]: line ${i}`;
+
+/** A request whose head is sent now and whose body is finished by `finish()`. */
+function heldRequest(port: number, path: string, body: string) {
+  const socket: Socket = connect(port, '127.0.0.1');
+  let answer = '';
+  socket.setEncoding('utf8').on('data', (s: string) => (answer += s));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const bytes = Buffer.byteLength(body);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\nContent-Type: text/plain\r\nContent-Length: ${bytes}\r\nConnection: close\r\n\r\n${body.slice(0, 1)}`,
+  );
+  return {
+    finish: () => {
+      if (!socket.destroyed) socket.end(body.slice(1));
+    },
+    answer: async () => {
+      await withTimeout(closed, 10_000, `the answer to ${path}`);
+      return answer;
+    },
+  };
+}
+
+describe('h13 drain under attack', () => {
+  let d: DrainProcess;
+  before(async () => {
+    d = await startDrainProcess(join(dir, 'attack.db'), ['--max-apps', '3', '--app-rate', '10']);
+  });
+  after(() => d.proc.kill());
+
+  it('new apps arriving together cannot pass --max-apps', async () => {
+    const port = Number(new URL(d.url).port);
+    const held = Array.from({ length: 12 }, (_, i) =>
+      heldRequest(port, `/ingest/new-${i}`, line(i)),
+    );
+    // Answered after the drain has read the twelve heads sent before it.
+    assert.equal((await send(d.url, { path: '/api/apps' })).status, 200);
+    for (const h of held) h.finish();
+    const answers = await Promise.all(held.map((h) => h.answer()));
+    const statuses = answers.map((a) => /^HTTP\/1\.1 (\d{3})/.exec(a)?.[1]);
+    assert.equal(statuses.filter((s) => s === '200').length, 3, statuses.join(' '));
+    assert.equal(statuses.filter((s) => s === '403').length, 9, statuses.join(' '));
+    const apps = (await send(d.url, { path: '/api/apps' })).json<{ apps: unknown[] }>().apps;
+    assert.equal(apps.length, 3);
+  });
+
+  it('a batch larger than the burst pays for every line it carries', async () => {
+    // new-0..new-2 hold the three places: this drain is restarted with room for more.
+    d.proc.kill();
+    d = await startDrainProcess(join(dir, 'rate.db'), ['--app-rate', '10']);
+    const big = Array.from({ length: 100 }, (_, i) => line(i)).join('\n');
+    const first = await send(d.url, { path: '/ingest/flood', body: big });
+    assert.equal(first.status, 200, 'a full bucket admits one batch past the burst');
+    const next = await send(d.url, { path: '/ingest/flood', body: line(1) });
+    assert.equal(next.status, 429);
+    // 100 lines at 10 a second: the bucket is about 80 lines in debt, not merely empty.
+    assert.ok(Number(next.headers['retry-after']) >= 8, String(next.headers['retry-after']));
+    const quiet = await send(d.url, { path: '/ingest/quiet', body: line(1) });
+    assert.equal(quiet.status, 200, 'another app is still served');
+  });
+
+  it("another site's page cannot post lines with a browser's cached Basic credential", async () => {
+    const forged =
+      '2026-03-02T10:15:05.000000+00:00 heroku[router]: at=error code=H13 desc="Connection closed without response" method=GET path="/forged" host=a request_id=forged fwd="1" dyno=web.1 connect=0ms service=5ms status=503 bytes=0 protocol=https';
+    // What a form on another site posts (enctype text/plain), as Chromium and an older browser send it.
+    const posts: Array<Record<string, string>> = [
+      {
+        'content-type': 'text/plain',
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+      },
+      { 'content-type': 'text/plain', origin: 'https://evil.example' },
+      { 'content-type': 'text/plain', 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of posts) {
+      const r = await send(d.url, { path: '/ingest/csrf', headers, body: forged });
+      assert.equal(r.status, 403, JSON.stringify(headers));
+    }
+    // A link to the API followed from a chat message is a read: nothing to refuse.
+    const link = await send(d.url, {
+      path: '/api/apps',
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    assert.equal(link.status, 200);
+    assert.equal(
+      (await send(d.url, { path: '/api/apps' }))
+        .json<{ apps: Array<{ name: string }> }>()
+        .apps.some((a) => a.name === 'csrf'),
+      false,
+    );
+    // logplex and curl send neither header.
+    const curl = await send(d.url, { path: '/ingest/csrf', body: forged });
+    assert.equal(curl.status, 200);
+  });
+});
+
+it('a webhook URL with credentials is refused at start, without echoing them', () => {
+  // Before: accepted, then every alert failed with fetch's error, which logged the URL whole.
+  assert.throws(
+    () => parseWebhook('slack=https://hook:s3cret@127.0.0.1:1/x'),
+    (err: Error) => /user or password/.test(err.message) && !err.message.includes('s3cret'),
+  );
+  assert.equal(parseWebhook('slack=https://127.0.0.1:1/services/T/B/token').form, 'slack');
+});

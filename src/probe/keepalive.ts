@@ -7,6 +7,7 @@
  * count the ones lost.
  */
 
+import { escapeBytes } from '../http/raw-exchange.js';
 import { headerValues } from '../http/response-parser.js';
 import type { Finding } from './findings.js';
 import { ProbeConnection } from './http-conn.js';
@@ -120,7 +121,11 @@ export async function runKeepAlive(
     }
     const race = options.raceCount > 0 ? await runRace(target, idle, options) : null;
     const findings: Finding[] = [];
-    if (idle < options.proxy.idleMs) findings.push(keepAliveFinding(idle, options.proxy, race));
+    // A Via header means a proxy answered (h13 run's router, Heroku's): what closed the
+    // connection was that proxy, and the Node advice below would blame the wrong process.
+    const via = headerValues(first.head ?? { headers: [] }, 'via').join(', ');
+    if (idle < options.proxy.idleMs)
+      findings.push(keepAliveFinding(idle, options.proxy, race, via));
     return {
       ...base,
       outcome: 'closed',
@@ -212,7 +217,12 @@ async function raceOne(
   }
 }
 
-function keepAliveFinding(idleMs: number, proxy: ProxySpec, race: RaceResult | null): Finding {
+function keepAliveFinding(
+  idleMs: number,
+  proxy: ProxySpec,
+  race: RaceResult | null,
+  via: string,
+): Finding {
   const seconds = (idleMs / 1000).toFixed(1);
   const raced =
     race === null
@@ -228,8 +238,12 @@ function keepAliveFinding(idleMs: number, proxy: ProxySpec, race: RaceResult | n
       `does (${proxy.idleMs / 1000} s): a request the proxy sends on such a connection as it ` +
       `closes is lost (Heroku H13/H18, ALB 502, nginx "upstream prematurely closed").${raced}`,
     cause:
-      "Node's server.keepAliveTimeout (default 5 s; Node 20+ closes 1 s after it) is shorter " +
-      "than the proxy's idle timeout, so the app, not the proxy, closes idle connections.",
+      via === ''
+        ? "Node's server.keepAliveTimeout (default 5 s; Node 20+ closes 1 s after it) is shorter " +
+          "than the proxy's idle timeout, so the app, not the proxy, closes idle connections."
+        : `The answer came through a proxy (Via: ${escapeBytes(via, 100)}), so this is its idle ` +
+          "close towards clients, not the app's: probe the app itself (--spawn, or its own port) " +
+          'to measure its keep-alive timeout.',
     fix:
       `server.keepAliveTimeout = ${advice * 1000}; server.headersTimeout = ${(advice + 1) * 1000}; ` +
       '(keep-alive above the proxy idle timeout, so the proxy always closes first).',

@@ -168,7 +168,8 @@ function subtract(a: TrafficCounts, b: TrafficCounts): TrafficCounts {
   };
 }
 
-function lifecycleFindings(r: Omit<LifecycleResult, 'findings'>): Finding[] {
+/** Exported for the unit test of the cause texts; the probe calls it once per phase. */
+export function lifecycleFindings(r: Omit<LifecycleResult, 'findings'>): Finding[] {
   const findings: Finding[] = [];
   const lost = dropped(r.after) + dropped(r.before);
   const code = r.after.truncated > 0 && r.after.silent + r.after.reset === 0 ? 'H18' : 'H13';
@@ -193,8 +194,7 @@ function lifecycleFindings(r: Omit<LifecycleResult, 'findings'>): Finding[] {
       id: 'sigterm-refused',
       code: 'H21',
       summary: `${r.after.refused} new request(s) were refused after SIGTERM (the app stopped listening at once); behind Heroku's router, which still routes to a dyno just told to stop, each is an H21`,
-      cause:
-        'The SIGTERM handler closed the listener (server.close()) before the router stopped routing to the dyno.',
+      cause: refusedCause(r),
       fix: SHUTDOWN_FIX,
     });
   }
@@ -246,6 +246,13 @@ function shutdownCause(r: Omit<LifecycleResult, 'findings'>): string {
   if (r.sigterms === 2)
     return 'The app exited after the second SIGTERM without draining (several shutdown libraries exit on a repeated signal; npm and sh wrappers can deliver SIGTERM twice).';
   return 'The shutdown handler closed connections that carried requests (process.exit() or closeAllConnections() before responses finished, or idle keep-alive sockets closed as a request arrived).';
+}
+
+function refusedCause(r: Omit<LifecycleResult, 'findings'>): string {
+  // Ended by the signal itself: there was no handler to blame, the listener died with the process.
+  if (r.exit?.signal === 'SIGTERM')
+    return 'No SIGTERM handler: the process ended at once and its listening socket with it, before the router stopped routing to the dyno.';
+  return 'The SIGTERM handler closed the listener (server.close()) before the router stopped routing to the dyno.';
 }
 
 function crashCause(r: Omit<LifecycleResult, 'findings'>): string {

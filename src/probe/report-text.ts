@@ -67,15 +67,23 @@ function badRequestLines(report: ProbeReport, p: Paint, full: boolean): string[]
       `  answered ${e.answered}, silent ${e.silent}, reset ${e.reset}, truncated ${e.truncated}, ` +
         `open ${e.open}, refused ${e.refused}; ${b.conforming} answered as RFC 9112 allows`,
     ),
-    p.dim(
-      `  ${'case'.padEnd(30)} ${'group'.padEnd(17)} ${'router'.padEnd(10)} ${'ending'.padEnd(9)} status`,
-    ),
   ];
   const shown = full ? b.cases : b.cases.filter((c) => c.finding !== null);
+  // A column header over no rows reads as a table that failed to print.
+  if (shown.length > 0)
+    lines.push(
+      p.dim(
+        `  ${'case'.padEnd(30)} ${'group'.padEnd(17)} ${'router'.padEnd(10)} ${'ending'.padEnd(9)} status`,
+      ),
+    );
   for (const c of shown) lines.push(caseLine(c, p));
   if (!full && shown.length < b.cases.length)
     lines.push(
-      p.dim(`  (${b.cases.length - shown.length} more cases without a finding: --full lists them)`),
+      p.dim(
+        shown.length === 0
+          ? `  (no case is a finding: --full lists all ${b.cases.length})`
+          : `  (${b.cases.length - shown.length} more cases without a finding: --full lists them)`,
+      ),
     );
   if (e.refused > 0)
     lines.push(

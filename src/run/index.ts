@@ -102,7 +102,8 @@ function waiter<T>(
 const DROPPED: ReadonlySet<string> = new Set(['H13', 'H18', 'H21']);
 
 /**
- * h13's note after a dyno that dropped requests while stopping has exited: the counts, and the
+ * h13's note after a dyno that dropped requests while stopping has exited: the counts (requests
+ * in flight at SIGTERM and requests routed to it after, alike), and the
  * shutdown advice `h13 analyze` and `h13 probe` give (one text, src/analyze/causes.ts).
  */
 export function shutdownNote(name: string, codes: readonly string[]): string {
@@ -110,7 +111,7 @@ export function shutdownNote(name: string, codes: readonly string[]): string {
   for (const c of codes) counts.set(c, (counts.get(c) ?? 0) + 1);
   const list = [...counts].map(([c, n]) => `${c} ×${n}`).join(', ');
   return (
-    `note: ${codes.length} request(s) routed to ${name} while it was stopping were not answered ` +
+    `note: ${codes.length} request(s) to ${name} were not answered while it was stopping ` +
     `(${list}). ${CAUSES['restart-race'].fix}`
   );
 }

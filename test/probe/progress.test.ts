@@ -58,9 +58,21 @@ describe('probe progress', () => {
       assert.match(short.stdout, /seed-qmark-target/);
       assert.doesNotMatch(short.stdout, /te-uppercase/);
       assert.match(short.stdout, /1 more cases without a finding: --full lists them/);
+      assert.match(short.stdout, /^ {2}case {2,}group {2,}router {2,}ending {2,}status$/m);
       const full = await probe([...args, '--full', '--quiet', server.url]);
       assert.match(full.stdout, /te-uppercase/);
       assert.equal(full.stderr, '');
+      // No finding: no column header over an empty table, and the count says so plainly.
+      const clean = await probe([
+        '--only',
+        'bad-requests',
+        '--case',
+        'te-uppercase',
+        '--quiet',
+        server.url,
+      ]);
+      assert.doesNotMatch(clean.stdout, /^ {2}case {2,}group/m);
+      assert.match(clean.stdout, /\(no case is a finding: --full lists all 1\)/);
     } finally {
       await server.close();
     }

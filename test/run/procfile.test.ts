@@ -173,7 +173,7 @@ describe('a dyno that drops requests while stopping', () => {
     await withTimeout(h.restart(), 20_000, 'restart');
     await withTimeout(inFlight, 10_000, 'the in-flight request to end');
     const note = await h.waitForLine(
-      /h13\[web\.1\]: note: \d+ request\(s\) routed to web\.1 while it was stopping/,
+      /h13\[web\.1\]: note: \d+ request\(s\) to web\.1 were not answered while it was stopping/,
       5000,
     );
     assert.ok(note.includes('H13 ×1'), note);

@@ -116,11 +116,6 @@ function beforeDestroy(
     ) {
       socket.write(cannedResponse(s.clientErrorStatus, s.clientErrorId));
       s.clientErrorAnswered = true;
-      // A close with request bytes still unread sends RST, and an RST can overtake the 400
-      // the client has not read yet (a bad target with a large body lost its answer under
-      // load). Send FIN after the 400 and close a moment later instead of at once.
-      lingerThenDestroy(socket);
-      return true;
     }
     return false;
   }
@@ -237,14 +232,4 @@ function failed(
 /** A short, escaped preview of what a bad client sent. */
 export function previewBytes(raw: unknown): string | undefined {
   return Buffer.isBuffer(raw) && raw.length > 0 ? escapeBytes(raw, 80) : undefined;
-}
-
-/** How long a socket answered 400 stays open after its FIN, so the client reads the answer. */
-const LINGER_MS = 1000;
-
-function lingerThenDestroy(socket: Socket): void {
-  Reflect.apply(protoEnd, socket, []);
-  const timer = setTimeout(() => protoDestroy.call(socket), LINGER_MS);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
 }

@@ -25,6 +25,11 @@ export const COUNTERS = {
   'rejected-bad-request':
     'requests refused with 400 (a Logplex-Msg-Count or Frame-Id that is not valid)',
   'rejected-timeout': 'requests whose body did not arrive before --request-timeout',
+  'otlp-records': 'OTLP log records read (Fir telemetry drains)',
+  'otlp-untimed':
+    'OTLP log records with neither timeUnixNano nor observedTimeUnixNano: timed by their arrival',
+  'rejected-undecodable':
+    'OTLP requests refused with 400: a body that is not protobuf or JSON of an ExportLogsServiceRequest (or gzip that does not inflate)',
 } as const;
 
 export type CounterName = keyof typeof COUNTERS;

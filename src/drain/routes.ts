@@ -11,6 +11,7 @@ import type { DrainContext, RouteRequest } from './context.js';
 import { sendError } from './http-io.js';
 import { LOGPLEX_FORMAT, TEXT_FORMAT } from './ingest-formats.js';
 import { ingest } from './ingest-route.js';
+import { otlpLogs } from './otlp-route.js';
 import { crossSite, hasSession } from './session.js';
 import {
   appsView,
@@ -58,6 +59,20 @@ export const ROUTES: readonly Route[] = [
     auth: 'basic',
     what: '`heroku logs` text (one line per \\n) for app APP',
     handle: (ctx, r) => ingest(ctx, TEXT_FORMAT, r),
+  },
+  {
+    method: 'POST',
+    path: /^\/otlp\/([^/]+)\/v1\/logs$/,
+    auth: 'basic-or-bearer',
+    what: 'Fir telemetry drain: OTLP/HTTP logs (application/x-protobuf or application/json, gzip or not), every record for app APP',
+    handle: otlpLogs,
+  },
+  {
+    method: 'POST',
+    path: /^\/v1\/logs$/,
+    auth: 'basic-or-bearer',
+    what: 'Fir telemetry drain: OTLP/HTTP logs, each record for the app its heroku.app.name or service.name attribute names',
+    handle: otlpLogs,
   },
   {
     method: 'GET',

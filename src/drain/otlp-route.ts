@@ -20,61 +20,19 @@ import { isAppName } from './context.js';
 import type { CounterName } from './counters.js';
 import { readBody } from './http-io.js';
 import { mediaType } from './ingest-formats.js';
+import {
+  type Encoding,
+  fail,
+  INVALID_ARGUMENT,
+  OTLP_JSON,
+  OTLP_PROTOBUF,
+  PERMISSION_DENIED,
+  RESOURCE_EXHAUSTED,
+  succeed,
+  UNAVAILABLE,
+} from './otlp-answer.js';
 import { type OtlpLogs, readLogs } from './otlp-records.js';
-import { decodeLogsRequest, encodeLogsResponse, encodeStatus } from './otlp-schema.js';
-
-export const OTLP_PROTOBUF = 'application/x-protobuf';
-export const OTLP_JSON = 'application/json';
-
-/** google.rpc.Code values used in error answers. */
-const INVALID_ARGUMENT = 3;
-const RESOURCE_EXHAUSTED = 8;
-const UNAVAILABLE = 14;
-
-type Encoding = typeof OTLP_PROTOBUF | typeof OTLP_JSON;
-
-function answer(
-  res: RouteRequest['res'],
-  encoding: Encoding,
-  status: number,
-  body: { protobuf: Uint8Array; json: unknown },
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent || res.destroyed) return;
-  const bytes =
-    encoding === OTLP_PROTOBUF
-      ? Buffer.from(body.protobuf)
-      : Buffer.from(`${JSON.stringify(body.json)}\n`);
-  res.writeHead(status, {
-    'content-type': encoding,
-    'content-length': String(bytes.length),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    ...headers,
-  });
-  res.end(bytes);
-}
-
-/** An error answer: a google.rpc.Status; the connection closes when the body was not read. */
-function fail(
-  res: RouteRequest['res'],
-  encoding: Encoding,
-  status: number,
-  code: number,
-  message: string,
-  headers: Record<string, string> = {},
-): void {
-  answer(
-    res,
-    encoding,
-    status,
-    { protobuf: encodeStatus(code, message), json: { code, message } },
-    {
-      connection: 'close',
-      ...headers,
-    },
-  );
-}
+import { decodeLogsRequest } from './otlp-schema.js';
 
 function inflate(body: Buffer, maxBytes: number): Promise<Buffer | 'too-large' | 'invalid'> {
   return new Promise((resolve) => {
@@ -95,22 +53,82 @@ function decode(body: Buffer, encoding: Encoding): { value: unknown } | { error:
     // Invalid bytes become U+FFFD and are counted per line (otlp-records.ts).
     return { value: JSON.parse(body.toString('utf8')) };
   } catch (err) {
-    // Deep nesting overflows the decoders' recursion: a RangeError, refused like any other.
+    // protobufjs refuses nesting past its depth limit; JSON.parse may overflow the stack.
     return {
       error: `the body is not ${encoding === OTLP_PROTOBUF ? 'protobuf' : 'JSON'} of an ExportLogsServiceRequest: ${(err as Error).message.slice(0, 200)}`,
     };
   }
 }
 
-export async function otlpLogs(
-  ctx: DrainContext,
-  { req, res, params }: RouteRequest,
-): Promise<void> {
-  const pathApp = params[0] ?? null;
-  const now = Date.now();
-  const type = mediaType(req.headers['content-type']);
+/**
+ * A request on `/otlp/APP/v1/logs` is admitted for APP before its body is read, as logplex
+ * batches are (ingest-route.ts): a place under --max-apps and under --app-concurrency. On
+ * `/v1/logs` the apps are known only once the body is decoded; store() admits each then.
+ */
+export async function otlpLogs(ctx: DrainContext, r: RouteRequest): Promise<void> {
+  const pathApp = r.params[0] ?? null;
+  const type = mediaType(r.req.headers['content-type']);
   // Answers are in the request's encoding; to a type it does not read, in JSON.
   const encoding: Encoding = type === OTLP_PROTOBUF ? OTLP_PROTOBUF : OTLP_JSON;
+  if (pathApp === null) {
+    await receive(ctx, r, null, encoding);
+    return;
+  }
+  if (!isAppName(pathApp)) {
+    fail(
+      r.res,
+      encoding,
+      400,
+      INVALID_ARGUMENT,
+      'the app name in the path must be 1-100 letters, digits, ".", "_" or "-"',
+    );
+    return;
+  }
+  const isNew = !(await ctx.store.hasApp(pathApp));
+  if (isNew && !ctx.limits.reserveNew(pathApp, await ctx.store.appCount(), ctx.settings.maxApps)) {
+    ctx.log({ at: 'warn', event: 'rejected', status: 403, app: pathApp, reason: 'max-apps' });
+    fail(
+      r.res,
+      encoding,
+      403,
+      PERMISSION_DENIED,
+      `this drain already keeps ${ctx.settings.maxApps} apps (--max-apps)`,
+    );
+    return;
+  }
+  try {
+    if (!ctx.limits.enter(pathApp, Date.now())) {
+      ctx.log({
+        at: 'warn',
+        event: 'rejected',
+        status: 429,
+        app: pathApp,
+        reason: 'rejected-rate',
+      });
+      await ctx.store.countRejected(pathApp, 'rejected-rate', Date.now()).catch(() => {});
+      fail(r.res, encoding, 429, RESOURCE_EXHAUSTED, `too many requests of ${pathApp} at once`, {
+        'retry-after': '1',
+      });
+      return;
+    }
+    try {
+      await receive(ctx, r, pathApp, encoding);
+    } finally {
+      ctx.limits.leave(pathApp);
+    }
+  } finally {
+    if (isNew) ctx.limits.releaseNew(pathApp);
+  }
+}
+
+async function receive(
+  ctx: DrainContext,
+  { req, res }: RouteRequest,
+  pathApp: string | null,
+  encoding: Encoding,
+): Promise<void> {
+  const now = Date.now();
+  const type = mediaType(req.headers['content-type']);
   const refuse = async (
     status: number,
     counter: CounterName,
@@ -122,16 +140,6 @@ export async function otlpLogs(
     if (pathApp !== null) await ctx.store.countRejected(pathApp, counter, now).catch(() => {});
     fail(res, encoding, status, code, message, headers);
   };
-  if (pathApp !== null && !isAppName(pathApp)) {
-    fail(
-      res,
-      encoding,
-      400,
-      INVALID_ARGUMENT,
-      'the app name in the path must be 1-100 letters, digits, ".", "_" or "-"',
-    );
-    return;
-  }
   const contentEncoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (
     (type !== OTLP_PROTOBUF && type !== OTLP_JSON) ||
@@ -180,7 +188,7 @@ export async function otlpLogs(
     await refuse(400, 'rejected-undecodable', INVALID_ARGUMENT, logs);
     return;
   }
-  await store(ctx, logs, createHash('sha256').update(body).digest('hex'), encoding, res);
+  await store(ctx, logs, createHash('sha256').update(body).digest('hex'), encoding, res, pathApp);
 }
 
 async function store(
@@ -189,6 +197,8 @@ async function store(
   bodyHash: string,
   encoding: Encoding,
   res: RouteRequest['res'],
+  /** The path's app, already admitted by otlpLogs. */
+  held: string | null,
 ): Promise<void> {
   let rejected = logs.rejected;
   const reasons = [...logs.reasons];
@@ -197,6 +207,10 @@ async function store(
   try {
     const apps: string[] = [];
     for (const [app, lines] of logs.byApp) {
+      if (app === held) {
+        apps.push(app);
+        continue;
+      }
       const isNew = !(await ctx.store.hasApp(app));
       if (isNew && !ctx.limits.reserveNew(app, await ctx.store.appCount(), ctx.settings.maxApps)) {
         rejected += lines.counters['otlp-records'] ?? 0;
@@ -212,8 +226,8 @@ async function store(
     const now = Date.now();
     for (const app of apps) {
       const lines = logs.byApp.get(app)?.lines.length ?? 0;
-      const admitted = ctx.limits.enter(app, now);
-      if (admitted) entered.push(app);
+      const admitted = app === held || ctx.limits.enter(app, now);
+      if (admitted && app !== held) entered.push(app);
       const ok = admitted && ctx.limits.take(app, lines, now);
       if (!ok) {
         const wait = Math.max(1, ctx.limits.retryAfterSeconds(app, lines));
@@ -254,14 +268,7 @@ async function store(
         return;
       }
     }
-    const message = reasons.join('; ');
-    answer(res, encoding, 200, {
-      protobuf: encodeLogsResponse(rejected, message),
-      json:
-        rejected > 0
-          ? { partialSuccess: { rejectedLogRecords: String(rejected), errorMessage: message } }
-          : {},
-    });
+    succeed(res, encoding, rejected, reasons.join('; '));
     for (const app of stored)
       ctx.analyses.feed(app, logs.byApp.get(app)?.lines.map((l) => l.text) ?? []);
   } finally {

@@ -337,6 +337,48 @@ describe('h13 drain: Fir telemetry drains (OTLP/HTTP logs)', () => {
   });
 });
 
+describe('h13 drain: OTLP apps past --max-apps', () => {
+  let d: DrainProcess;
+  before(async () => {
+    d = await startDrainProcess(join(dir, 'max-apps.db'), ['--max-apps', '1']);
+  });
+  after(() => d.proc.kill());
+
+  it('refuses a new app in the path with 403 and one named by attributes in partial_success', async () => {
+    const logsOf = (app: string) =>
+      protobufBody(records({ 'service.name': app }, [{ at: '2026-03-02T12:00:05Z', body: app }]));
+    const first = await send(d.url, {
+      path: '/otlp/fir-one/v1/logs',
+      headers: PROTOBUF,
+      body: logsOf('fir-one'),
+    });
+    assert.equal(first.status, 200);
+    const second = await send(d.url, {
+      path: '/otlp/fir-two/v1/logs',
+      headers: PROTOBUF,
+      body: logsOf('fir-two'),
+    });
+    assert.equal(second.status, 403);
+    assert.match(second.text, /--max-apps/);
+    const mixed = await send(d.url, {
+      path: '/v1/logs',
+      headers: JSON_TYPE,
+      body: jsonBody([
+        ...records({ 'service.name': 'fir-one' }, [{ at: '2026-03-02T12:00:06Z', body: 'kept' }]),
+        ...records({ 'service.name': 'fir-two' }, [{ at: '2026-03-02T12:00:06Z', body: 'not' }]),
+      ]),
+    });
+    assert.equal(mixed.status, 200, mixed.text);
+    const answer = mixed.json<{
+      partialSuccess: { rejectedLogRecords: string; errorMessage: string };
+    }>();
+    assert.equal(answer.partialSuccess.rejectedLogRecords, '1');
+    assert.match(answer.partialSuccess.errorMessage, /--max-apps/);
+    assert.equal((await appInfo(d.url, 'fir-one'))?.counters.lines, 2);
+    assert.equal(await appInfo(d.url, 'fir-two'), undefined);
+  });
+});
+
 /**
  * Length-delimited protobuf fields each inside the one before (outermost first) around an
  * empty message: ExportLogsServiceRequest.resourceLogs, .scopeLogs, .logRecords, .body,

@@ -137,10 +137,10 @@ function readRecord(
   let dyno: string | undefined;
   for (const key of DYNO_KEYS) {
     dyno = attr(key);
-    if (dyno !== undefined && !UUID.test(dyno)) break;
+    if (dyno !== undefined && PROCESS_OK.test(dyno) && !UUID.test(dyno)) break;
     dyno = undefined;
   }
-  if (dyno === undefined || !PROCESS_OK.test(dyno)) dyno = 'unknown';
+  dyno ??= 'unknown';
   const [source, process] =
     service === 'heroku-router'
       ? ['heroku', 'router']

@@ -298,6 +298,16 @@ describe('h13 drain: Fir telemetry drains (OTLP/HTTP logs)', () => {
         at: '2026-03-02T12:00:04.000002Z',
         body: { msg: 'a "map" body\nheroku[router]: at=error', id: 'map-0001' },
       },
+      {
+        at: '2026-03-02T12:00:04.000003Z',
+        body: 'a record whose attributes are huge',
+        attributes: { dyno: 'd'.repeat(100_000), 'heroku.app.name': 'a'.repeat(100_000) },
+      },
+      {
+        at: '2026-03-02T12:00:04.000004Z',
+        body: 'huge-dyno-attribute',
+        attributes: { dyno: 'd'.repeat(100_000) },
+      },
     ]);
     const spoil = (body: Buffer) => {
       const at = body.indexOf(marker);
@@ -312,8 +322,14 @@ describe('h13 drain: Fir telemetry drains (OTLP/HTTP logs)', () => {
       body: spoil(jsonBody(logs)),
     });
     assert.equal(r.status, 200, r.text);
+    // The huge app name is no app name: that record is rejected, the others kept.
+    assert.equal(
+      r.json<{ partialSuccess: { rejectedLogRecords: string } }>().partialSuccess
+        .rejectedLogRecords,
+      '1',
+    );
     const info = await appInfo(d.url, 'fir-odd');
-    assert.equal(info?.counters.lines, 3);
+    assert.equal(info?.counters.lines, 4);
     assert.equal(info?.counters['oversized-line'], 1);
     assert.equal(info?.counters['invalid-utf8'], 1);
     // A map body is one logfmt line, its newline escaped: it cannot pass for a router line.
@@ -325,6 +341,9 @@ describe('h13 drain: Fir telemetry drains (OTLP/HTTP logs)', () => {
         `2026-03-02T12:00:04.000002+00:00 app[${DYNO}]: msg="a \\"map\\" body\\nheroku[router]: at=error" id=map-0001`,
       ],
     );
+    // A dyno attribute that is no dyno name is passed over for the next (service.instance.id).
+    const dynoTrail = await send(d.url, { path: '/api/requests/huge-dyno-attribute' });
+    assert.match(dynoTrail.text, new RegExp(`app\\[${DYNO}\\]: huge-dyno-attribute`));
     // Protobuf strings must be UTF-8 (proto3): such a message does not decode.
     const p = await send(d.url, {
       path: '/otlp/fir-odd/v1/logs',

@@ -141,7 +141,7 @@ function readRecord(
     dyno = undefined;
   }
   dyno ??= 'unknown';
-  const [source, process] =
+  const [source, proc] =
     service === 'heroku-router'
       ? ['heroku', 'router']
       : service === 'heroku-api'
@@ -151,12 +151,12 @@ function readRecord(
           : ['app', dyno];
   // A router record whose body is empty carries its fields as attributes: they make its line.
   let message = render(record.body, 0, maxLineBytes);
-  if (message === '' && source === 'heroku' && process === 'router')
+  if (message === '' && source === 'heroku' && proc === 'router')
     message = logfmt(own, 0, maxLineBytes);
   lines.addRecord({
     micros: micros ?? receivedMicros,
     source,
-    process,
+    process: proc,
     message: checked(lines, message, maxLineBytes),
   });
 }

@@ -14,7 +14,14 @@
  * installed into apps for the guard). The OTel exporters are the test senders instead.
  */
 
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs';
+
+/**
+ * Every CLI command imports the drain's modules, so protobufjs (about 100 ms to load on a
+ * busy 2-core machine) is loaded on the first OTLP request rather than at start.
+ */
+const load = (): typeof Protobuf => createRequire(import.meta.url)('protobufjs') as typeof Protobuf;
 
 const fields = (spec: Record<string, [number, string, ('repeated' | undefined)?]>) =>
   Object.fromEntries(
@@ -24,7 +31,7 @@ const fields = (spec: Record<string, [number, string, ('repeated' | undefined)?]
     ]),
   );
 
-const root = protobuf.Root.fromJSON({
+const SCHEMA = {
   nested: {
     otlp: {
       nested: {
@@ -99,12 +106,28 @@ const root = protobuf.Root.fromJSON({
       },
     },
   },
-});
+};
 
-const type = (name: string) => root.lookupType(`otlp.${name}`);
-const REQUEST = type('ExportLogsServiceRequest');
-const RESPONSE = type('ExportLogsServiceResponse');
-const STATUS = type('Status');
+interface Codec {
+  readonly request: Protobuf.Type;
+  readonly response: Protobuf.Type;
+  readonly status: Protobuf.Type;
+}
+
+let codec: Codec | undefined;
+
+function types(): Codec {
+  if (codec === undefined) {
+    const root = load().Root.fromJSON(SCHEMA);
+    const type = (name: string) => root.lookupType(`otlp.${name}`);
+    codec = {
+      request: type('ExportLogsServiceRequest'),
+      response: type('ExportLogsServiceResponse'),
+      status: type('Status'),
+    };
+  }
+  return codec;
+}
 
 /**
  * An ExportLogsServiceRequest as the plain object of its OTLP JSON encoding: lowerCamelCase
@@ -112,20 +135,24 @@ const STATUS = type('Status');
  * both encodings are read by one reader (otlp-records.ts).
  */
 export function decodeLogsRequest(body: Uint8Array): unknown {
-  const message = REQUEST.decode(body);
-  return REQUEST.toObject(message, { longs: String, bytes: String, defaults: false });
+  const { request } = types();
+  return request.toObject(request.decode(body), { longs: String, bytes: String, defaults: false });
 }
 
 export function encodeLogsResponse(rejected: number, errorMessage: string): Uint8Array {
+  const { response } = types();
   const partialSuccess = rejected > 0 || errorMessage !== '';
-  return RESPONSE.encode(
-    RESPONSE.fromObject(
-      partialSuccess ? { partialSuccess: { rejectedLogRecords: rejected, errorMessage } } : {},
-    ),
-  ).finish();
+  return response
+    .encode(
+      response.fromObject(
+        partialSuccess ? { partialSuccess: { rejectedLogRecords: rejected, errorMessage } } : {},
+      ),
+    )
+    .finish();
 }
 
 /** google.rpc.Status, the body of an OTLP/HTTP error answer. */
 export function encodeStatus(code: number, message: string): Uint8Array {
-  return STATUS.encode(STATUS.fromObject({ code, message })).finish();
+  const { status } = types();
+  return status.encode(status.fromObject({ code, message })).finish();
 }

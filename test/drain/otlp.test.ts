@@ -177,6 +177,39 @@ describe('h13 drain: Fir telemetry drains (OTLP/HTTP logs)', () => {
     assert.equal(info?.counters['otlp-records'], 2);
   });
 
+  it('writes a router record with no body from its attributes', async () => {
+    const id = '1a2b3c4d-0000-4000-8000-000000000003';
+    const logs = records({ 'service.name': 'heroku-router' }, [
+      {
+        at: '2026-03-02T12:00:07.000001Z',
+        body: '',
+        attributes: {
+          at: 'error',
+          code: 'H13',
+          desc: 'Connection closed without response',
+          method: 'GET',
+          path: '/',
+          request_id: id,
+          dyno: DYNO,
+          status: '503',
+        },
+      },
+    ]);
+    const r = await send(d.url, {
+      path: '/otlp/fir-attrs/v1/logs',
+      headers: PROTOBUF,
+      body: protobufBody(logs),
+    });
+    assert.equal(r.status, 200);
+    const trail = await send(d.url, { path: `/api/requests/${id}` });
+    assert.deepEqual(
+      trail.json<{ lines: Array<{ line: string }> }>().lines.map((l) => l.line),
+      [
+        `2026-03-02T12:00:07.000001+00:00 heroku[router]: at=error code=H13 desc="Connection closed without response" method=GET path=/ request_id=${id} dyno=${DYNO} status=503`,
+      ],
+    );
+  });
+
   it('a retried request stores nothing twice', async () => {
     const body = protobufBody(
       records({ 'service.name': 'fir-retry' }, [

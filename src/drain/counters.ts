@@ -28,6 +28,8 @@ export const COUNTERS = {
   'otlp-records': 'OTLP log records read (Fir telemetry drains)',
   'otlp-untimed':
     'OTLP log records with neither timeUnixNano nor observedTimeUnixNano: timed by their arrival',
+  'rejected-signal':
+    'OTLP trace or metric requests refused with 404: the drain reads the logs signal only',
   'rejected-undecodable':
     'OTLP requests refused with 400: a body that is not protobuf or JSON of an ExportLogsServiceRequest (or gzip that does not inflate)',
 } as const;

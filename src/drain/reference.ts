@@ -34,7 +34,9 @@ export function renderDrainReference(): string {
       .replace(/\$$/, '')
       .replaceAll('\\/', '/')
       .replaceAll('\\.', '.')
-      .replaceAll('([^/]+)', () => names.shift() ?? 'X');
+      .replaceAll('([^/]+)', () => names.shift() ?? 'X')
+      // An alternation such as (traces|metrics) must not split the table's cell.
+      .replaceAll('|', '\\|');
     const auth = AUTH_SHOWN[r.auth];
     return `| ${r.method} | \`${path}\` | ${auth} | ${cell(r.what)} |`;
   });

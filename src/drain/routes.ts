@@ -11,6 +11,7 @@ import type { DrainContext, RouteRequest } from './context.js';
 import { sendError } from './http-io.js';
 import { LOGPLEX_FORMAT, TEXT_FORMAT } from './ingest-formats.js';
 import { ingest } from './ingest-route.js';
+import { otlpSignalNotRead } from './otlp-other-signals.js';
 import { otlpLogs } from './otlp-route.js';
 import { crossSite, hasSession } from './session.js';
 import {
@@ -73,6 +74,20 @@ export const ROUTES: readonly Route[] = [
     auth: 'basic-or-bearer',
     what: 'Fir telemetry drain: OTLP/HTTP logs, each record for the app its heroku.app.name or service.name attribute names',
     handle: otlpLogs,
+  },
+  {
+    method: 'POST',
+    path: /^\/otlp\/([^/]+)\/v1\/(traces|metrics)$/,
+    auth: 'basic-or-bearer',
+    what: 'Fir telemetry drain: traces and metrics are not read; 404 saying to add the drain with --signals logs',
+    handle: otlpSignalNotRead,
+  },
+  {
+    method: 'POST',
+    path: /^\/v1\/(traces|metrics)$/,
+    auth: 'basic-or-bearer',
+    what: 'the same, for a drain without an app in its path',
+    handle: otlpSignalNotRead,
   },
   {
     method: 'GET',

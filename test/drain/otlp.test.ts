@@ -261,6 +261,25 @@ describe('h13 drain: Fir telemetry drains (OTLP/HTTP logs)', () => {
     assert.equal(ok.status, 200);
   });
 
+  it('answers traces and metrics 404, saying the drain reads logs only', async () => {
+    const traces = await send(d.url, {
+      path: '/v1/traces',
+      headers: PROTOBUF,
+      body: Buffer.alloc(0),
+      auth: BEARER,
+    });
+    assert.equal(traces.status, 404);
+    assert.match(traces.text, /--signals logs/);
+    const metrics = await send(d.url, {
+      path: '/otlp/fir-shop/v1/metrics',
+      headers: JSON_TYPE,
+      body: '{}',
+    });
+    assert.equal(metrics.status, 404);
+    assert.equal(metrics.json<{ code: number }>().code, 12);
+    assert.equal((await appInfo(d.url, 'fir-shop'))?.counters['rejected-signal'], 1);
+  });
+
   it('refuses other content types and encodings with 415', async () => {
     const body = '{}';
     const text = await send(d.url, {

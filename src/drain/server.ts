@@ -12,6 +12,7 @@ import { Alerts, parseWebhook } from './alerts.js';
 import { AppAnalyses } from './app-analyses.js';
 import { AppLimits } from './app-limits.js';
 import { resolveCredential } from './auth.js';
+import { capConnections } from './connection-cap.js';
 import type { DrainContext } from './context.js';
 import { GroupCommit } from './group-commit.js';
 import { LiveEvents } from './live-events.js';
@@ -182,7 +183,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         });
       },
     );
-    server.maxConnections = settings.maxConnections;
+    capConnections(server, settings.maxConnections, log);
     await listen(server, settings.port, settings.host);
     const address = server.address() as AddressInfo;
     const flushTimer = setInterval(() => analyses.tick(), options.flushEveryMs ?? FLUSH_EVERY_MS);

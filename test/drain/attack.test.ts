@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseWebhook } from '../../src/drain/alerts.js';
-import { withTimeout } from '../helpers/wait.js';
+import { until, withTimeout } from '../helpers/wait.js';
 import { BASIC, type DrainProcess, send, startDrainProcess } from './drain-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'h13-drain-attack-'));
@@ -121,4 +121,94 @@ it('a webhook URL with credentials is refused at start, without echoing them', (
     (err: Error) => /user or password/.test(err.message) && !err.message.includes('s3cret'),
   );
   assert.equal(parseWebhook('slack=https://127.0.0.1:1/services/T/B/token').form, 'slack');
+});
+
+describe('h13 drain: slow clients against --max-connections', () => {
+  const MAX = 6;
+  let d: DrainProcess;
+  before(async () => {
+    // A long headers timeout, so only the cap's own rule can make room.
+    d = await startDrainProcess(join(dir, 'slow.db'), [
+      '--max-connections',
+      String(MAX),
+      '--headers-timeout',
+      '60s',
+      '--request-timeout',
+      '60s',
+    ]);
+  });
+  after(() => d.proc.kill());
+
+  it('connections sending their heads a byte at a time up to the cap do not lock out a sender', async () => {
+    const port = Number(new URL(d.url).port);
+    const slow: Socket[] = [];
+    for (let i = 0; i < MAX; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      let text = '';
+      s.setEncoding('utf8').on('data', (x: string) => (text += x));
+      // One full request first proves the drain accepted this connection and counts it.
+      s.write(`GET /api/apps HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\n\r\n`);
+      await until(() => text.includes('"apps"'), 5000, `connection ${i} accepted`);
+      // Then the slowloris: the start of a head, and nothing more.
+      s.write('POST /drain/slow HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+      slow.push(s);
+    }
+    const closed = slow.map(
+      (s) => new Promise<boolean>((resolve) => s.once('close', () => resolve(true))),
+    );
+    // The cap is full of stalled heads; a real sender still gets its batch stored.
+    const r = await send(d.url, {
+      path: '/ingest/real-sender',
+      body: `${line(1)}\n`,
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(r.status, 200, r.text);
+    // The connection that had waited longest made room; the others are still open.
+    assert.equal(await withTimeout(closed[0] as Promise<boolean>, 5000, 'the oldest closed'), true);
+    assert.deepEqual(
+      slow.slice(1).map((s) => s.destroyed),
+      new Array(MAX - 1).fill(false),
+    );
+    await d.proc.waitFor(/event=connections-closed evicted=1 refused=0 max=6/, 5000);
+    for (const s of slow) s.destroy();
+  });
+
+  it('when every place has a request in progress, a new connection is closed at accept', async () => {
+    const port = Number(new URL(d.url).port);
+    // Live-event streams: each request stays in progress, and its answer's head proves it.
+    const streams: Socket[] = [];
+    for (let i = 0; i < MAX; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      let text = '';
+      s.setEncoding('utf8').on('data', (x: string) => (text += x));
+      s.write(`GET /events HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\n\r\n`);
+      await until(() => text.startsWith('HTTP/1.1 200'), 5000, `stream ${i} open`);
+      streams.push(s);
+    }
+    const probe = connect(port, '127.0.0.1');
+    let answer = '';
+    probe.on('error', () => {});
+    probe.setEncoding('utf8').on('data', (x: string) => (answer += x));
+    probe.write(`GET /api/apps HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\n\r\n`);
+    await withTimeout(
+      new Promise((resolve) => probe.once('close', resolve)),
+      5000,
+      'the probe closed',
+    );
+    assert.equal(answer, '', 'closed at accept, not answered');
+    assert.deepEqual(
+      streams.map((s) => s.destroyed),
+      new Array(MAX).fill(false),
+      'no request in progress was cut',
+    );
+    for (const s of streams) s.destroy();
+    await until(
+      async () =>
+        (await send(d.url, { path: '/api/apps' }).catch(() => ({ status: 0 }))).status === 200,
+      5000,
+      'served again',
+    );
+  });
 });

@@ -212,3 +212,58 @@ describe('h13 drain: slow clients against --max-connections', () => {
     );
   });
 });
+
+describe('h13 drain: wrong credentials, per address and over all addresses', () => {
+  let d: DrainProcess;
+  before(async () => {
+    // $DYNO: behind Heroku's router, the address is the last X-Forwarded-For entry.
+    d = await startDrainProcess(join(dir, 'guess.db'), [], {
+      H13_DRAIN_PASSWORD: 'test-password-1234',
+      DYNO: 'web.1',
+    });
+  });
+  after(() => d.proc.kill());
+
+  const basic = (password: string) => `Basic ${Buffer.from(`h13:${password}`).toString('base64')}`;
+  const from = (address: string, auth: string) =>
+    send(d.url, {
+      path: '/api/apps',
+      auth,
+      headers: { 'x-forwarded-for': `10.9.9.9, ${address}` },
+    });
+
+  it('a stale password resent by a drain is not guessing; ten new guesses from one address are', async () => {
+    for (let i = 0; i < 30; i++)
+      assert.equal((await from('192.0.2.50', basic('old-password'))).status, 401);
+    assert.equal((await from('192.0.2.50', BASIC)).status, 200, 'the same address, right password');
+    for (let i = 0; i < 10; i++)
+      assert.equal((await from('192.0.2.1', basic(`guess-${i}`))).status, 401);
+    const blocked = await from('192.0.2.1', BASIC);
+    assert.equal(blocked.status, 429, 'not even the right password is checked');
+    assert.match(String(blocked.headers['retry-after']), /^\d+$/);
+    const form = await send(d.url, {
+      path: '/login',
+      auth: null,
+      headers: {
+        'x-forwarded-for': '192.0.2.1',
+        'sec-fetch-site': 'same-origin',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'user=h13&password=test-password-1234',
+    });
+    assert.equal(form.status, 429, 'the login form shares the limit');
+    assert.equal((await from('192.0.2.2', BASIC)).status, 200, 'another address is served');
+  });
+
+  it('past the global limit, only addresses that used the right password recently are checked', async () => {
+    // 198.51.100.7 stands for logplex: it has sent the right credential.
+    assert.equal((await from('198.51.100.7', BASIC)).status, 200);
+    // 11 distinct wrong ones so far (the stale one and 10 guesses above); 39 more, spread
+    // over 5 addresses (under 10 each), reach the limit of 50.
+    for (let i = 0; i < 39; i++)
+      assert.equal((await from(`203.0.113.${i % 5}`, basic(`spread-${i}`))).status, 401);
+    assert.equal((await from('203.0.113.200', BASIC)).status, 429, 'a new address waits');
+    assert.equal((await from('198.51.100.7', BASIC)).status, 200, 'logplex is still served');
+    await d.proc.waitFor(/status=429 path=\/api\/apps reason=global-limit/, 5000);
+  });
+});

@@ -295,8 +295,9 @@ export function startLogDrain(options: LogDrainOptions): LogDrain {
         if (result === 'retry') retry(batch, `answered ${status}`);
         else finished(batch, result, status);
       };
+      // 'close' also covers an answer cut short: the status decides all the same.
       res.once('end', () => once(then));
-      res.once('error', () => once(then));
+      res.once('close', () => once(then));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${requestTimeoutMs} ms`)));
     req.on('error', (err: NodeJS.ErrnoException) =>
@@ -338,6 +339,10 @@ export function startLogDrain(options: LogDrainOptions): LogDrain {
             counts.dropped += left;
             report(`stopped with ${left} lines not delivered to ${target.shown}`);
           }
+          queue = [];
+          head = 0;
+          queuedBytes = 0;
+          inFlight = null;
           agent.destroy();
           resolve({ ...counts, pending: 0 });
         };

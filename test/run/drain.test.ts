@@ -184,6 +184,9 @@ describe('the log drain forwarder', () => {
     drain.write(entry('lost'));
     const s = await drain.close(100);
     assert.deepEqual([s.delivered, s.dropped, s.pending], [0, 1, 0]);
+    assert.deepEqual(drain.stats(), s, 'nothing counted twice after close');
+    drain.write(entry('after close'));
+    assert.equal(drain.stats().pending, 0, 'ignored after close');
   });
 
   it('refuses a URL that is not http(s)', () => {

@@ -35,9 +35,6 @@ export interface FrameEntry {
  * start a second line inside it.
  */
 export function logplexFrame(entry: FrameEntry): Buffer {
-  const body = Buffer.from(
-    `<${priority(entry.source)}>1 ${formatTimestamp(entry.micros)} host ${entry.source} ${entry.process} - ${oneLine(entry.message)}`,
-    'utf8',
-  );
-  return Buffer.concat([Buffer.from(`${body.length} `, 'latin1'), body]);
+  const body = `<${priority(entry.source)}>1 ${formatTimestamp(entry.micros)} host ${entry.source} ${entry.process} - ${oneLine(entry.message)}`;
+  return Buffer.from(`${Buffer.byteLength(body, 'utf8')} ${body}`, 'utf8');
 }

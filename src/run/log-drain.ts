@@ -130,9 +130,10 @@ export function startLogDrain(options: LogDrainOptions): LogDrain {
     : new HttpAgent({ keepAlive: true, maxSockets: 1 });
   const send = target.https ? httpsRequest : httpRequest;
 
-  // A queue as an array with a moving head: push and shift are O(1) amortised.
-  let queue: Buffer[] = [];
+  // The queue: a ring of maxLines slots, so its memory is fixed however long the drain is down.
+  const ring: Array<Buffer | undefined> = new Array(maxLines);
   let head = 0;
+  let size = 0;
   let queuedBytes = 0;
   let droppedSinceReport = 0;
   let firstDropMicros = 0;
@@ -148,18 +149,23 @@ export function startLogDrain(options: LogDrainOptions): LogDrain {
   const counts = { delivered: 0, dropped: 0, rejected: 0, retries: 0 };
   const idle = new Set<() => void>();
 
-  const queuedLines = () => queue.length - head;
+  const queuedLines = () => size;
+  const shift = (): Buffer => {
+    const frame = ring[head] as Buffer;
+    ring[head] = undefined;
+    head = (head + 1) % maxLines;
+    size--;
+    queuedBytes -= frame.length;
+    return frame;
+  };
   const stats = (): LogDrainStats => ({
     ...counts,
     pending: queuedLines() + (inFlight?.lines ?? 0),
   });
 
   function dropOldest(): void {
-    const frame = queue[head];
-    if (frame === undefined) return;
-    queue[head] = Buffer.alloc(0);
-    head++;
-    queuedBytes -= frame.length;
+    if (size === 0) return;
+    shift();
     counts.dropped++;
     if (droppedSinceReport === 0) {
       firstDropMicros = nowMicros();
@@ -168,13 +174,6 @@ export function startLogDrain(options: LogDrainOptions): LogDrain {
       );
     }
     droppedSinceReport++;
-  }
-
-  function compact(): void {
-    if (head > 1024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
   }
 
   function nextBatch(): Batch | null {
@@ -194,16 +193,12 @@ export function startLogDrain(options: LogDrainOptions): LogDrain {
       bytes += parts[0]?.length ?? 0;
       droppedSinceReport = 0;
     }
-    while (head < queue.length) {
-      const frame = queue[head] as Buffer;
-      if (parts.length > 0 && bytes + frame.length > LOGPLEX_TARGET_BYTES) break;
-      parts.push(frame);
-      bytes += frame.length;
-      queue[head] = Buffer.alloc(0);
-      head++;
-      queuedBytes -= frame.length;
+    while (size > 0) {
+      const next = (ring[head] as Buffer).length;
+      if (parts.length > 0 && bytes + next > LOGPLEX_TARGET_BYTES) break;
+      parts.push(shift());
+      bytes += next;
     }
-    compact();
     if (parts.length === 0) return null;
     return {
       body: Buffer.concat(parts, bytes),
@@ -310,10 +305,11 @@ export function startLogDrain(options: LogDrainOptions): LogDrain {
     write(entry) {
       if (closed) return;
       const frame = logplexFrame(entry);
-      queue.push(frame);
+      if (size === maxLines) dropOldest();
+      ring[(head + size) % maxLines] = frame;
+      size++;
       queuedBytes += frame.length;
-      while (queuedLines() > maxLines || (queuedBytes > maxBytes && queuedLines() > 1))
-        dropOldest();
+      while (queuedBytes > maxBytes && size > 1) dropOldest();
       schedule();
     },
     stats,
@@ -339,8 +335,9 @@ export function startLogDrain(options: LogDrainOptions): LogDrain {
             counts.dropped += left;
             report(`stopped with ${left} lines not delivered to ${target.shown}`);
           }
-          queue = [];
+          ring.fill(undefined);
           head = 0;
+          size = 0;
           queuedBytes = 0;
           inFlight = null;
           agent.destroy();

@@ -154,7 +154,7 @@ function slug(): string {
   for (const f of ['package.json', 'Procfile', 'app.json']) cpSync(join(ROOT, f), join(dir, f));
   cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
   mkdirSync(join(dir, 'node_modules'));
-  // The production dependencies as npm resolved them (none today): linked, not copied.
+  // The production dependencies as npm resolved them: linked, not copied.
   const listed = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
     cwd: ROOT,
     encoding: 'utf8',

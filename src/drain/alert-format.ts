@@ -8,6 +8,12 @@
  * says to escape exactly `&`, `<` and `>` as `&amp;`, `&lt;`, `&gt;`; every logged value goes
  * through slackEscape, so a log line cannot ping a channel or plant a link. Plain `@channel`
  * is not a mention in a webhook's text (no link_names), and unfurling is turned off.
+ *
+ * `*bold*`, `_italic_`, `~strike~`, `` `code` `` and ``` blocks have no escape in mrkdwn
+ * (Slack documents none; jsx-slack's docs say the same and replace characters). So each logged
+ * value is shown as inline code, inside which Slack applies no formatting, and a backtick in
+ * it, which would end the code span, becomes the look-alike `ˋ` (U+02CB). Line breaks become
+ * spaces so a value cannot start a `>` quote line. The JSON form carries the exact values.
  */
 
 import { DIAGNOSIS_SCHEMA, type DiagnosisJson, descOf, fixOf } from '../analyze/report.js';
@@ -38,22 +44,33 @@ export function slackEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** A logged value as mrkdwn that formats nothing: escaped, on one line, as inline code. */
+export function slackLiteral(text: string): string {
+  if (text === '') return '–';
+  const safe = slackEscape(text)
+    .replace(/`/g, '\u02cb')
+    .replace(/[\r\n\u2028\u2029]+/g, ' ');
+  return `\`${safe}\``;
+}
+
 /** Long logged values are cut so one alert stays one readable message. */
 const cut = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 function slackText(alert: Alert, suppressed: number): string {
-  const s = (t: string) => slackEscape(cut(t));
+  // Values from logs: inline code. h13's own texts (descriptions, fixes): escaped only.
+  const v = (t: string) => slackLiteral(cut(t));
+  const own = (t: string) => slackEscape(t);
   const d = alert.diagnosis;
-  const where = `${s(d.method)} ${s(d.path)}`;
+  const where = `${v(d.method)} ${v(d.path)}`;
   const head =
     alert.kind === 'new-cause'
-      ? `*h13 drain* · new cause for *${s(alert.app)}*: ${s(d.code)} (${s(descOf(d.code))}) — *${s(d.cause)}* on route \`${s(d.route)}\``
-      : `*h13 drain* · error rate for *${s(alert.app)}*: ${alert.errors} of ${alert.requests} requests (${((100 * alert.errors) / Math.max(alert.requests, 1)).toFixed(1)} %, threshold ${alert.thresholdPercent} %) in the ${Math.round(alert.windowMs / 1000)} s to ${s(alert.until ?? '?')}; latest: ${s(d.code)} ${s(d.cause)}`;
+      ? `*h13 drain* · new cause for ${v(alert.app)}: ${v(d.code)} (${own(descOf(d.code))}) — ${v(d.cause)} on route ${v(d.route)}`
+      : `*h13 drain* · error rate for ${v(alert.app)}: ${alert.errors} of ${alert.requests} requests (${((100 * alert.errors) / Math.max(alert.requests, 1)).toFixed(1)} %, threshold ${alert.thresholdPercent} %) in the ${Math.round(alert.windowMs / 1000)} s to ${v(alert.until ?? '?')}; latest: ${v(d.code)} ${v(d.cause)}`;
   const lines = [
     head,
-    `${where} · request ${s(d.requestId ?? '–')} · ${s(d.time ?? '?')}`,
-    `Why: ${s(d.reason)}`,
-    `Fix: ${s(fixOf(d.code, d.cause))}`,
+    `${where} · request ${v(d.requestId ?? '–')} · ${v(d.time ?? '?')}`,
+    `Why: ${v(d.reason)}`,
+    `Fix: ${own(fixOf(d.code, d.cause))}`,
   ];
   if (suppressed > 0)
     lines.push(

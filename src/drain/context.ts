@@ -5,10 +5,11 @@ import type { LogfmtValue } from '../core/logfmt.js';
 import type { AppAnalyses } from './app-analyses.js';
 import type { AppLimits } from './app-limits.js';
 import type { Credential } from './auth.js';
+import type { AuthThrottle } from './auth-throttle.js';
 import type { GroupCommit } from './group-commit.js';
 import type { LiveEvents } from './live-events.js';
 import type { DrainSettings } from './options.js';
-import type { LoginThrottle, SessionKeys } from './session.js';
+import type { SessionKeys } from './session.js';
 import type { Store } from './store.js';
 
 export interface DrainContext {
@@ -23,7 +24,7 @@ export interface DrainContext {
   readonly web: {
     readonly session: SessionKeys;
     readonly live: LiveEvents;
-    readonly logins: LoginThrottle;
+    readonly logins: AuthThrottle;
   };
   /** One service log line; values are escaped by the logfmt writer. */
   readonly log: (fields: Readonly<Record<string, LogfmtValue>>) => void;

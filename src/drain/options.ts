@@ -79,7 +79,7 @@ export const DRAIN_OPTIONS = {
   'max-connections': {
     type: 'integer',
     description:
-      'connections open at once; more are closed at accept (with --max-body, this bounds the memory held by bodies being read)',
+      'connections open at once; past it the connection waiting longest for a request head (slow or keep-alive idle) is closed to make room, or the new one when every connection has a request in progress (with --max-body, this bounds the memory held by bodies being read)',
     min: 1,
     max: 100_000,
     default: 256,

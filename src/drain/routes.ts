@@ -6,7 +6,8 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { appDiagnoses, followRequest, listApps } from './api-routes.js';
-import { type AuthScheme, authorized } from './auth.js';
+import type { AuthScheme } from './auth.js';
+import { checkCredential, sendThrottled } from './auth-throttle.js';
 import type { DrainContext, RouteRequest } from './context.js';
 import { sendError } from './http-io.js';
 import { LOGPLEX_FORMAT, TEXT_FORMAT } from './ingest-formats.js';
@@ -208,9 +209,15 @@ export async function dispatch(
     // The login form and its files: nothing to guard.
   } else if (kinds.size > 0 && [...kinds].every((k) => k === 'session' || k === 'public')) {
     // A page: the session cookie, or Basic (curl). Logout needs the cookie itself.
-    const basicOk =
-      req.method !== 'POST' && authorized(req.headers.authorization, ctx.credential, 'basic');
-    if (!basicOk && !hasSession(ctx.web.session, req)) {
+    const basic =
+      req.method === 'POST'
+        ? 'missing'
+        : checkCredential(ctx.web.logins, req, ctx.credential, 'basic');
+    if (basic === 'client-limit' || basic === 'global-limit') {
+      sendThrottled(res, ctx.web.logins, basic);
+      return;
+    }
+    if (basic !== 'ok' && !hasSession(ctx.web.session, req)) {
       if (req.method === 'GET') {
         toLogin(req, res, `${url.pathname}${url.search}`);
         return;
@@ -223,7 +230,13 @@ export async function dispatch(
       matches.every((x) => x.route.auth === 'basic-or-bearer') && matches.length > 0
         ? 'basic-or-bearer'
         : 'basic';
-    if (!authorized(req.headers.authorization, ctx.credential, scheme)) {
+    const outcome = checkCredential(ctx.web.logins, req, ctx.credential, scheme);
+    if (outcome === 'client-limit' || outcome === 'global-limit') {
+      ctx.log({ at: 'warn', event: 'rejected', status: 429, path: url.pathname, reason: outcome });
+      sendThrottled(res, ctx.web.logins, outcome);
+      return;
+    }
+    if (outcome !== 'ok') {
       ctx.log({
         at: 'warn',
         event: 'rejected',

@@ -12,12 +12,14 @@ import { Alerts, parseWebhook } from './alerts.js';
 import { AppAnalyses } from './app-analyses.js';
 import { AppLimits } from './app-limits.js';
 import { resolveCredential } from './auth.js';
+import { AUTH_LIMITS, AuthThrottle } from './auth-throttle.js';
+import { capConnections } from './connection-cap.js';
 import type { DrainContext } from './context.js';
 import { GroupCommit } from './group-commit.js';
 import { LiveEvents } from './live-events.js';
 import { type DrainOptions, resolveDrainOptions } from './options.js';
 import { dispatch } from './routes.js';
-import { LoginThrottle, sessionKeys } from './session.js';
+import { sessionKeys } from './session.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { NewDiagnosis, Store } from './store.js';
 
@@ -37,8 +39,6 @@ const REPLAY_MAX_TOTAL = 200_000;
 const LIVE_MAX_BUFFERED = 256 * 1024;
 const HEARTBEAT_MS = 20_000;
 const ALERT_RETRY_BASE_MS = 1000;
-/** Failed form logins a minute, from all clients together, before the form answers 429. */
-const LOGIN_FAILURES = 10;
 const ALERT_TIMEOUT_MS = 10_000;
 
 export interface Drain {
@@ -142,7 +142,10 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
       web: {
         session: await sessionKeys(store, credential, settings.sessionTtlMs),
         live,
-        logins: new LoginThrottle(LOGIN_FAILURES, 60_000),
+        logins: new AuthThrottle({
+          ...AUTH_LIMITS,
+          behindRouter: (process.env.DYNO ?? '') !== '',
+        }),
       },
       log,
     };
@@ -182,7 +185,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         });
       },
     );
-    server.maxConnections = settings.maxConnections;
+    capConnections(server, settings.maxConnections, log);
     await listen(server, settings.port, settings.host);
     const address = server.address() as AddressInfo;
     const flushTimer = setInterval(() => analyses.tick(), options.flushEveryMs ?? FLUSH_EVERY_MS);

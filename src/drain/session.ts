@@ -141,29 +141,3 @@ export function crossSite(req: IncomingMessage): boolean {
   const scheme = overHttps(req) ? 'https' : 'http';
   return origin !== `${scheme}://${req.headers.host ?? ''}`;
 }
-
-/**
- * Failed logins through the form, across all clients: past `max` in `windowMs`, the form
- * answers 429 until the window has moved on. One count for everyone, because behind
- * Heroku's router a client's address comes from X-Forwarded-For, which a client writes
- * itself. A flood of wrong guesses can therefore keep the form shut for a while; Basic and
- * Bearer still work then.
- */
-export class LoginThrottle {
-  private readonly failures: number[] = [];
-
-  constructor(
-    private readonly max: number,
-    private readonly windowMs: number,
-  ) {}
-
-  blocked(nowMs: number = Date.now()): boolean {
-    while ((this.failures[0] ?? Infinity) <= nowMs - this.windowMs) this.failures.shift();
-    return this.failures.length >= this.max;
-  }
-
-  fail(nowMs: number = Date.now()): void {
-    this.failures.push(nowMs);
-    if (this.failures.length > this.max) this.failures.shift();
-  }
-}

@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeHtml as e } from '../core/html.js';
 import { authorized } from './auth.js';
+import { sendThrottled } from './auth-throttle.js';
 import { type DrainContext, isAppName, type RouteRequest } from './context.js';
 import { readBody, sendError } from './http-io.js';
 import {
@@ -119,26 +120,22 @@ export async function login(ctx: DrainContext, { req, res }: RouteRequest) {
   const body = await readBody(req, LOGIN_BODY_BYTES);
   if (body.kind !== 'ok')
     return sendError(res, 413, 'the login form is larger than a login', { close: true });
-  if (ctx.web.logins.blocked()) {
-    ctx.log({
-      at: 'warn',
-      event: 'rejected',
-      status: 429,
-      path: '/login',
-      reason: 'failed logins',
-    });
-    return sendError(res, 429, 'too many failed logins: try again in a minute', {
-      headers: { 'retry-after': '60' },
-    });
+  const throttle = ctx.web.logins;
+  const client = throttle.clientOf(req);
+  const verdict = throttle.check(client);
+  if (verdict !== 'ok') {
+    ctx.log({ at: 'warn', event: 'rejected', status: 429, path: '/login', reason: verdict });
+    return sendThrottled(res, throttle, verdict);
   }
   const form = new URLSearchParams(body.body.toString('utf8'));
   const next = safeNext(form.get('next'));
   const basic = `Basic ${Buffer.from(`${form.get('user') ?? ''}:${form.get('password') ?? ''}`).toString('base64')}`;
   if (!authorized(basic, ctx.credential, 'basic')) {
-    ctx.web.logins.fail();
+    throttle.fail(client, basic);
     ctx.log({ at: 'warn', event: 'login-failed' });
     return sendHtml(res, 401, loginPage({ failed: true, next }));
   }
+  throttle.succeed(client);
   const keys = ctx.web.session;
   redirect(res, next, { 'set-cookie': sessionCookie(req, newSession(keys), keys.ttlMs) });
 }

@@ -15,6 +15,12 @@ import type { RouterLimits, RouterTimers } from '../router/options.js';
 import { DynoManager } from './dyno-manager.js';
 import type { Isolation } from './dyno-scope.js';
 import type { OutputGate } from './line-splitter.js';
+import {
+  type LogDrain,
+  type LogDrainOptions,
+  type LogDrainStats,
+  startLogDrain,
+} from './log-drain.js';
 import { checkRunOptions } from './options.js';
 
 export interface RunOptions {
@@ -50,6 +56,10 @@ export interface RunOptions {
   readonly isolation?: Isolation;
   /** Pauses app output while the reader of `log` is behind (the CLI's stdout). */
   readonly gate?: OutputGate;
+  /** Also send every line to this log drain, as logplex does (`h13 run --drain URL`). */
+  readonly drain?: LogDrainOptions;
+  /** At `stop()`, time left to deliver what the drain has not received (5 s). */
+  readonly drainFlushMs?: number;
 }
 
 export interface RunHandle {
@@ -72,6 +82,8 @@ export interface RunHandle {
   stop(): Promise<number>;
   /** SIGKILL every process of every dyno now (a second Ctrl-C); `stop()` still closes the router. */
   kill(): void;
+  /** What the log drain (`drain` option) has delivered, dropped and still holds; null without one. */
+  drainStats(): LogDrainStats | null;
 }
 
 function waiter<T>(
@@ -122,11 +134,14 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
   const records: RouterRecord[] = [];
   const lineListeners = new Set<(line: string) => void>();
   const recordListeners = new Set<(r: RouterRecord) => void>();
+  checkRunOptions(options as unknown as Readonly<Record<string, unknown>>);
+  const drain: LogDrain | null = options.drain === undefined ? null : startLogDrain(options.drain);
   const sink: LogSink = {
     wantsFields:
       options.log === undefined || options.log === null ? false : (options.log.wantsFields ?? true),
     write(entry: LogEntry) {
       options.log?.write(entry);
+      drain?.write(entry);
       if (!collect && lineListeners.size === 0) return;
       const line = formatLogLine(entry.micros, entry.source, entry.process, oneLine(entry.message));
       if (collect) lines.push(line);
@@ -142,7 +157,6 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
       });
     },
   };
-  checkRunOptions(options as unknown as Readonly<Record<string, unknown>>);
   const dynos = options.dynos ?? 1;
   const droppedWhileStopping = new Map<string, string[]>();
   const manager = new DynoManager({
@@ -210,10 +224,13 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
     },
     restart: () => manager.restart(),
     kill: () => manager.kill(),
+    drainStats: () => drain?.stats() ?? null,
     stop() {
       stopped ??= (async () => {
         await manager.stop();
         await router.close();
+        // Last: the dynos' exit lines and h13's notes go to the drain too.
+        await drain?.close(options.drainFlushMs ?? 5000);
         return manager.troubled ? 1 : 0;
       })();
       return stopped;

@@ -48,7 +48,34 @@ export const DYNO_OPTIONS = {
   },
 } as const satisfies OptionTable;
 
-export const RUN_OPTIONS = { ...DYNO_OPTIONS, ...ROUTER_OPTIONS } as const satisfies OptionTable;
+/** `--drain`: the `heroku logs` stream also goes to a log drain, as logplex sends it. */
+export const DRAIN_OPTIONS = {
+  drain: {
+    type: 'string',
+    description:
+      'also send every line to this log drain as Heroku does (logplex HTTPS: POST application/logplex-1 batches), e.g. http://h13:PASS@127.0.0.1:7013/drain/my-app; only to this URL',
+    valueName: 'URL',
+  },
+  'drain-buffer': {
+    type: 'integer',
+    description:
+      'lines held while the drain is slow or down (logplex holds 1024); past it the oldest are dropped, counted, and reported to the drain as L10',
+    default: 1024,
+    min: 1,
+    max: 1_000_000,
+  },
+  'drain-flush': {
+    type: 'duration',
+    description: 'at stop, time left to deliver what the drain has not yet received',
+    default: 5000,
+  },
+} as const satisfies OptionTable;
+
+export const RUN_OPTIONS = {
+  ...DYNO_OPTIONS,
+  ...ROUTER_OPTIONS,
+  ...DRAIN_OPTIONS,
+} as const satisfies OptionTable;
 
 /** `startRun` option → its row in DYNO_OPTIONS (library names are camelCase, in ms). */
 const LIBRARY_NAMES = {
@@ -58,6 +85,7 @@ const LIBRARY_NAMES = {
   bootTimeout: 'boot-timeout',
   restartDelay: 'restart-delay',
   resignal: 'resignal',
+  drainFlushMs: 'drain-flush',
 } as const;
 
 /** Where the other rows go in `startRun` (display only; the router checks its own). */
@@ -78,6 +106,8 @@ const LIBRARY_PLACES: Readonly<Record<string, string>> = {
   backlog: 'limits.backlogPerDyno',
   'max-head-bytes': 'limits.maxHeadBytes',
   'max-buffered-bytes': 'limits.maxBufferedBytes',
+  drain: 'drain.url',
+  'drain-buffer': 'drain.bufferLines',
 };
 
 function check(field: string, spec: OptionSpec, value: unknown): void {
@@ -99,8 +129,11 @@ function check(field: string, spec: OptionSpec, value: unknown): void {
 export function checkRunOptions(options: Readonly<Record<string, unknown>>): void {
   for (const [name, row] of Object.entries(LIBRARY_NAMES)) {
     const value = options[name];
-    if (value !== undefined) check(name, DYNO_OPTIONS[row], value);
+    if (value !== undefined) check(name, RUN_OPTIONS[row], value);
   }
+  const drain = options.drain as { bufferLines?: unknown } | undefined;
+  if (drain?.bufferLines !== undefined)
+    check('drain.bufferLines', DRAIN_OPTIONS['drain-buffer'], drain.bufferLines);
   const isolation = options.isolation;
   if (isolation !== undefined && isolation !== 'pid-namespace' && isolation !== 'process-group') {
     throw new H13Error(

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { slackEscape } from '../../src/drain/alert-format.js';
+import { slackEscape, slackLiteral } from '../../src/drain/alert-format.js';
 import { parseWebhook } from '../../src/drain/alerts.js';
 import { until } from '../helpers/wait.js';
 import { postFrames, startDrainProcess } from './drain-helpers.js';
@@ -69,7 +69,8 @@ interface AlertJson {
   diagnosis: { path: string };
 }
 
-const MARKUP = '/pay <!channel> <https://evil.example|click here> &amp; @here';
+const MARKUP =
+  '/pay <!channel> <https://evil.example|click here> &amp; @here `*bold*` _it_ ~s~ ```x';
 
 describe('alerts', () => {
   it('refuses webhooks that are not http(s) URLs, and escapes &, <, > for mrkdwn', () => {
@@ -78,6 +79,8 @@ describe('alerts', () => {
     assert.throws(() => parseWebhook('json=not a url'), /not a URL/);
     assert.equal(parseWebhook('http://127.0.0.1:1/x').form, 'json');
     assert.equal(slackEscape('<!channel> & <@U1>'), '&lt;!channel&gt; &amp; &lt;@U1&gt;');
+    assert.equal(slackLiteral('a`*b*`\n> c'), '`a\u02cb*b*\u02cb &gt; c`');
+    assert.equal(slackLiteral(''), '–');
   });
 
   it('delivers a new cause to both forms, retries after a 500, rate-limits, escapes', async () => {
@@ -104,13 +107,23 @@ describe('alerts', () => {
       );
       const slack = rx.got.filter((g) => g.path === '/slack');
       const text = (JSON.parse(slack[0]?.body ?? '{}') as { text: string }).text;
-      assert.match(text, /new cause for \*shop\*: H13/);
-      assert.match(text, /app-crash/);
+      assert.match(text, /new cause for `shop`: `H13`/);
+      assert.match(text, /`app-crash`/);
       assert.ok(
         text.includes('&lt;!channel&gt; &lt;https://evil.example|click here&gt; &amp;amp;'),
         text,
       );
       assert.doesNotMatch(text, /[<>]/, 'no mrkdwn link or mention can come from a log');
+      // The hostile path is one inline code span (no formatting inside), its backticks look-alikes.
+      assert.ok(text.includes(' @here \u02cb*bold*\u02cb _it_ ~s~ \u02cb\u02cb\u02cbx'), text);
+      // Outside the code spans, only h13's own words: no *, _, ~ or ` from a log.
+      const outside = text
+        .split('\n')
+        .filter((l) => !l.startsWith('Fix: '))
+        .join('\n')
+        .replace(/`[^`\n]*`/g, '')
+        .replace('*h13 drain*', '');
+      assert.doesNotMatch(outside, /[*_~`]/, outside);
       const json = rx.got.filter((g) => g.path === '/json');
       assert.deepEqual(
         json.map((g) => g.status),
@@ -135,7 +148,9 @@ describe('alerts', () => {
         60_000,
         'the alert of the second app',
       );
-      const forShop = rx.got.filter((g) => g.path === '/slack' && /for \*shop\*/.test(g.body));
+      const forShop = rx.got.filter(
+        (g) => g.path === '/slack' && /for `shop`/.test(JSON.parse(g.body).text),
+      );
       assert.equal(forShop.length, 1, 'one alert per app and webhook per --alert-interval');
     } finally {
       d.proc.kill();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseWebhook } from '../../src/drain/alerts.js';
-import { withTimeout } from '../helpers/wait.js';
+import { until, withTimeout } from '../helpers/wait.js';
 import { BASIC, type DrainProcess, send, startDrainProcess } from './drain-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'h13-drain-attack-'));
@@ -121,4 +121,149 @@ it('a webhook URL with credentials is refused at start, without echoing them', (
     (err: Error) => /user or password/.test(err.message) && !err.message.includes('s3cret'),
   );
   assert.equal(parseWebhook('slack=https://127.0.0.1:1/services/T/B/token').form, 'slack');
+});
+
+describe('h13 drain: slow clients against --max-connections', () => {
+  const MAX = 6;
+  let d: DrainProcess;
+  before(async () => {
+    // A long headers timeout, so only the cap's own rule can make room.
+    d = await startDrainProcess(join(dir, 'slow.db'), [
+      '--max-connections',
+      String(MAX),
+      '--headers-timeout',
+      '60s',
+      '--request-timeout',
+      '60s',
+    ]);
+  });
+  after(() => d.proc.kill());
+
+  it('connections sending their heads a byte at a time up to the cap do not lock out a sender', async () => {
+    const port = Number(new URL(d.url).port);
+    const slow: Socket[] = [];
+    for (let i = 0; i < MAX; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      let text = '';
+      s.setEncoding('utf8').on('data', (x: string) => (text += x));
+      // One full request first proves the drain accepted this connection and counts it.
+      s.write(`GET /api/apps HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\n\r\n`);
+      await until(() => text.includes('"apps"'), 5000, `connection ${i} accepted`);
+      // Then the slowloris: the start of a head, and nothing more.
+      s.write('POST /drain/slow HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+      slow.push(s);
+    }
+    const closed = slow.map(
+      (s) => new Promise<boolean>((resolve) => s.once('close', () => resolve(true))),
+    );
+    // The cap is full of stalled heads; a real sender still gets its batch stored.
+    const r = await send(d.url, {
+      path: '/ingest/real-sender',
+      body: `${line(1)}\n`,
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(r.status, 200, r.text);
+    // The connection that had waited longest made room; the others are still open.
+    assert.equal(await withTimeout(closed[0] as Promise<boolean>, 5000, 'the oldest closed'), true);
+    assert.deepEqual(
+      slow.slice(1).map((s) => s.destroyed),
+      new Array(MAX - 1).fill(false),
+    );
+    await d.proc.waitFor(/event=connections-closed evicted=1 refused=0 max=6/, 5000);
+    for (const s of slow) s.destroy();
+  });
+
+  it('when every place has a request in progress, a new connection is closed at accept', async () => {
+    const port = Number(new URL(d.url).port);
+    // Live-event streams: each request stays in progress, and its answer's head proves it.
+    const streams: Socket[] = [];
+    for (let i = 0; i < MAX; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      let text = '';
+      s.setEncoding('utf8').on('data', (x: string) => (text += x));
+      s.write(`GET /events HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\n\r\n`);
+      await until(() => text.startsWith('HTTP/1.1 200'), 5000, `stream ${i} open`);
+      streams.push(s);
+    }
+    const probe = connect(port, '127.0.0.1');
+    let answer = '';
+    probe.on('error', () => {});
+    probe.setEncoding('utf8').on('data', (x: string) => (answer += x));
+    probe.write(`GET /api/apps HTTP/1.1\r\nHost: x\r\nAuthorization: ${BASIC}\r\n\r\n`);
+    await withTimeout(
+      new Promise((resolve) => probe.once('close', resolve)),
+      5000,
+      'the probe closed',
+    );
+    assert.equal(answer, '', 'closed at accept, not answered');
+    assert.deepEqual(
+      streams.map((s) => s.destroyed),
+      new Array(MAX).fill(false),
+      'no request in progress was cut',
+    );
+    for (const s of streams) s.destroy();
+    await until(
+      async () =>
+        (await send(d.url, { path: '/api/apps' }).catch(() => ({ status: 0 }))).status === 200,
+      5000,
+      'served again',
+    );
+  });
+});
+
+describe('h13 drain: wrong credentials, per address and over all addresses', () => {
+  let d: DrainProcess;
+  before(async () => {
+    // $DYNO: behind Heroku's router, the address is the last X-Forwarded-For entry.
+    d = await startDrainProcess(join(dir, 'guess.db'), [], {
+      H13_DRAIN_PASSWORD: 'test-password-1234',
+      DYNO: 'web.1',
+    });
+  });
+  after(() => d.proc.kill());
+
+  const basic = (password: string) => `Basic ${Buffer.from(`h13:${password}`).toString('base64')}`;
+  const from = (address: string, auth: string) =>
+    send(d.url, {
+      path: '/api/apps',
+      auth,
+      headers: { 'x-forwarded-for': `10.9.9.9, ${address}` },
+    });
+
+  it('a stale password resent by a drain is not guessing; ten new guesses from one address are', async () => {
+    for (let i = 0; i < 30; i++)
+      assert.equal((await from('192.0.2.50', basic('old-password'))).status, 401);
+    assert.equal((await from('192.0.2.50', BASIC)).status, 200, 'the same address, right password');
+    for (let i = 0; i < 10; i++)
+      assert.equal((await from('192.0.2.1', basic(`guess-${i}`))).status, 401);
+    const blocked = await from('192.0.2.1', BASIC);
+    assert.equal(blocked.status, 429, 'not even the right password is checked');
+    assert.match(String(blocked.headers['retry-after']), /^\d+$/);
+    const form = await send(d.url, {
+      path: '/login',
+      auth: null,
+      headers: {
+        'x-forwarded-for': '192.0.2.1',
+        'sec-fetch-site': 'same-origin',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'user=h13&password=test-password-1234',
+    });
+    assert.equal(form.status, 429, 'the login form shares the limit');
+    assert.equal((await from('192.0.2.2', BASIC)).status, 200, 'another address is served');
+  });
+
+  it('past the global limit, only addresses that used the right password recently are checked', async () => {
+    // 198.51.100.7 stands for logplex: it has sent the right credential.
+    assert.equal((await from('198.51.100.7', BASIC)).status, 200);
+    // 11 distinct wrong ones so far (the stale one and 10 guesses above); 39 more, spread
+    // over 5 addresses (under 10 each), reach the limit of 50.
+    for (let i = 0; i < 39; i++)
+      assert.equal((await from(`203.0.113.${i % 5}`, basic(`spread-${i}`))).status, 401);
+    assert.equal((await from('203.0.113.200', BASIC)).status, 429, 'a new address waits');
+    assert.equal((await from('198.51.100.7', BASIC)).status, 200, 'logplex is still served');
+    await d.proc.waitFor(/status=429 path=\/api\/apps reason=global-limit/, 5000);
+  });
 });

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { it } from 'node:test';
+import { AuthThrottle, type AuthThrottleOptions } from '../../src/drain/auth-throttle.js';
 import {
   cookieValue,
-  LoginThrottle,
   newSession,
   readSession,
   type SessionKeys,
@@ -73,13 +73,79 @@ it('same-origin: Sec-Fetch-Site decides, else Origin must be this host', () => {
   );
 });
 
-it('failed logins: past the limit in the window, blocked until it moves on', () => {
-  const t = new LoginThrottle(3, 60_000);
-  for (const at of [0, 10, 20]) {
-    assert.equal(t.blocked(at), false);
-    t.fail(at);
+const limits = (over: Partial<AuthThrottleOptions> = {}) =>
+  new AuthThrottle({
+    perClient: 3,
+    global: 5,
+    windowMs: 60_000,
+    knownMs: 3_600_000,
+    maxClients: 4,
+    behindRouter: false,
+    ...over,
+  });
+
+it('wrong credentials: distinct ones counted per address, blocked until the window moves on', () => {
+  const t = limits();
+  // A drain left with an old password sends the same wrong one with every batch: not guessing.
+  for (let i = 0; i < 100; i++) t.fail('10.0.0.1', 'Basic stale', i);
+  assert.equal(t.check('10.0.0.1', 200), 'ok');
+  for (const [at, guess] of [
+    [300, 'g1'],
+    [310, 'g2'],
+  ] as const)
+    t.fail('10.0.0.1', guess, at);
+  assert.equal(t.check('10.0.0.1', 320), 'client-limit', 'the third distinct wrong one');
+  assert.equal(t.check('10.0.0.2', 320), 'ok', 'another address is not held back');
+  assert.equal(t.check('10.0.0.1', 59_999), 'client-limit');
+  assert.equal(t.check('10.0.0.1', 60_000), 'ok', 'a new window');
+});
+
+it('wrong credentials over all addresses: past the global limit only known addresses are checked', () => {
+  const t = limits();
+  t.succeed('logplex-1', 0);
+  // A guesser spread over addresses: 2 guesses each, under the per-address limit.
+  for (let i = 0; i < 3; i++) {
+    t.fail(`bot-${i}`, `guess-${i}-a`, 10);
+    t.fail(`bot-${i}`, `guess-${i}-b`, 10);
   }
-  assert.equal(t.blocked(30), true);
-  assert.equal(t.blocked(59_999), true);
-  assert.equal(t.blocked(60_000), false, 'the first failure left the window');
+  assert.equal(t.check('bot-9', 20), 'global-limit');
+  assert.equal(t.check('bot-0', 20), 'global-limit');
+  assert.equal(t.check('logplex-1', 20), 'ok', 'an address that knew the password still gets in');
+  assert.equal(t.check('bot-9', 60_010), 'ok');
+  // Known for knownMs only.
+  for (let i = 0; i < 5; i++) t.fail(`bot-${i}`, `later-${i}`, 3_600_000);
+  assert.equal(t.check('logplex-1', 3_600_001), 'global-limit');
+});
+
+it('wrong credentials: memory stays bounded by maxClients and the limits', () => {
+  const t = limits({ perClient: 2, global: 3 });
+  for (let i = 0; i < 1000; i++) {
+    t.fail(`addr-${i}`, `guess-${i}`, 5);
+    t.succeed(`ok-${i}`, 5);
+  }
+  const inner = t as unknown as {
+    wrong: Set<string>;
+    byClient: Map<string, Set<string>>;
+    known: Map<string, number>;
+  };
+  assert.equal(inner.wrong.size, 3);
+  assert.equal(inner.byClient.size, 4);
+  assert.equal(inner.known.size, 4);
+  assert.ok(inner.known.has('ok-999'), 'the newest known address is kept');
+});
+
+it("behind Heroku's router the address is the router's X-Forwarded-For entry, not the client's", () => {
+  const t = limits({ behindRouter: true });
+  const request = (xff: string | undefined) =>
+    ({
+      headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
+      socket: { remoteAddress: '10.1.2.3' },
+    }) as unknown as IncomingMessage;
+  assert.equal(t.clientOf(request('1.1.1.1, 203.0.113.9')), '203.0.113.9');
+  assert.equal(t.clientOf(request(undefined)), '10.1.2.3');
+  assert.equal(
+    limits().clientOf(request('1.1.1.1')),
+    '10.1.2.3',
+    'not behind a router: the socket',
+  );
 });

@@ -3,6 +3,7 @@ import { createLogSink } from '../../core/log-sink.js';
 import { flavorFrom, limitsFrom, logFormatFrom, timersFrom } from '../../router/options.js';
 import { startRun } from '../../run/index.js';
 import { outputGate } from '../../run/line-splitter.js';
+import { parseDrainUrl } from '../../run/log-drain.js';
 import { RUN_OPTIONS } from '../../run/options.js';
 import { readWebCommand } from '../../run/procfile.js';
 import { defineCommand } from '../command.js';
@@ -50,13 +51,25 @@ export const runCommand = defineCommand({
       log: sink,
       collect: false,
       gate,
+      ...(options.drain === undefined
+        ? {}
+        : {
+            drain: {
+              url: options.drain,
+              bufferLines: options['drain-buffer'],
+              report: (message: string) => process.stderr.write(`h13 run: drain: ${message}\n`),
+            },
+            drainFlushMs: options['drain-flush'],
+          }),
       ...(options.isolation === 'auto'
         ? {}
         : { isolation: options.isolation as 'pid-namespace' | 'process-group' }),
     });
     const interactive = process.stdin.isTTY === true;
+    const drainNote =
+      options.drain === undefined ? '' : `; lines also to ${parseDrainUrl(options.drain).shown}`;
     process.stderr.write(
-      `h13 run (pid ${process.pid}): router on ${run.url} → ${options.dynos} dyno(s); ` +
+      `h13 run (pid ${process.pid}): router on ${run.url} → ${options.dynos} dyno(s)${drainNote}; ` +
         `${interactive ? 'press r to restart, q to stop; ' : ''}` +
         `kill -HUP ${process.pid} restarts, Ctrl-C stops (twice: at once)\n`,
     );
@@ -104,7 +117,14 @@ export const runCommand = defineCommand({
         );
         process.stdin.pause();
         run.stop().then(
-          (code) => resolve(code === 0 ? EXIT.OK : EXIT.FOUND),
+          (code) => {
+            const d = run.drainStats();
+            if (d !== null)
+              process.stderr.write(
+                `h13 run: drain: ${d.delivered} lines delivered, ${d.dropped} dropped, ${d.rejected} refused by the drain\n`,
+              );
+            resolve(code === 0 ? EXIT.OK : EXIT.FOUND);
+          },
           (err: unknown) => {
             process.stderr.write(`h13 run: stop failed: ${String(err)}\n`);
             resolve(EXIT.FAILURE);

@@ -12,6 +12,7 @@
  */
 
 import type { RouterRecord } from '../core/router-line.js';
+import { describeAccess, parseAccessLine } from './access-line.js';
 import { Aggregate } from './aggregate.js';
 import { diagnosisOf, guardOnlyDiagnosis } from './diagnosis-build.js';
 import { DynoRings } from './dyno-rings.js';
@@ -26,6 +27,7 @@ import {
   parseGuardLine,
   platformErrorCode,
 } from './evidence.js';
+import { UNNAMED_PROCESS } from './formats/access.js';
 import { LIMITS } from './limits.js';
 import { LineReader, type LineSink } from './line-reader.js';
 import { PendingErrors } from './pending-errors.js';
@@ -202,11 +204,32 @@ export class Analyzer implements LineSink {
     if (raw.startsWith('at=', offset) && raw.includes('code=H', offset)) {
       if (this.guardLine(process, micros, raw, raw.slice(offset))) return;
     }
+    if (process === UNNAMED_PROCESS) {
+      this.unnamedLine(micros, raw, offset);
+      return;
+    }
     if (!isWeb(process)) return;
     const ring = this.rings.ringFor(process);
     const t = Number.isNaN(micros) ? this.reader.watermark : micros;
     const slot = ring.push(t, raw, offset, plainHead);
     this.errors.offerLine(process, ring, slot);
+  }
+
+  /** A line of no named dyno (an access line pasted alone): matched by method and path. */
+  private unnamedLine(micros: number, raw: string, offset: number): void {
+    const message = raw.slice(offset);
+    const access = parseAccessLine(message);
+    if (access === null) return;
+    const detached = detach(message);
+    this.errors.offerUnnamedAccess({
+      kind: 'access',
+      micros: Number.isNaN(micros) ? this.reader.watermark : micros,
+      process: UNNAMED_PROCESS,
+      line: detach(raw),
+      message: detached,
+      detail: describeAccess(access),
+      access,
+    });
   }
 
   /** The guard's line: evidence for its waiting error, or kept until its error comes. */

@@ -9,12 +9,15 @@
  */
 
 import type { RouterRecord } from '../core/router-line.js';
+import { accessKey, describeAccess, parseAccessLine } from './access-line.js';
 import type { DynoRings } from './dyno-rings.js';
 import type { EventRing } from './event-ring.js';
 import { detach, type Evidence, type EvidenceKind, parseGuardLine } from './evidence.js';
+import { TimeoutRepeats } from './h12-repeats.js';
 import { LIMITS } from './limits.js';
 import { decidedByAppDown, isRelevant, ownEventsFrom, releasesFrom } from './relevance.js';
 import { type LineRing, lineHasId, plainId } from './ring.js';
+import { UNTIMED_US } from './types.js';
 import type { UnmatchedGuards } from './unmatched-guards.js';
 import { SLACK_US, type Windows } from './verdict.js';
 
@@ -31,10 +34,13 @@ export interface Pending {
   /** See plainId: its request id can be looked for in app messages alone. */
   readonly plainId: boolean;
   /**
-   * H12 only: the request's path without its query (2+ characters), looked for in the dyno's
-   * lines (`Started GET "/users"`): the app logging the request it never answered.
+   * The request's path without its query (2+ characters), looked for in the dyno's lines:
+   * its access-log line (every code), and for an H12 any line naming it (`Started GET
+   * "/users"`): the app logging the request it never answered.
    */
   readonly pathToFind: string | null;
+  /** `METHOD /path` (access-line.ts accessKey) when the line has both, else null. */
+  readonly accessKey: string | null;
   /** An H12: its lines are also asked what only it uses (requestTimeoutEvidence). */
   readonly h12: boolean;
   /** The ring of its dyno, whose `waiting` list holds it until it is decided. */
@@ -89,6 +95,12 @@ export class PendingErrors {
   private readonly near: number[] = [];
   /** Scratch: the events a new error takes, newest first. */
   private readonly picked: Evidence[] = [];
+  /** Access lines of no named dyno, newest last (UNNAMED_KEPT at most). */
+  private readonly unnamed: Evidence[] = [];
+  /** The recent H12s, each shown to the others close by (h12-repeats.ts). */
+  private readonly timeouts = new TimeoutRepeats((p, e) => {
+    if (!p.done) addEvidence(p, e);
+  });
 
   constructor(
     private readonly rings: DynoRings,
@@ -112,7 +124,7 @@ export class PendingErrors {
       this.options.onDecided(r, windows, line, NONE, NONE);
       return;
     }
-    const path = code === 'H12' ? pathOf(r.path) : null;
+    const path = appDown ? null : pathOf(r.path);
     const p: Pending = {
       record: r,
       windows,
@@ -125,6 +137,8 @@ export class PendingErrors {
       idToFind: !appDown && r.requestId !== null && r.requestId.length >= 8 ? r.requestId : null,
       plainId: r.requestId !== null && plainId(r.requestId),
       pathToFind: path,
+      accessKey:
+        appDown || r.method === '' || !r.path.startsWith('/') ? null : accessKey(r.method, r.path),
       h12: code === 'H12',
       // Made here when the dyno has no app line yet: its lines find the error on the ring,
       // without a lookup per line.
@@ -133,6 +147,7 @@ export class PendingErrors {
       done: false,
     };
     this.lookBack(p);
+    if (p.h12) this.timeouts.open(p, accessKey(r.method, r.path), t, line, r.dyno ?? '');
     (appDown ? this.down : this.main).items.push(p);
     this.count++;
     p.ring?.waiting.push(p);
@@ -186,6 +201,39 @@ export class PendingErrors {
       const g = this.guards.take(r.requestId);
       if (g !== undefined) addEvidence(p, g);
     }
+    if (p.accessKey !== null) {
+      for (const e of this.unnamed) if (accessMatches(p, e, slack)) addEvidence(p, e);
+    }
+  }
+
+  /**
+   * An access line of no named dyno (pasted alone): kept for the errors still to come, and
+   * offered to those waiting. Such lines are rare (pastes), so a walk of the queue is cheap.
+   */
+  offerUnnamedAccess(e: Evidence): void {
+    if (this.unnamed.length >= UNNAMED_KEPT) this.unnamed.shift();
+    this.unnamed.push(e);
+    const q = this.main;
+    for (let i = q.head; i < q.items.length; i++) {
+      const p = q.items[i] as Pending;
+      if (!p.done && accessMatches(p, e, this.options.reorderUs)) addEvidence(p, e);
+    }
+  }
+
+  /** The dyno line in `slot` as the error's access line, when it is one for its request. */
+  private accessEvidence(p: Pending, process: string, ring: LineRing, slot: number): void {
+    const message = ring.message(slot);
+    const a = parseAccessLine(message);
+    if (a === null || accessKey(a.method, a.path) !== p.accessKey) return;
+    addEvidence(p, {
+      kind: 'access',
+      micros: ring.micros[slot] as number,
+      process,
+      line: detach(ring.raws[slot] as string),
+      message: detach(message),
+      detail: describeAccess(a),
+      access: a,
+    });
   }
 
   /**
@@ -206,11 +254,13 @@ export class PendingErrors {
       const w = p.windows;
       if (micros < w.requestStart || micros > w.after) continue;
       const id = p.idToFind;
+      const pathHit = p.pathToFind !== null && raw.includes(p.pathToFind, offset);
       if (id !== null && lineHasId(raw, offset, plainHead, id, p.plainId, process)) {
         if (this.idEvidence(p, process, ring, slot)) continue;
-      } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
+      } else if (pathHit && p.h12) {
         this.idEvidence(p, process, ring, slot);
       }
+      if (pathHit) this.accessEvidence(p, process, ring, slot);
       if (p.h12) this.h12Evidence(p, process, ring, slot);
       if (evidence === undefined) evidence = this.rings.evidenceAt(process, ring, slot);
       if (evidence !== null) addEvidence(p, evidence);
@@ -242,14 +292,16 @@ export class PendingErrors {
     const id = p.idToFind;
     const raw = ring.raws[slot] as string;
     const offset = ring.offsets[slot] as number;
+    const pathHit = p.pathToFind !== null && raw.includes(p.pathToFind, offset);
     if (
       id !== null &&
       lineHasId(raw, offset, ring.plainHeads[slot] === 1, id, p.plainId, process)
     ) {
       if (this.idEvidence(p, process, ring, slot)) return;
-    } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
+    } else if (pathHit && p.h12) {
       this.idEvidence(p, process, ring, slot);
     }
+    if (pathHit) this.accessEvidence(p, process, ring, slot);
     if (p.h12) this.h12Evidence(p, process, ring, slot);
     const evidence = this.rings.evidenceAt(process, ring, slot);
     if (evidence !== null) addEvidence(p, evidence);
@@ -371,6 +423,23 @@ function pathOf(path: string): string | null {
   const q = path.indexOf('?');
   const bare = q < 0 ? path : path.slice(0, q);
   return bare.length >= 2 && bare.startsWith('/') ? bare : null;
+}
+
+/** Access lines of no named dyno kept for errors still to come. */
+const UNNAMED_KEPT = 256;
+
+/**
+ * Whether an access line of no named dyno is the error's request: the same method and path,
+ * and (when both have a time of their own) logged while it was open. A line of a paste
+ * without times (placed by input order, below UNTIMED_US) is matched by method and path alone.
+ */
+function accessMatches(p: Pending, e: Evidence, slackUs: number): boolean {
+  const a = e.access;
+  if (a === undefined || p.accessKey === null || accessKey(a.method, a.path) !== p.accessKey)
+    return false;
+  const w = p.windows;
+  if (e.micros < UNTIMED_US || w.t < UNTIMED_US) return true;
+  return e.micros >= w.requestStart - slackUs && e.micros <= w.after;
 }
 
 /** Room kept for evidence that arrives after an error (its exit line, its stack dump). */

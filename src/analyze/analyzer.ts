@@ -32,6 +32,7 @@ import { LIMITS } from './limits.js';
 import { LineReader, type LineSink } from './line-reader.js';
 import { PendingErrors } from './pending-errors.js';
 import { isPlatformCode, platformDiagnosis } from './platform-errors.js';
+import { ProcessEpochs } from './process-epochs.js';
 import { RouteCounts } from './route-counts.js';
 import { Timeline } from './timeline.js';
 import { type Diagnosis, emptyStats, type InputStats } from './types.js';
@@ -90,6 +91,8 @@ export class Analyzer implements LineSink {
   private readonly errors: PendingErrors;
   /** Each dyno's last `Starting process with command ...` (bounded like the name table). */
   private readonly starts = new Map<string, Evidence>();
+  /** Where each dyno's processes began and ended: evidence never crosses a restart. */
+  private readonly epochs = new ProcessEpochs();
 
   constructor(options: AnalyzerOptions = {}) {
     const windowMs = options.windowMs ?? 5000;
@@ -117,6 +120,7 @@ export class Analyzer implements LineSink {
         this.stats.forcedEarly++;
       },
       startOf: (dyno) => this.starts.get(dyno),
+      epochs: this.epochs,
     });
   }
 
@@ -277,6 +281,7 @@ export class Analyzer implements LineSink {
       this.timeline.addMarker({ micros: t, kind: c.kind, process, detail: e.detail });
     if (c.kind === 'start' && (this.starts.size < 4096 || this.starts.has(process)))
       this.starts.set(process, e);
+    this.epochs.note(process, c.kind, t);
     if (c.kind === 'crash' || c.kind === 'exit' || c.kind === 'boot-failure') {
       for (const line of this.rings.crashSnapshot(process, t)) this.events.push(line);
     }

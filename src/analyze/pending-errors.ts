@@ -15,6 +15,7 @@ import type { EventRing } from './event-ring.js';
 import { detach, type Evidence, type EvidenceKind, parseGuardLine } from './evidence.js';
 import { TimeoutRepeats } from './h12-repeats.js';
 import { LIMITS } from './limits.js';
+import { beforeBoundary, type ProcessEpochs } from './process-epochs.js';
 import { decidedByAppDown, isRelevant, ownEventsFrom, releasesFrom } from './relevance.js';
 import { type LineRing, lineHasId, plainId } from './ring.js';
 import { UNTIMED_US } from './types.js';
@@ -75,6 +76,8 @@ export interface PendingOptions {
   readonly onForcedEarly: () => void;
   /** How the dyno was last started (`Starting process with command ...`), if seen. */
   readonly startOf?: (dyno: string) => Evidence | undefined;
+  /** Where the process serving a request on the dyno began (process-epochs.ts). */
+  readonly epochs?: ProcessEpochs;
 }
 
 /** H10/H20 wait this long for evidence: the R10 of the next boot comes up to 60 s later. */
@@ -396,7 +399,20 @@ export class PendingErrors {
       (p.ring === null || p.ring.slotsBetween(w.requestStart, w.after, 0, this.near) === 0)
     )
       for (const e of this.rings.slowElsewhere(w.t, w.after, r.dyno)) addEvidence(p, e);
-    this.options.onDecided(r, p.windows, p.line, p.evidence, this.releasesFor(p));
+    this.options.onDecided(r, p.windows, p.line, this.sinceRestart(p), this.releasesFor(p));
+  }
+
+  /**
+   * The evidence without what the dyno's previous processes logged (process-epochs.ts).
+   * H10/H20 are about the crashes before them: they keep all of it.
+   */
+  private sinceRestart(p: Pending): readonly Evidence[] {
+    const dyno = p.record.dyno;
+    const epochs = this.options.epochs;
+    if (p.appDown || dyno === null || epochs === undefined) return p.evidence;
+    const boundary = epochs.boundary(dyno, p.windows);
+    if (boundary === Number.NEGATIVE_INFINITY) return p.evidence;
+    return p.evidence.filter((e) => !beforeBoundary(e.kind, e.process, e.micros, dyno, boundary));
   }
 
   /**

@@ -5,10 +5,16 @@
  * status 1` is a crash, whatever memory the previous process ran out of a minute earlier).
  *
  * A new process begins at `Starting process with command`, `State changed from ... to
- * starting` and `starting → up` (the router sends requests to it only from then); an old one
- * ends at its `Process exited` or `... → crashed`. So for a request on the dyno, the boundary
- * is the latest begin at or before the router line, or the latest end before the request
- * started (an end inside the request is its own process's).
+ * starting` and `starting → up`; an old one ends at its `Process exited` or `... → crashed`.
+ * A request that started before the new process was up is the old one's: the router sends
+ * requests to a process only once it is up, and keeps sending some to the stopping one for a
+ * moment after its SIGTERM (Heroku: "a request or two"; `h13 run --late-routing`). And a
+ * restart may start the new process before the old one has exited (`h13 run` starts it as
+ * soon as the old one is signalled; Heroku's preboot): its `Starting process` line then comes
+ * right after the old one's SIGTERM. So for a request on the dyno the boundary is the latest
+ * of: `starting → up` before the request started; `Starting process`/`→ starting` at least
+ * LATE_US before it; an exit or crash before it (an end inside the request is its own
+ * process's).
  */
 
 import type { EvidenceKind } from './evidence.js';
@@ -18,6 +24,9 @@ import type { Windows } from './verdict.js';
 const KEPT = 8;
 /** Dynos followed (like the table of start commands). */
 const MAX_DYNOS = 4096;
+
+/** Requests routed to a stopping process this long after its SIGTERM are not expected. */
+const LATE_US = 5_000_000;
 
 const BEGINS = new Set<EvidenceKind>(['start', 'starting', 'up']);
 const ENDS = new Set<EvidenceKind>(['exit', 'crash']);
@@ -35,7 +44,8 @@ const OWN_REQUEST = new Set<EvidenceKind>([
 
 interface Marks {
   readonly micros: number[];
-  readonly begins: boolean[];
+  /** How far before the request's start the mark must be: 0 (up, end) or LATE_US. */
+  readonly leads: number[];
 }
 
 export class ProcessEpochs {
@@ -48,15 +58,15 @@ export class ProcessEpochs {
     let m = this.dynos.get(process);
     if (m === undefined) {
       if (this.dynos.size >= MAX_DYNOS) return;
-      m = { micros: [], begins: [] };
+      m = { micros: [], leads: [] };
       this.dynos.set(process, m);
     }
     if (m.micros.length >= KEPT) {
       m.micros.shift();
-      m.begins.shift();
+      m.leads.shift();
     }
     m.micros.push(micros);
-    m.begins.push(begin);
+    m.leads.push(begin && kind !== 'up' ? LATE_US : 0);
   }
 
   /** The time the process serving a request on `dyno` began (−∞: none seen). */
@@ -66,7 +76,7 @@ export class ProcessEpochs {
     if (m === undefined) return b;
     for (let i = 0; i < m.micros.length; i++) {
       const t = m.micros[i] as number;
-      if (t > b && (m.begins[i] ? t <= w.t : t < w.requestStart)) b = t;
+      if (t > b && t < w.requestStart - (m.leads[i] as number)) b = t;
     }
     return b;
   }

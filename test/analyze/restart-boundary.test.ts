@@ -64,6 +64,25 @@ describe('evidence does not cross a restart', () => {
     }
   });
 
+  it('a restart that starts the new process before the old one exits keeps the old SIGTERM', () => {
+    // As `h13 run` restarts (and Heroku's preboot): the new process starts as soon as the old
+    // one is signalled, and the old one's in-flight request is cut after that.
+    const d = h13Of(
+      log(
+        `${T}4:00.000000+00:00 heroku[web.1]: Starting process with command \`node server.js\``,
+        `${T}4:01.000000+00:00 heroku[web.1]: State changed from starting to up`,
+        `${T}5:04.000000+00:00 heroku[web.1]: Restarting`,
+        `${T}5:04.000100+00:00 heroku[web.1]: State changed from up to starting`,
+        `${T}5:04.000200+00:00 heroku[web.1]: Stopping all processes with SIGTERM`,
+        `${T}5:04.010000+00:00 heroku[web.1]: Starting process with command \`node server.js\``,
+        h13,
+        `${T}5:05.020000+00:00 heroku[web.1]: Process exited with status 143`,
+        `${T}5:06.000000+00:00 heroku[web.1]: State changed from starting to up`,
+      ),
+    );
+    assert.deepEqual([d?.cause, d?.confidence], ['restart-race', 'high'], d?.reason);
+  });
+
   it('the same R14 in the same process still names out-of-memory', () => {
     const d = h13Of(log(...memory, ...crash));
     assert.equal(d?.cause, 'out-of-memory', d?.reason);

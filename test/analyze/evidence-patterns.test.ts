@@ -198,5 +198,15 @@ describe('platform errors are first-class', () => {
     assert.deepEqual(report.totals.byCode, { L10: 1, R10: 1, R12: 1, R14: 1, R15: 1 });
     assert.equal(report.totals.platform, 5);
     assert.equal(report.totals.errors, 0);
+    // No request, no route: said so, and the dyno in its own field (it was put in the route).
+    for (const g of report.groups) {
+      assert.equal(g.route, '(no route)', `${g.code} route`);
+      assert.ok(g.dynos.length === 1 && !g.dynos.includes('(no route)'), `${g.code} dynos`);
+    }
+    const r14 = report.groups.find((g) => g.code === 'R14');
+    assert.deepEqual(
+      [r14?.dynos, r14?.samples[0]?.dyno, r14?.samples[0]?.route],
+      [['web.1'], 'web.1', '(no route)'],
+    );
   });
 });

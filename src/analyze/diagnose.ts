@@ -170,8 +170,9 @@ function requestTimeout(
 }
 
 /**
- * Other H12s on the same route close by (h12-repeats.ts), and fewer on other routes: the
- * route itself is slow. Medium at most: the router lines say how long, not why.
+ * Other H12s on the same route close by (h12-repeats.ts adds them only when no fewer came on
+ * other routes): the route itself is slow. Medium at most: the router lines say how long,
+ * not why.
  */
 function routeRepeats(r: RouterRecord, t: number, ev: readonly Evidence[]): Verdict | null {
   if (r.method === '') return null;

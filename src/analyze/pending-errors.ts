@@ -9,7 +9,7 @@
  */
 
 import type { RouterRecord } from '../core/router-line.js';
-import { accessKey, describeAccess, parseAccessLine } from './access-line.js';
+import { type AccessLine, accessKey, describeAccess } from './access-line.js';
 import type { DynoRings } from './dyno-rings.js';
 import type { EventRing } from './event-ring.js';
 import { detach, type Evidence, type EvidenceKind, parseGuardLine } from './evidence.js';
@@ -17,7 +17,7 @@ import { TimeoutRepeats } from './h12-repeats.js';
 import { LIMITS } from './limits.js';
 import { beforeBoundary, type ProcessEpochs } from './process-epochs.js';
 import { decidedByAppDown, isRelevant, ownEventsFrom, releasesFrom } from './relevance.js';
-import { type LineRing, lineHasId, plainId } from './ring.js';
+import { type LineRing, lineHasId, plainId, type RingAccess } from './ring.js';
 import { UNTIMED_US } from './types.js';
 import type { UnmatchedGuards } from './unmatched-guards.js';
 import { SLACK_US, type Windows } from './verdict.js';
@@ -35,12 +35,14 @@ export interface Pending {
   /** See plainId: its request id can be looked for in app messages alone. */
   readonly plainId: boolean;
   /**
-   * The request's path without its query (2+ characters), looked for in the dyno's lines:
-   * its access-log line (every code), and for an H12 any line naming it (`Started GET
-   * "/users"`): the app logging the request it never answered.
+   * H12 only: the request's path without its query (2+ characters), looked for in the dyno's
+   * lines (`Started GET "/users"`): the app logging the request it never answered.
    */
   readonly pathToFind: string | null;
-  /** `METHOD /path` (access-line.ts accessKey) when the line has both, else null. */
+  /**
+   * `METHOD /path` (access-line.ts accessKey) when the line has both, else null: compared
+   * with each dyno line's own key, worked out once per line (DynoRings.accessAt).
+   */
   readonly accessKey: string | null;
   /** An H12: its lines are also asked what only it uses (requestTimeoutEvidence). */
   readonly h12: boolean;
@@ -100,10 +102,8 @@ export class PendingErrors {
   private readonly picked: Evidence[] = [];
   /** Access lines of no named dyno, newest last (UNNAMED_KEPT at most). */
   private readonly unnamed: Evidence[] = [];
-  /** The recent H12s, each shown to the others close by (h12-repeats.ts). */
-  private readonly timeouts = new TimeoutRepeats((p, e) => {
-    if (!p.done) addEvidence(p, e);
-  });
+  /** The recent H12s, read together when one is decided (h12-repeats.ts). */
+  private readonly timeouts = new TimeoutRepeats();
 
   constructor(
     private readonly rings: DynoRings,
@@ -127,7 +127,7 @@ export class PendingErrors {
       this.options.onDecided(r, windows, line, NONE, NONE);
       return;
     }
-    const path = appDown ? null : pathOf(r.path);
+    const path = code === 'H12' ? pathOf(r.path) : null;
     const p: Pending = {
       record: r,
       windows,
@@ -150,7 +150,8 @@ export class PendingErrors {
       done: false,
     };
     this.lookBack(p);
-    if (p.h12) this.timeouts.open(p, accessKey(r.method, r.path), t, line, r.dyno ?? '');
+    if (p.h12 && r.method !== '')
+      this.timeouts.add(p, accessKey(r.method, r.path), t, line, r.dyno ?? '');
     (appDown ? this.down : this.main).items.push(p);
     this.count++;
     p.ring?.waiting.push(p);
@@ -223,11 +224,15 @@ export class PendingErrors {
     }
   }
 
-  /** The dyno line in `slot` as the error's access line, when it is one for its request. */
-  private accessEvidence(p: Pending, process: string, ring: LineRing, slot: number): void {
+  /** The dyno line in `slot`, an access line for the error's request, as its evidence. */
+  private accessEvidence(
+    p: Pending,
+    process: string,
+    ring: LineRing,
+    slot: number,
+    a: AccessLine,
+  ): void {
     const message = ring.message(slot);
-    const a = parseAccessLine(message);
-    if (a === null || accessKey(a.method, a.path) !== p.accessKey) return;
     addEvidence(p, {
       kind: 'access',
       micros: ring.micros[slot] as number,
@@ -252,18 +257,22 @@ export class PendingErrors {
     const offset = ring.offsets[slot] as number;
     const plainHead = ring.plainHeads[slot] === 1;
     let evidence: Evidence | null | undefined;
+    let access: RingAccess | null | undefined;
     for (let k = 0; k < waiting.length; k++) {
       const p = waiting[k] as Pending;
       const w = p.windows;
       if (micros < w.requestStart || micros > w.after) continue;
       const id = p.idToFind;
-      const pathHit = p.pathToFind !== null && raw.includes(p.pathToFind, offset);
       if (id !== null && lineHasId(raw, offset, plainHead, id, p.plainId, process)) {
         if (this.idEvidence(p, process, ring, slot)) continue;
-      } else if (pathHit && p.h12) {
+      } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
         this.idEvidence(p, process, ring, slot);
       }
-      if (pathHit) this.accessEvidence(p, process, ring, slot);
+      if (p.accessKey !== null) {
+        if (access === undefined) access = this.rings.accessAt(ring, slot);
+        if (access !== null && access.key === p.accessKey)
+          this.accessEvidence(p, process, ring, slot, access.line);
+      }
       if (p.h12) this.h12Evidence(p, process, ring, slot);
       if (evidence === undefined) evidence = this.rings.evidenceAt(process, ring, slot);
       if (evidence !== null) addEvidence(p, evidence);
@@ -295,16 +304,19 @@ export class PendingErrors {
     const id = p.idToFind;
     const raw = ring.raws[slot] as string;
     const offset = ring.offsets[slot] as number;
-    const pathHit = p.pathToFind !== null && raw.includes(p.pathToFind, offset);
     if (
       id !== null &&
       lineHasId(raw, offset, ring.plainHeads[slot] === 1, id, p.plainId, process)
     ) {
       if (this.idEvidence(p, process, ring, slot)) return;
-    } else if (pathHit && p.h12) {
+    } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
       this.idEvidence(p, process, ring, slot);
     }
-    if (pathHit) this.accessEvidence(p, process, ring, slot);
+    if (p.accessKey !== null) {
+      const access = this.rings.accessAt(ring, slot);
+      if (access !== null && access.key === p.accessKey)
+        this.accessEvidence(p, process, ring, slot, access.line);
+    }
     if (p.h12) this.h12Evidence(p, process, ring, slot);
     const evidence = this.rings.evidenceAt(process, ring, slot);
     if (evidence !== null) addEvidence(p, evidence);
@@ -399,6 +411,8 @@ export class PendingErrors {
       (p.ring === null || p.ring.slotsBetween(w.requestStart, w.after, 0, this.near) === 0)
     )
       for (const e of this.rings.slowElsewhere(w.t, w.after, r.dyno)) addEvidence(p, e);
+    if (p.h12 && r.method !== '')
+      for (const e of this.timeouts.around(p, accessKey(r.method, r.path), w.t)) addEvidence(p, e);
     this.options.onDecided(r, p.windows, p.line, this.sinceRestart(p), this.releasesFor(p));
   }
 

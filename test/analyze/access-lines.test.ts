@@ -193,3 +193,22 @@ describe('H12s repeated on one route', () => {
     assert.ok(two.every((d) => d.cause === 'unknown'));
   });
 });
+
+describe('the cheap test before the patterns', () => {
+  it('passes every access line whose path starts with /, at any offset', async () => {
+    const { mayBeAccessAt } = await import('../../src/analyze/access-line.js');
+    for (const line of [
+      '10.1.2.3 - - [29/Mar/2020:19:37:30 +0000] "POST /api/upload HTTP/1.1" 503 299 "-" "curl/8"',
+      'POST /orders 502 31002.114 ms - 56',
+      'Started GET "/admin/advice" for 10.1.2.3 at 2012-05-02 08:31:26 +0000',
+      'method=PUT path=/users/7 format=json status=500 duration=12.34',
+      '{"req":{"method":"DELETE","url":"/x/1"},"res":{"statusCode":504}}',
+    ]) {
+      const head = '2026-03-02T10:15:04.900000+00:00 app[web.1]: ';
+      assert.ok(parseAccessLine(line) !== null, line);
+      assert.ok(mayBeAccessAt(head + line, head.length), line);
+    }
+    assert.equal(mayBeAccessAt('x app[web.1]: info: request completed user=1', 14), false);
+    assert.equal(mayBeAccessAt('x app[web.1]:     at handler (/app/server.js:12:11)', 14), false);
+  });
+});

@@ -12,6 +12,7 @@
  */
 
 import type { RouterRecord } from '../core/router-line.js';
+import { describeAccess, parseAccessLine } from './access-line.js';
 import { Aggregate } from './aggregate.js';
 import { diagnosisOf, guardOnlyDiagnosis } from './diagnosis-build.js';
 import { DynoRings } from './dyno-rings.js';
@@ -26,10 +27,12 @@ import {
   parseGuardLine,
   platformErrorCode,
 } from './evidence.js';
+import { UNNAMED_PROCESS } from './formats/access.js';
 import { LIMITS } from './limits.js';
 import { LineReader, type LineSink } from './line-reader.js';
 import { PendingErrors } from './pending-errors.js';
 import { isPlatformCode, platformDiagnosis } from './platform-errors.js';
+import { ProcessEpochs } from './process-epochs.js';
 import { RouteCounts } from './route-counts.js';
 import { Timeline } from './timeline.js';
 import { type Diagnosis, emptyStats, type InputStats } from './types.js';
@@ -88,6 +91,8 @@ export class Analyzer implements LineSink {
   private readonly errors: PendingErrors;
   /** Each dyno's last `Starting process with command ...` (bounded like the name table). */
   private readonly starts = new Map<string, Evidence>();
+  /** Where each dyno's processes began and ended: evidence never crosses a restart. */
+  private readonly epochs = new ProcessEpochs();
 
   constructor(options: AnalyzerOptions = {}) {
     const windowMs = options.windowMs ?? 5000;
@@ -115,6 +120,7 @@ export class Analyzer implements LineSink {
         this.stats.forcedEarly++;
       },
       startOf: (dyno) => this.starts.get(dyno),
+      epochs: this.epochs,
     });
   }
 
@@ -202,11 +208,32 @@ export class Analyzer implements LineSink {
     if (raw.startsWith('at=', offset) && raw.includes('code=H', offset)) {
       if (this.guardLine(process, micros, raw, raw.slice(offset))) return;
     }
+    if (process === UNNAMED_PROCESS) {
+      this.unnamedLine(micros, raw, offset);
+      return;
+    }
     if (!isWeb(process)) return;
     const ring = this.rings.ringFor(process);
     const t = Number.isNaN(micros) ? this.reader.watermark : micros;
     const slot = ring.push(t, raw, offset, plainHead);
     this.errors.offerLine(process, ring, slot);
+  }
+
+  /** A line of no named dyno (an access line pasted alone): matched by method and path. */
+  private unnamedLine(micros: number, raw: string, offset: number): void {
+    const message = raw.slice(offset);
+    const access = parseAccessLine(message);
+    if (access === null) return;
+    const detached = detach(message);
+    this.errors.offerUnnamedAccess({
+      kind: 'access',
+      micros: Number.isNaN(micros) ? this.reader.watermark : micros,
+      process: UNNAMED_PROCESS,
+      line: detach(raw),
+      message: detached,
+      detail: describeAccess(access),
+      access,
+    });
   }
 
   /** The guard's line: evidence for its waiting error, or kept until its error comes. */
@@ -254,6 +281,7 @@ export class Analyzer implements LineSink {
       this.timeline.addMarker({ micros: t, kind: c.kind, process, detail: e.detail });
     if (c.kind === 'start' && (this.starts.size < 4096 || this.starts.has(process)))
       this.starts.set(process, e);
+    this.epochs.note(process, c.kind, t);
     if (c.kind === 'crash' || c.kind === 'exit' || c.kind === 'boot-failure') {
       for (const line of this.rings.crashSnapshot(process, t)) this.events.push(line);
     }

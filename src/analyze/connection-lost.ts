@@ -126,17 +126,30 @@ export function connectionLost(
     const launcherLine = pick(ev, ['launcher-exit'], w.t - SHUTDOWN_US, w.after, dyno);
     const start = pick(ev, ['start'], Number.NEGATIVE_INFINITY, w.t, dyno);
     const started = start[start.length - 1];
-    if (launcherLine.length > 0 || (started !== undefined && LAUNCHER.test(started.detail))) {
+    const launched = started !== undefined && LAUNCHER.test(started.detail);
+    // The launcher ending the dyno cuts a drain short only where there is one: the app
+    // logged its shutdown. An app that logs none may have no SIGTERM handler, and then it
+    // ends on the signal by itself (measured with `h13 run`: the same H13 with `web: node
+    // app.js` as with `web: npm start`), which is the shutdown race below, launcher or not.
+    const draining = sigterm.find((e) => e.kind === 'shutdown');
+    const launcherNote =
+      launcherLine.length > 0
+        ? `; its launcher died of the signal too (${launcherLine[0]?.detail}): start the app directly as well`
+        : launched
+          ? `; it was also started through \`${started?.detail}\`, which exits on SIGTERM without waiting for the app: start the app directly as well`
+          : '';
+    if ((launcherLine.length > 0 || launched) && draining !== undefined) {
       return {
         cause: 'main-process-exit',
         confidence: launcherLine.length > 0 || before ? 'high' : 'medium',
         reason:
           launcherLine.length > 0
-            ? `${on} was stopping and its launcher died of the signal: ${launcherLine[0]?.detail}`
-            : `${on} was stopping (${s.detail}) and was started through \`${started?.detail}\`, which exits on SIGTERM without waiting for the app`,
+            ? `${on} was stopping, the app was draining (${draining.detail.slice(0, 80)}), and its launcher died of the signal: ${launcherLine[0]?.detail}`
+            : `${on} was stopping, the app was draining (${draining.detail.slice(0, 80)}), and it was started through \`${started?.detail}\`, which exits on SIGTERM without waiting for the app`,
         proof: [
           ...(started === undefined ? [] : [started]),
           ...sigterm.slice(0, 2),
+          draining,
           ...launcherLine.slice(0, 1),
           ...died.slice(0, 1),
         ],
@@ -149,10 +162,18 @@ export function connectionLost(
     return {
       cause: release.length > 0 ? 'deploy-race' : 'restart-race',
       confidence: before ? 'high' : 'medium',
-      reason: before
-        ? `${what} ${ms(w.t - s.micros)} before the router gave up on the request${release.length > 0 ? ` (after ${release[0]?.detail})` : ''}`
-        : `${what} ${ms(s.micros - w.t)} after the request failed${release.length > 0 ? ` (after ${release[0]?.detail})` : ''}`,
-      proof: [...release.slice(-1), ...sigterm.slice(0, 2), ...died.slice(0, 2)],
+      reason:
+        (before
+          ? `${what} ${ms(w.t - s.micros)} before the router gave up on the request${release.length > 0 ? ` (after ${release[0]?.detail})` : ''}`
+          : `${what} ${ms(s.micros - w.t)} after the request failed${release.length > 0 ? ` (after ${release[0]?.detail})` : ''}`) +
+        (launcherNote === '' ? '' : `, and the app logged no shutdown of its own${launcherNote}`),
+      proof: [
+        ...(launcherNote !== '' && started !== undefined ? [started] : []),
+        ...release.slice(-1),
+        ...sigterm.slice(0, 2),
+        ...launcherLine.slice(0, 1),
+        ...died.slice(0, 2),
+      ],
     };
   }
   if (died.length > 0) {

@@ -6,8 +6,10 @@
  */
 
 import type { RouterRecord } from '../core/router-line.js';
+import { accessKey } from './access-line.js';
 import { connectionLost } from './connection-lost.js';
 import type { Evidence } from './evidence.js';
+import { REPEAT_US } from './h12-repeats.js';
 import { noEvidence } from './no-evidence.js';
 import {
   CRASH_LOOKBACK_US,
@@ -92,7 +94,9 @@ function requestTimeout(
   }
   const dyno = r.dyno ?? undefined;
   const service = `service=${r.serviceMs ?? '?'}ms`;
-  const slow = pick(ev, ['worker-timeout', 'slow'], w.requestStart, w.after, dyno);
+  const slow = pick(ev, ['worker-timeout', 'slow'], w.requestStart, w.after, dyno).concat(
+    ev.filter((e) => e.kind === 'access' && (e.access?.durationMs ?? 0) >= 29_000),
+  );
   if (slow.length > 0) {
     return {
       cause: 'slow-request',
@@ -111,7 +115,11 @@ function requestTimeout(
       proof: elsewhere.slice(0, 2),
     };
   }
-  const noStatus = pick(ev, ['no-status'], w.requestStart, w.after, dyno);
+  const noStatus = pick(ev, ['no-status'], w.requestStart, w.after, dyno).concat(
+    ev.filter(
+      (e) => e.kind === 'access' && e.access?.started === false && e.access.status === null,
+    ),
+  );
   if (noStatus.length > 0) {
     return {
       cause: 'handler-never-answered',
@@ -151,11 +159,38 @@ function requestTimeout(
       proof: entry.slice(0, 4),
     };
   }
+  const repeated = routeRepeats(r, w.t, ev);
+  if (repeated !== null) return repeated;
   return {
     cause: 'unknown',
     confidence: 'low',
     reason: `no response within 30 s (${service}); the logs read hold no evidence of why (a slow handler, a lost error, a busy process)`,
     proof: found?.proof ?? [],
+  };
+}
+
+/**
+ * Other H12s on the same route close by (h12-repeats.ts adds them only when no fewer came on
+ * other routes): the route itself is slow. Medium at most: the router lines say how long,
+ * not why.
+ */
+function routeRepeats(r: RouterRecord, t: number, ev: readonly Evidence[]): Verdict | null {
+  if (r.method === '') return null;
+  const key = accessKey(r.method, r.path);
+  const repeats = pick(ev, ['timeout-repeat'], t - REPEAT_US, t + REPEAT_US);
+  const same = repeats.filter((e) => e.detail === key);
+  if (same.length < 2 || same.length < repeats.length - same.length) return null;
+  let first = t;
+  let last = t;
+  for (const e of same) {
+    first = Math.min(first, e.micros);
+    last = Math.max(last, e.micros);
+  }
+  return {
+    cause: 'slow-request',
+    confidence: 'medium',
+    reason: `${same.length + 1} H12s on ${key.slice(0, 100)} within ${ms(last - first)}, fewer elsewhere, and no other evidence: the route itself is slow`,
+    proof: same.slice(0, 4),
   };
 }
 
@@ -193,7 +228,7 @@ export function decide(
           reason: 'sock=client: the client closed the connection (the legacy form of H27)',
           proof: [],
         };
-      return connectionLost(r, w, evidence, releases) ?? noEvidence(r, evidence);
+      return connectionLost(r, w, evidence, releases) ?? noEvidence(r, w, evidence);
     default: {
       const found = connectionLost(r, w, evidence, releases);
       return {

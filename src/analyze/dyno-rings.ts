@@ -4,9 +4,10 @@
  * the first time anything asks, and cached in its slot.
  */
 
+import { accessKey, mayBeAccessAt, parseAccessLine } from './access-line.js';
 import { appEvidence, type Evidence, mayBeEvidence, requestTimeoutEvidence } from './evidence.js';
 import { LIMITS } from './limits.js';
-import { LineRing } from './ring.js';
+import { LineRing, type RingAccess } from './ring.js';
 
 /** How far around a crash the app's error lines are kept for later H10s. */
 const SNAPSHOT_BEFORE_US = 10_000_000;
@@ -78,6 +79,19 @@ export class DynoRings {
       ring.evidence[slot] = evidence;
     }
     return evidence;
+  }
+
+  /** The line in `slot` as an access line with its key, or null (worked out once per line). */
+  accessAt(ring: LineRing, slot: number): RingAccess | null {
+    let access = ring.access[slot];
+    if (access === undefined) {
+      const raw = ring.raws[slot] as string;
+      const offset = ring.offsets[slot] as number;
+      const line = mayBeAccessAt(raw, offset) ? parseAccessLine(raw.slice(offset)) : null;
+      access = line === null ? null : { key: accessKey(line.method, line.path), line };
+      ring.access[slot] = access;
+    }
+    return access;
   }
 
   /** The line in `slot` as what only an H12 asks (a slow finish, no status), or null. */

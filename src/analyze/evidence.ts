@@ -6,6 +6,7 @@
 
 import { GUARD_FIELDS } from '../core/guard-vocabulary.js';
 import { parseLogfmt } from '../core/logfmt.js';
+import type { AccessLine } from './access-line.js';
 
 export type EvidenceKind =
   /** The guard's line for the same request id. */
@@ -43,6 +44,10 @@ export type EvidenceKind =
   | 'connection-failed'
   /** An access-log line for a request with no status (the response never went out). */
   | 'no-status'
+  /** The app's access-log line for the request (access-line.ts): matched by method and path. */
+  | 'access'
+  /** Another H12 on the same route close by: the route itself is slow (h12-repeats.ts). */
+  | 'timeout-repeat'
   /** The app logging a request finished after 29 s or more (`Completed in 37000ms`). */
   | 'slow'
   /** `Restarting`, `Cycling`, `State changed from up to starting`. */
@@ -61,6 +66,8 @@ export interface Evidence {
   readonly message: string;
   /** Exit status, guard cause, R-code: the part of the line the rule used. */
   readonly detail: string;
+  /** kind 'access': the access line as read. */
+  readonly access?: AccessLine;
 }
 
 export type Classified = { kind: EvidenceKind; detail: string } | null;

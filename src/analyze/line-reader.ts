@@ -337,7 +337,8 @@ export class LineReader {
       return;
     }
     // Shown as a `heroku logs` line whatever the input format, so reports read the same.
-    const prefix = `${stamp(micros)}${s.source}[${s.process}]: `;
+    // A line of no named process (an access line pasted alone) keeps its own text.
+    const prefix = s.process === '' ? stamp(micros) : `${stamp(micros)}${s.source}[${s.process}]: `;
     this.entry(s.source, this.intern(s.process), micros, prefix + s.message, prefix.length);
   }
 

@@ -4,8 +4,9 @@
  */
 
 import type { RouterRecord } from '../core/router-line.js';
+import { accessVerdict } from './access-rule.js';
 import type { Evidence } from './evidence.js';
-import type { Verdict } from './verdict.js';
+import type { Verdict, Windows } from './verdict.js';
 
 const STANDARD_METHODS = new Set([
   'GET',
@@ -51,28 +52,33 @@ const REDACTED = /[<>]|\.\.\.|…|x{3,}|X{3,}|\[redacted\]|\*{3,}/;
  * is one it received and never answered; an odd method is the client's; anything else is
  * `unknown`, with what its signature would fit named as a hint (never as a finding).
  */
-export function noEvidence(r: RouterRecord, ev: readonly Evidence[]): Verdict {
-  const withId = ev.filter((e) => e.kind === 'request-id').slice(0, 4);
+export function noEvidence(r: RouterRecord, w: Windows, ev: readonly Evidence[]): Verdict {
+  const access = accessVerdict(r, w, ev);
+  if (access !== null) return access;
+  // A line naming the request: its id, or Rails' `Started` line for its method and path.
+  const withId = ev
+    .filter((e) => e.kind === 'request-id' || (e.kind === 'access' && e.access?.started === true))
+    .slice(0, 4);
   const service = r.serviceMs ?? 0;
   if (withId.length > 0) {
     return r.code === 'H18'
       ? {
           cause: 'partial-response',
           confidence: 'medium',
-          reason: `the app logged this request id and the dyno closed the connection after ${r.bytes ?? '?'} bytes of the response`,
+          reason: `the app logged this request and the dyno closed the connection after ${r.bytes ?? '?'} bytes of the response`,
           proof: withId,
         }
       : service >= 500
         ? {
             cause: 'socket-timeout',
             confidence: 'medium',
-            reason: `the app logged this request id, then nothing for ${service} ms until the connection closed: a socket or server timeout`,
+            reason: `the app logged this request, then nothing for ${service} ms until the connection closed: a socket or server timeout`,
             proof: withId,
           }
         : {
             cause: 'silent-close',
             confidence: 'medium',
-            reason: 'the app logged this request id but never answered it',
+            reason: 'the app logged this request but never answered it',
             proof: withId,
           };
   }

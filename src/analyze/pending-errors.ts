@@ -9,12 +9,16 @@
  */
 
 import type { RouterRecord } from '../core/router-line.js';
+import { type AccessLine, accessKey, describeAccess } from './access-line.js';
 import type { DynoRings } from './dyno-rings.js';
 import type { EventRing } from './event-ring.js';
 import { detach, type Evidence, type EvidenceKind, parseGuardLine } from './evidence.js';
+import { TimeoutRepeats } from './h12-repeats.js';
 import { LIMITS } from './limits.js';
+import { beforeBoundary, type ProcessEpochs } from './process-epochs.js';
 import { decidedByAppDown, isRelevant, ownEventsFrom, releasesFrom } from './relevance.js';
-import { type LineRing, lineHasId, plainId } from './ring.js';
+import { type LineRing, lineHasId, plainId, type RingAccess } from './ring.js';
+import { UNTIMED_US } from './types.js';
 import type { UnmatchedGuards } from './unmatched-guards.js';
 import { SLACK_US, type Windows } from './verdict.js';
 
@@ -35,6 +39,11 @@ export interface Pending {
    * lines (`Started GET "/users"`): the app logging the request it never answered.
    */
   readonly pathToFind: string | null;
+  /**
+   * `METHOD /path` (access-line.ts accessKey) when the line has both, else null: compared
+   * with each dyno line's own key, worked out once per line (DynoRings.accessAt).
+   */
+  readonly accessKey: string | null;
   /** An H12: its lines are also asked what only it uses (requestTimeoutEvidence). */
   readonly h12: boolean;
   /** The ring of its dyno, whose `waiting` list holds it until it is decided. */
@@ -69,6 +78,8 @@ export interface PendingOptions {
   readonly onForcedEarly: () => void;
   /** How the dyno was last started (`Starting process with command ...`), if seen. */
   readonly startOf?: (dyno: string) => Evidence | undefined;
+  /** Where the process serving a request on the dyno began (process-epochs.ts). */
+  readonly epochs?: ProcessEpochs;
 }
 
 /** H10/H20 wait this long for evidence: the R10 of the next boot comes up to 60 s later. */
@@ -89,6 +100,10 @@ export class PendingErrors {
   private readonly near: number[] = [];
   /** Scratch: the events a new error takes, newest first. */
   private readonly picked: Evidence[] = [];
+  /** Access lines of no named dyno, newest last (UNNAMED_KEPT at most). */
+  private readonly unnamed: Evidence[] = [];
+  /** The recent H12s, read together when one is decided (h12-repeats.ts). */
+  private readonly timeouts = new TimeoutRepeats();
 
   constructor(
     private readonly rings: DynoRings,
@@ -125,6 +140,8 @@ export class PendingErrors {
       idToFind: !appDown && r.requestId !== null && r.requestId.length >= 8 ? r.requestId : null,
       plainId: r.requestId !== null && plainId(r.requestId),
       pathToFind: path,
+      accessKey:
+        appDown || r.method === '' || !r.path.startsWith('/') ? null : accessKey(r.method, r.path),
       h12: code === 'H12',
       // Made here when the dyno has no app line yet: its lines find the error on the ring,
       // without a lookup per line.
@@ -133,6 +150,8 @@ export class PendingErrors {
       done: false,
     };
     this.lookBack(p);
+    if (p.h12 && r.method !== '')
+      this.timeouts.add(p, accessKey(r.method, r.path), t, line, r.dyno ?? '');
     (appDown ? this.down : this.main).items.push(p);
     this.count++;
     p.ring?.waiting.push(p);
@@ -186,6 +205,43 @@ export class PendingErrors {
       const g = this.guards.take(r.requestId);
       if (g !== undefined) addEvidence(p, g);
     }
+    if (p.accessKey !== null) {
+      for (const e of this.unnamed) if (accessMatches(p, e, slack)) addEvidence(p, e);
+    }
+  }
+
+  /**
+   * An access line of no named dyno (pasted alone): kept for the errors still to come, and
+   * offered to those waiting. Such lines are rare (pastes), so a walk of the queue is cheap.
+   */
+  offerUnnamedAccess(e: Evidence): void {
+    if (this.unnamed.length >= UNNAMED_KEPT) this.unnamed.shift();
+    this.unnamed.push(e);
+    const q = this.main;
+    for (let i = q.head; i < q.items.length; i++) {
+      const p = q.items[i] as Pending;
+      if (!p.done && accessMatches(p, e, this.options.reorderUs)) addEvidence(p, e);
+    }
+  }
+
+  /** The dyno line in `slot`, an access line for the error's request, as its evidence. */
+  private accessEvidence(
+    p: Pending,
+    process: string,
+    ring: LineRing,
+    slot: number,
+    a: AccessLine,
+  ): void {
+    const message = ring.message(slot);
+    addEvidence(p, {
+      kind: 'access',
+      micros: ring.micros[slot] as number,
+      process,
+      line: detach(ring.raws[slot] as string),
+      message: detach(message),
+      detail: describeAccess(a),
+      access: a,
+    });
   }
 
   /**
@@ -201,6 +257,7 @@ export class PendingErrors {
     const offset = ring.offsets[slot] as number;
     const plainHead = ring.plainHeads[slot] === 1;
     let evidence: Evidence | null | undefined;
+    let access: RingAccess | null | undefined;
     for (let k = 0; k < waiting.length; k++) {
       const p = waiting[k] as Pending;
       const w = p.windows;
@@ -210,6 +267,11 @@ export class PendingErrors {
         if (this.idEvidence(p, process, ring, slot)) continue;
       } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
         this.idEvidence(p, process, ring, slot);
+      }
+      if (p.accessKey !== null) {
+        if (access === undefined) access = this.rings.accessAt(ring, slot);
+        if (access !== null && access.key === p.accessKey)
+          this.accessEvidence(p, process, ring, slot, access.line);
       }
       if (p.h12) this.h12Evidence(p, process, ring, slot);
       if (evidence === undefined) evidence = this.rings.evidenceAt(process, ring, slot);
@@ -249,6 +311,11 @@ export class PendingErrors {
       if (this.idEvidence(p, process, ring, slot)) return;
     } else if (p.pathToFind !== null && raw.includes(p.pathToFind, offset)) {
       this.idEvidence(p, process, ring, slot);
+    }
+    if (p.accessKey !== null) {
+      const access = this.rings.accessAt(ring, slot);
+      if (access !== null && access.key === p.accessKey)
+        this.accessEvidence(p, process, ring, slot, access.line);
     }
     if (p.h12) this.h12Evidence(p, process, ring, slot);
     const evidence = this.rings.evidenceAt(process, ring, slot);
@@ -344,7 +411,22 @@ export class PendingErrors {
       (p.ring === null || p.ring.slotsBetween(w.requestStart, w.after, 0, this.near) === 0)
     )
       for (const e of this.rings.slowElsewhere(w.t, w.after, r.dyno)) addEvidence(p, e);
-    this.options.onDecided(r, p.windows, p.line, p.evidence, this.releasesFor(p));
+    if (p.h12 && r.method !== '')
+      for (const e of this.timeouts.around(p, accessKey(r.method, r.path), w.t)) addEvidence(p, e);
+    this.options.onDecided(r, p.windows, p.line, this.sinceRestart(p), this.releasesFor(p));
+  }
+
+  /**
+   * The evidence without what the dyno's previous processes logged (process-epochs.ts).
+   * H10/H20 are about the crashes before them: they keep all of it.
+   */
+  private sinceRestart(p: Pending): readonly Evidence[] {
+    const dyno = p.record.dyno;
+    const epochs = this.options.epochs;
+    if (p.appDown || dyno === null || epochs === undefined) return p.evidence;
+    const boundary = epochs.boundary(dyno, p.windows);
+    if (boundary === Number.NEGATIVE_INFINITY) return p.evidence;
+    return p.evidence.filter((e) => !beforeBoundary(e.kind, e.process, e.micros, dyno, boundary));
   }
 
   /**
@@ -371,6 +453,23 @@ function pathOf(path: string): string | null {
   const q = path.indexOf('?');
   const bare = q < 0 ? path : path.slice(0, q);
   return bare.length >= 2 && bare.startsWith('/') ? bare : null;
+}
+
+/** Access lines of no named dyno kept for errors still to come. */
+const UNNAMED_KEPT = 256;
+
+/**
+ * Whether an access line of no named dyno is the error's request: the same method and path,
+ * and (when both have a time of their own) logged while it was open. A line of a paste
+ * without times (placed by input order, below UNTIMED_US) is matched by method and path alone.
+ */
+function accessMatches(p: Pending, e: Evidence, slackUs: number): boolean {
+  const a = e.access;
+  if (a === undefined || p.accessKey === null || accessKey(a.method, a.path) !== p.accessKey)
+    return false;
+  const w = p.windows;
+  if (e.micros < UNTIMED_US || w.t < UNTIMED_US) return true;
+  return e.micros >= w.requestStart - slackUs && e.micros <= w.after;
 }
 
 /** Room kept for evidence that arrives after an error (its exit line, its stack dump). */

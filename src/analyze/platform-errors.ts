@@ -2,11 +2,13 @@
  * The platform's own errors (`heroku[web.1]: Error R14 (Memory quota exceeded)`,
  * `heroku[logplex]: Error L10 (...)`): first-class in the report, counted by code next to the
  * router's, shown with their line and usable in `--fail-on`. Each is a diagnosis of its own,
- * grouped by the process that logged it, with the cause its code names.
+ * with the cause its code names; its route is NO_ROUTE (it has no request) and its dyno the
+ * process that logged it.
  */
 
 import type { CauseId } from './causes.js';
 import type { Evidence } from './evidence.js';
+import { NO_ROUTE } from './route.js';
 import type { Diagnosis } from './types.js';
 
 export const PLATFORM_CODES = {
@@ -36,7 +38,7 @@ export function platformDiagnosis(code: PlatformCode, e: Evidence): Diagnosis {
     dyno: e.process,
     method: '',
     path: '',
-    route: e.process,
+    route: NO_ROUTE,
     requestId: null,
     serviceMs: null,
     status: null,

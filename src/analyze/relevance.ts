@@ -15,6 +15,7 @@
  */
 
 import type { Evidence } from './evidence.js';
+import { REPEAT_US } from './h12-repeats.js';
 import {
   CRASH_LOOKBACK_US,
   EXIT_AFTER_US,
@@ -52,7 +53,10 @@ export function isRelevant(appDown: boolean, w: Windows, e: Evidence): boolean {
     // Matched by the request id: any time while the error waits.
     case 'guard':
     case 'request-id':
+    case 'access':
       return true;
+    case 'timeout-repeat':
+      return m >= t - REPEAT_US && m <= t + REPEAT_US;
     // How the process serving the request was started: whenever, but before it.
     case 'start':
       return m <= t;

@@ -4,6 +4,7 @@
  * by every error that looks at it.
  */
 
+import type { AccessLine } from './access-line.js';
 import type { Evidence } from './evidence.js';
 import type { Pending } from './pending-errors.js';
 
@@ -39,6 +40,12 @@ export function lineHasId(
   return offset > 0 && raw.lastIndexOf(id, offset - 1) >= 0;
 }
 
+/** A ring line read as an access line, and the key (accessKey) errors are matched by. */
+export interface RingAccess {
+  readonly key: string;
+  readonly line: AccessLine;
+}
+
 export class LineRing {
   readonly micros: Float64Array;
   readonly raws: string[];
@@ -54,6 +61,8 @@ export class LineRing {
   readonly evidence: Array<Evidence | null | undefined>;
   /** The same for what only an H12 asks (requestTimeoutEvidence). */
   readonly timeoutEvidence: Array<Evidence | null | undefined>;
+  /** The same for the line as an access line (access-line.ts), with its key. */
+  readonly access: Array<RingAccess | null | undefined>;
   /** The router errors waiting for this dyno's next lines (kept by PendingErrors). */
   readonly waiting: Pending[] = [];
   private next = 0;
@@ -71,6 +80,7 @@ export class LineRing {
     this.plainHeads = new Uint8Array(capacity);
     this.evidence = new Array<Evidence | null | undefined>(capacity).fill(undefined);
     this.timeoutEvidence = new Array<Evidence | null | undefined>(capacity).fill(undefined);
+    this.access = new Array<RingAccess | null | undefined>(capacity).fill(undefined);
   }
 
   /** Returns the slot written. */
@@ -82,6 +92,7 @@ export class LineRing {
     this.plainHeads[slot] = plainHead ? 1 : 0;
     this.evidence[slot] = undefined;
     this.timeoutEvidence[slot] = undefined;
+    this.access[slot] = undefined;
     this.next = slot + 1 === this.capacity ? 0 : slot + 1;
     if (this.size < this.capacity) this.size++;
     this.pushed++;

@@ -3,6 +3,12 @@
  * hashes replaced by `:id`, so `/orders/42?x=1` and `/orders/43` count together.
  */
 
+/**
+ * The route of a diagnosis that has no request (a platform error: R14, L10): said plainly,
+ * never filled with the dyno's name (the dyno has a field of its own).
+ */
+export const NO_ROUTE = '(no route)';
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NUMERIC = /^\d+$/;
 const HEX = /^[0-9a-f]{8,}$/i;

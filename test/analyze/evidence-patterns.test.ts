@@ -22,7 +22,26 @@ describe('evidence the rules use', () => {
     assert.equal(d?.cause, 'restart-race');
   });
 
-  it('an app started through npm that exits on SIGTERM: main-process-exit', () => {
+  it('an app draining on SIGTERM, started through npm that exits at once: main-process-exit', () => {
+    const d = causeOf(
+      log(
+        `${T}:00.000000+00:00 heroku[web.1]: Starting process with command \`npm start\``,
+        `${T}:05.000000+00:00 heroku[web.1]: Stopping all processes with SIGTERM`,
+        `${T}:05.010000+00:00 app[web.1]: SIGTERM received, draining`,
+        router('05.100000', 'H13'),
+        `${T}:05.120000+00:00 app[web.1]: npm ERR! signal SIGTERM`,
+        `${T}:05.200000+00:00 heroku[web.1]: Process exited with status 143`,
+      ),
+    );
+    assert.equal(d?.cause, 'main-process-exit');
+    assert.equal(d?.confidence, 'high');
+    assert.ok(d?.evidence.some((e) => e.kind === 'start'));
+    assert.ok(d?.evidence.some((e) => e.kind === 'shutdown'));
+  });
+
+  it('the same without a shutdown of the app: the shutdown race, with npm named too', () => {
+    // An app that logs no shutdown may have no SIGTERM handler: it ends on the signal by
+    // itself, launcher or not (run-npm-start.test.ts: the same H13 under `web: node app.js`).
     const d = causeOf(
       log(
         `${T}:00.000000+00:00 heroku[web.1]: Starting process with command \`npm start\``,
@@ -32,8 +51,11 @@ describe('evidence the rules use', () => {
         `${T}:05.200000+00:00 heroku[web.1]: Process exited with status 143`,
       ),
     );
-    assert.equal(d?.cause, 'main-process-exit');
-    assert.equal(d?.confidence, 'high');
+    assert.deepEqual([d?.cause, d?.confidence], ['restart-race', 'high']);
+    assert.match(
+      d?.reason ?? '',
+      /no shutdown of its own.*npm ERR! signal SIGTERM.*start the app directly/,
+    );
     assert.ok(d?.evidence.some((e) => e.kind === 'start'));
   });
 
@@ -176,5 +198,15 @@ describe('platform errors are first-class', () => {
     assert.deepEqual(report.totals.byCode, { L10: 1, R10: 1, R12: 1, R14: 1, R15: 1 });
     assert.equal(report.totals.platform, 5);
     assert.equal(report.totals.errors, 0);
+    // No request, no route: said so, and the dyno in its own field (it was put in the route).
+    for (const g of report.groups) {
+      assert.equal(g.route, '(no route)', `${g.code} route`);
+      assert.ok(g.dynos.length === 1 && !g.dynos.includes('(no route)'), `${g.code} dynos`);
+    }
+    const r14 = report.groups.find((g) => g.code === 'R14');
+    assert.deepEqual(
+      [r14?.dynos, r14?.samples[0]?.dyno, r14?.samples[0]?.route],
+      [['web.1'], 'web.1', '(no route)'],
+    );
   });
 });

@@ -34,6 +34,7 @@ const KINDS: readonly EvidenceKind[] = [
   'sigterm',
   'restart',
   'release',
+  'timeout-repeat',
 ];
 const CODES = ['H13', 'H18', 'H12', 'H10', 'H20', 'H15', 'H14', 'H19', 'H27'] as const;
 const DETAILS: Partial<Record<EvidenceKind, readonly string[]>> = {
@@ -42,6 +43,7 @@ const DETAILS: Partial<Record<EvidenceKind, readonly string[]>> = {
   stack: ['error', 'at handler (/app/server.js:12:11)'],
   start: ['npm start', 'node server.js'],
   exit: ['status 143', 'status 1', 'status 137'],
+  'timeout-repeat': ['GET /', 'GET /other'],
 };
 
 function partition(ev: readonly Evidence[]): [Evidence[], Evidence[]] {
@@ -104,8 +106,11 @@ describe('evidence relevance', () => {
       // The look-back bounds are no tighter than the windows.
       for (const e of kept) {
         // Matched by id, or gathered apart from the event look-back (the dyno's start command
-        // from the analyzer, failed connections from the whole ring).
-        if (['guard', 'request-id', 'start', 'connection-failed'].includes(e.kind)) continue;
+        // from the analyzer, failed connections from the whole ring, other H12s from theirs).
+        if (
+          ['guard', 'request-id', 'start', 'connection-failed', 'timeout-repeat'].includes(e.kind)
+        )
+          continue;
         const from = e.kind === 'release' ? releasesFrom(appDown, w) : ownEventsFrom(appDown, w);
         assert.ok(e.micros >= from, `round ${round}: ${e.kind} at ${e.micros} before ${from}`);
       }

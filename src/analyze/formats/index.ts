@@ -5,6 +5,7 @@
  * table.
  */
 
+import { accessFormat } from './access.js';
 import { bareFormat } from './bare.js';
 import type { LineFormat } from './format.js';
 import { herokuFormat } from './heroku.js';
@@ -22,6 +23,7 @@ export const FORMATS: readonly LineFormat[] = [
   papertrailFormat,
   papertrailTsvFormat,
   bareFormat,
+  accessFormat,
 ];
 
 export const FORMAT_IDS: readonly string[] = FORMATS.map((f) => f.id);

@@ -16,7 +16,7 @@ import { freePort } from '../core/ports.js';
 import { type DynoState, DynoTable } from '../router/dynos.js';
 import { DynoProcess } from './dyno-process.js';
 import type { Isolation } from './dyno-scope.js';
-import { findBash, mainProgram } from './dyno-shell.js';
+import { findBash, isNpmLauncher, mainProgram } from './dyno-shell.js';
 import type { OutputGate } from './line-splitter.js';
 
 export interface DynoManagerOptions {
@@ -58,7 +58,7 @@ export interface DynoManagerOptions {
  */
 export function mainExitNote(command: readonly string[] | string, status: number): string {
   const program = mainProgram(command);
-  const npm = program === 'npm' || program === 'npx';
+  const npm = isNpmLauncher(command);
   const who = npm ? 'npm' : `\`${program}\``;
   return (
     `note: the dyno's main process (${who}) exited (status ${status}) while the app's own ` +

@@ -70,3 +70,9 @@ export function mainProgram(command: readonly string[] | string): string {
   const first = words[0] ?? '';
   return first.slice(first.lastIndexOf('/') + 1);
 }
+
+/** npm or npx: a launcher that exits on SIGTERM without waiting for the app it started. */
+export function isNpmLauncher(command: readonly string[] | string): boolean {
+  const program = mainProgram(command);
+  return program === 'npm' || program === 'npx';
+}

@@ -14,6 +14,7 @@ import { type RouterHandle, startRouter } from '../router/index.js';
 import type { RouterLimits, RouterTimers } from '../router/options.js';
 import { DynoManager } from './dyno-manager.js';
 import type { Isolation } from './dyno-scope.js';
+import { isNpmLauncher } from './dyno-shell.js';
 import type { OutputGate } from './line-splitter.js';
 import {
   type LogDrain,
@@ -118,13 +119,23 @@ const DROPPED: ReadonlySet<string> = new Set(['H13', 'H18', 'H21']);
  * in flight at SIGTERM and requests routed to it after, alike), and the
  * shutdown advice `h13 analyze` and `h13 probe` give (one text, src/analyze/causes.ts).
  */
-export function shutdownNote(name: string, codes: readonly string[]): string {
+export function shutdownNote(
+  name: string,
+  codes: readonly string[],
+  command: readonly string[] | string,
+): string {
   const counts = new Map<string, number>();
   for (const c of codes) counts.set(c, (counts.get(c) ?? 0) + 1);
   const list = [...counts].map(([c, n]) => `${c} ×${n}`).join(', ');
   return (
     `note: ${codes.length} request(s) to ${name} were not answered while it was stopping ` +
-    `(${list}). ${CAUSES['restart-race'].fix}`
+    `(${list}). ${CAUSES['restart-race'].fix}` +
+    // npm exits on SIGTERM without waiting for the app (mainExitNote): even an app that drains
+    // is cut short under it, so the second fix is named as `h13 analyze` names it.
+    (isNpmLauncher(command)
+      ? ' Also start the app directly (Procfile: `web: node server.js`, or `exec` in the start ' +
+        'script): npm does not wait for it on SIGTERM.'
+      : '')
   );
 }
 
@@ -176,7 +187,7 @@ export async function startRun(options: RunOptions): Promise<RunHandle> {
       droppedWhileStopping.delete(name);
       // The main-process note already says why; otherwise give the one shutdown advice.
       if (codes === undefined || leftBehind) return;
-      sink.line('h13', name, shutdownNote(name, codes));
+      sink.line('h13', name, shutdownNote(name, codes, options.command));
     },
     ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
     ...(options.gate === undefined ? {} : { gate: options.gate }),

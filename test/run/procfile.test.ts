@@ -13,7 +13,7 @@ import { afterEach, describe, it } from 'node:test';
 import { CAUSES } from '../../src/analyze/causes.js';
 import type { RouterRecord } from '../../src/core/router-line.js';
 import { detectIsolation, type Isolation } from '../../src/run/dyno-scope.js';
-import { type RunHandle, type RunOptions, startRun } from '../../src/run/index.js';
+import { type RunHandle, type RunOptions, shutdownNote, startRun } from '../../src/run/index.js';
 import { CLI, fixture } from '../helpers/paths.js';
 import { until, withTimeout } from '../helpers/wait.js';
 
@@ -178,5 +178,17 @@ describe('a dyno that drops requests while stopping', () => {
     );
     assert.ok(note.includes('H13 ×1'), note);
     assert.ok(note.endsWith(CAUSES['restart-race'].fix), note);
+  });
+});
+
+describe('the shutdown note under npm', () => {
+  // An app with no SIGTERM handler dies on the signal whatever launched it, so the first fix
+  // is the handler; under npm it also names npm, as `h13 analyze` does for the same lines.
+  it('adds starting the app directly when npm is the main process, not otherwise', () => {
+    const underNpm = shutdownNote('web.1', ['H13'], 'npm start');
+    assert.ok(underNpm.includes(CAUSES['restart-race'].fix), underNpm);
+    assert.match(underNpm, /start the app directly .*npm does not wait for it on SIGTERM/);
+    const direct = shutdownNote('web.1', ['H13'], ['node', 'server.js']);
+    assert.ok(direct.endsWith(CAUSES['restart-race'].fix), direct);
   });
 });

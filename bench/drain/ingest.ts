@@ -15,6 +15,9 @@
  *     RSS of each process after its round
  *     --cpu-prof DIR: the drain runs with `node --cpu-prof` (profiles in DIR, flood only);
  *     read them with `node build/bench/drain/profile-split.js DIR/*.cpuprofile`
+ *     --compare BUILD: a third contender, `other`, the CLI of another build (BUILD/src/cli/
+ *     main.js, e.g. an earlier commit built elsewhere), in the same rounds: a change's effect
+ *     measured under the same load
  *
  *   node build/bench/drain/ingest.js --soak MINUTES [--sample-every S] [--warmup S]
  *     bare and drain side by side, each paced at 5 000 lines/s for MINUTES; RSS sampled every
@@ -30,7 +33,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnProcess } from '../../test/helpers/process.js';
 import { flood, floodBatches, median, PACED_BATCH, PASSWORD, pacedPercentiles } from './load.js';
-import { rssMiB, type Started, soak } from './soak.js';
+import { cpuSeconds, rssMiB, type Started, soak } from './soak.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -48,9 +51,12 @@ const CPU_PROF = stringArg('cpu-prof');
 const SOAK_MINUTES = arg('soak', 0);
 const PACED_RATE = 5000;
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const COMPARE = stringArg('compare');
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 
-type Kind = 'bare' | 'drain';
+type Kind = 'bare' | 'drain' | 'other';
+const KINDS: readonly Kind[] =
+  COMPARE === undefined ? ['bare', 'drain'] : ['bare', 'drain', 'other'];
 
 async function start(kind: Kind, dir: string, profile = false): Promise<Started> {
   const nodeArgs =
@@ -62,7 +68,7 @@ async function start(kind: Kind, dir: string, profile = false): Promise<Started>
           process.execPath,
           [
             ...nodeArgs,
-            CLI,
+            kind === 'other' ? join(COMPARE as string, 'src/cli/main.js') : CLI,
             'drain',
             '--port',
             '0',
@@ -92,6 +98,8 @@ interface Round {
   pacedP50: number;
   pacedP99: number;
   rss: number;
+  /** CPU time of the process (all threads) per line during the flood. */
+  cpuUsPerLine: number;
 }
 
 const f1 = (n: number) => n.toFixed(1);
@@ -101,12 +109,15 @@ async function rounds(dir: string): Promise<void> {
   console.log(
     `node ${process.version}; ${SECONDS} s per run, ${ROUNDS} rounds, ${CONCURRENCY} senders; flood batches ${floodBatches[0]?.lines} lines (${floodBatches[0]?.body.length} bytes, ${lineBytes.toFixed(0)} bytes/line); paced ${PACED_RATE} lines/s in batches of ${PACED_BATCH}`,
   );
-  const results: Record<Kind, Round[]> = { bare: [], drain: [] };
+  const results: Record<Kind, Round[]> = { bare: [], drain: [], other: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const kind of ['bare', 'drain'] as const) {
+    for (const kind of KINDS) {
       const s = await start(kind, dir, kind === 'drain');
       try {
+        const pid = s.proc.child.pid as number;
+        const cpu0 = cpuSeconds(pid);
         const f = await flood(s.url, SECONDS, CONCURRENCY);
+        const cpuUsPerLine = ((cpuSeconds(pid) - cpu0) * 1e6) / (f.linesPerSecond * f.seconds);
         const p =
           CPU_PROF === undefined
             ? await pacedPercentiles(s.url, SECONDS, PACED_RATE)
@@ -117,11 +128,12 @@ async function rounds(dir: string): Promise<void> {
           p99: f.p99,
           pacedP50: p.p50,
           pacedP99: p.p99,
-          rss: rssMiB(s.proc.child.pid as number),
+          rss: rssMiB(pid),
+          cpuUsPerLine,
         };
         results[kind].push(r);
         console.log(
-          `round ${round + 1} ${kind.padEnd(5)} flood ${Math.round(r.flood)} lines/s, ack p50 ${f1(r.p50)} ms p99 ${f1(r.p99)} ms; paced ack p50 ${r.pacedP50.toFixed(2)} ms p99 ${r.pacedP99.toFixed(2)} ms; RSS ${r.rss.toFixed(0)} MiB`,
+          `round ${round + 1} ${kind.padEnd(5)} flood ${Math.round(r.flood)} lines/s, ack p50 ${f1(r.p50)} ms p99 ${f1(r.p99)} ms, CPU ${r.cpuUsPerLine.toFixed(2)} µs/line; paced ack p50 ${r.pacedP50.toFixed(2)} ms p99 ${r.pacedP99.toFixed(2)} ms; RSS ${r.rss.toFixed(0)} MiB`,
         );
       } finally {
         await s.stop();
@@ -129,7 +141,10 @@ async function rounds(dir: string): Promise<void> {
     }
     const b = results.bare[round] as Round;
     const d = results.drain[round] as Round;
-    console.log(`round ${round + 1} drain/bare lines/s ${(d.flood / b.flood).toFixed(3)}`);
+    const o = results.other[round];
+    console.log(
+      `round ${round + 1} drain/bare lines/s ${(d.flood / b.flood).toFixed(3)}${o === undefined ? '' : `, other/bare ${(o.flood / b.flood).toFixed(3)}`}`,
+    );
   }
   const b = results.bare;
   const d = results.drain;
@@ -138,10 +153,18 @@ async function rounds(dir: string): Promise<void> {
   console.log(
     `\nmedian of ${ROUNDS} rounds (uptime: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n` +
       `  flood lines/s: drain ${Math.round(med(d, 'flood'))}, bare ${Math.round(med(b, 'flood'))}; ratio drain/bare ${median(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}]\n` +
+      `  flood CPU µs per line (all threads): drain ${med(d, 'cpuUsPerLine').toFixed(2)}, bare ${med(b, 'cpuUsPerLine').toFixed(2)}\n` +
       `  flood ack p50/p99 ms: drain ${f1(med(d, 'p50'))}/${f1(med(d, 'p99'))}, bare ${f1(med(b, 'p50'))}/${f1(med(b, 'p99'))}\n` +
       `  paced ${PACED_RATE} lines/s ack p50/p99 ms: drain ${med(d, 'pacedP50').toFixed(2)}/${med(d, 'pacedP99').toFixed(2)}, bare ${med(b, 'pacedP50').toFixed(2)}/${med(b, 'pacedP99').toFixed(2)}\n` +
       `  RSS MiB: drain ${med(d, 'rss').toFixed(0)}, bare ${med(b, 'rss').toFixed(0)}`,
   );
+  const o = results.other;
+  if (o.length > 0) {
+    const oRatios = o.map((r, i) => r.flood / (b[i] as Round).flood);
+    console.log(
+      `  other (${COMPARE}): flood ${Math.round(med(o, 'flood'))} lines/s, ratio to bare ${median(oRatios).toFixed(3)}; CPU ${med(o, 'cpuUsPerLine').toFixed(2)} µs/line; flood ack p50/p99 ${f1(med(o, 'p50'))}/${f1(med(o, 'p99'))} ms; paced p50/p99 ${med(o, 'pacedP50').toFixed(2)}/${med(o, 'pacedP99').toFixed(2)} ms; RSS ${med(o, 'rss').toFixed(0)} MiB`,
+    );
+  }
 }
 
 async function main(): Promise<void> {

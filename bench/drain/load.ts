@@ -101,6 +101,7 @@ export function median(xs: readonly number[]): number {
 
 export interface FloodResult {
   readonly linesPerSecond: number;
+  readonly seconds: number;
   readonly p50: number;
   readonly p99: number;
 }
@@ -125,7 +126,12 @@ export async function flood(url: string, seconds: number, senders: number): Prom
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { linesPerSecond: lines / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+  return {
+    linesPerSecond: lines / elapsed,
+    seconds: elapsed,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+  };
 }
 
 /**
@@ -139,7 +145,8 @@ export async function paced(
   onAck: (ms: number) => void,
   app = 'paced',
 ): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // 8: the drain's default --app-concurrency; more would be answered 429.
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const intervalMs = (PACED_BATCH / linesPerSecond) * 1000;
   const count = Math.round((seconds * 1000) / intervalMs);
   const pending = new Set<Promise<void>>();

@@ -25,6 +25,15 @@ export function rssMiB(pid: number): number {
   return m === null ? Number.NaN : Number(m[1]) / 1024;
 }
 
+/** CPU seconds (user + system, every thread) the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  // /proc/PID/stat: fields after the command's closing parenthesis; utime and stime are the
+  // 12th and 13th of those, in clock ticks (100 per second on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export interface Verdict {

@@ -34,6 +34,7 @@ import type {
   StoredPlatformError,
 } from './store.js';
 import { REQUEST_SCAN_LINES, REQUEST_WINDOW_MS } from './store.js';
+import { WorkerIngest } from './worker-ingest.js';
 
 /** Bad-input samples and drain tokens kept per app. */
 const SAMPLES_PER_APP = 20;
@@ -56,7 +57,16 @@ function insertLinesSql(rows: number): string {
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const minuteOfMs = (ms: number): number => Math.floor(ms / 60_000);
 
-export function openSqliteStore(path: string): Store {
+export interface SqliteStoreOptions {
+  /**
+   * Commit ingested batches on a worker thread (worker-ingest.ts) with its own connection, so
+   * the event loop is not blocked by inserts and fsync. On by default; an in-memory database
+   * cannot be shared with a thread, so it stays on the main thread.
+   */
+  readonly ingestInWorker?: boolean;
+}
+
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
   const db = openSqlite(path);
   try {
     db.exec('PRAGMA journal_mode = WAL');
@@ -70,7 +80,8 @@ export function openSqliteStore(path: string): Store {
       cause: err,
     });
   }
-  return new SqliteStore(db);
+  const inWorker = (options.ingestInWorker ?? true) && path !== '' && path !== ':memory:';
+  return new SqliteStore(db, inWorker ? new WorkerIngest(path) : undefined);
 }
 
 function migrate(db: SqliteDatabase): void {
@@ -160,7 +171,10 @@ class SqliteStore implements Store {
   private readonly lineInserts = new Map<number, SqliteStatement>();
   private closed = false;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly worker: WorkerIngest | undefined,
+  ) {
     this.s = prepareStatements(db);
   }
 
@@ -181,6 +195,8 @@ class SqliteStore implements Store {
   }
 
   async ingestMany(batches: readonly IngestBatch[]): Promise<IngestResult[]> {
+    if (this.closed) throw new H13Error('H13_ERR_STORE', 'the store is closed');
+    if (this.worker !== undefined) return this.worker.ingestMany(batches);
     return this.tx(() => batches.map((b) => this.ingestOne(b)));
   }
 
@@ -253,6 +269,7 @@ class SqliteStore implements Store {
 
   async addDiagnosesNew(app: string, items: readonly StoredDiagnosis[]): Promise<NewDiagnosis[]> {
     if (items.length === 0) return [];
+    if (this.worker !== undefined && !this.closed) return this.worker.addDiagnosesNew(app, items);
     const s = this.s;
     const now = Date.now();
     return this.tx(() => {
@@ -598,6 +615,7 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.worker?.close();
     this.db.close();
   }
 }

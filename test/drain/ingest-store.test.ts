@@ -82,18 +82,19 @@ describe('SQLite store: lines inserted many rows per statement', () => {
     await store.close();
   });
 
-  it('a batch that fails mid-way stores none of its lines, nor any other batch of its commit', async () => {
+  it('a batch that fails after its lines went in stores nothing, nor any other batch of its commit', async () => {
     const path = join(dir, 'rollback.db');
     const store = openSqliteStore(path);
     const good = lines(1, LINES_PER_INSERT + 2);
-    // A line whose text is not a string cannot be bound: the second chunk's statement throws.
-    const bad = lines(2, LINES_PER_INSERT + 2).map((l, i) =>
-      i === LINES_PER_INSERT + 1 ? { ...l, text: undefined as unknown as string } : l,
-    );
-    await assert.rejects(
-      store.ingestMany([batch('rb', 'good', good), batch('rb', 'bad', bad)]),
-      /write failed/,
-    );
+    // A platform error without a code breaks a NOT NULL constraint: the second batch fails
+    // after its lines went in, on the worker thread, in the same transaction as the first.
+    const bad: IngestBatch = {
+      ...batch('rb', 'bad', lines(2, LINES_PER_INSERT + 2)),
+      platformErrors: [
+        { code: null as unknown as string, process: 'web.1', micros: null, line: 'x' },
+      ],
+    };
+    await assert.rejects(store.ingestMany([batch('rb', 'good', good), bad]), /write failed/);
     assert.deepEqual(await store.recentLines('rb', 0, 1000), []);
     // The Frame-Ids were rolled back too: a retry is stored, not taken for a duplicate.
     const again = await store.ingestMany([batch('rb', 'good', good)]);

@@ -34,7 +34,6 @@ import type {
   StoredPlatformError,
 } from './store.js';
 import { REQUEST_SCAN_LINES, REQUEST_WINDOW_MS } from './store.js';
-import { WorkerIngest } from './worker-ingest.js';
 
 /** Bad-input samples and drain tokens kept per app. */
 const SAMPLES_PER_APP = 20;
@@ -57,16 +56,7 @@ function insertLinesSql(rows: number): string {
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const minuteOfMs = (ms: number): number => Math.floor(ms / 60_000);
 
-export interface SqliteStoreOptions {
-  /**
-   * Commit ingested batches on a worker thread (worker-ingest.ts) with its own connection, so
-   * the event loop is not blocked by inserts and fsync. On by default; an in-memory database
-   * cannot be shared with a thread, so it stays on the main thread.
-   */
-  readonly ingestInWorker?: boolean;
-}
-
-export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
+export function openSqliteStore(path: string): Store {
   const db = openSqlite(path);
   try {
     db.exec('PRAGMA journal_mode = WAL');
@@ -80,8 +70,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       cause: err,
     });
   }
-  const inWorker = (options.ingestInWorker ?? true) && path !== '' && path !== ':memory:';
-  return new SqliteStore(db, inWorker ? new WorkerIngest(path) : undefined);
+  return new SqliteStore(db);
 }
 
 function migrate(db: SqliteDatabase): void {
@@ -171,10 +160,7 @@ class SqliteStore implements Store {
   private readonly lineInserts = new Map<number, SqliteStatement>();
   private closed = false;
 
-  constructor(
-    private readonly db: SqliteDatabase,
-    private readonly worker: WorkerIngest | undefined,
-  ) {
+  constructor(private readonly db: SqliteDatabase) {
     this.s = prepareStatements(db);
   }
 
@@ -195,8 +181,6 @@ class SqliteStore implements Store {
   }
 
   async ingestMany(batches: readonly IngestBatch[]): Promise<IngestResult[]> {
-    if (this.closed) throw new H13Error('H13_ERR_STORE', 'the store is closed');
-    if (this.worker !== undefined) return this.worker.ingestMany(batches);
     return this.tx(() => batches.map((b) => this.ingestOne(b)));
   }
 
@@ -269,7 +253,6 @@ class SqliteStore implements Store {
 
   async addDiagnosesNew(app: string, items: readonly StoredDiagnosis[]): Promise<NewDiagnosis[]> {
     if (items.length === 0) return [];
-    if (this.worker !== undefined && !this.closed) return this.worker.addDiagnosesNew(app, items);
     const s = this.s;
     const now = Date.now();
     return this.tx(() => {
@@ -615,7 +598,6 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.worker?.close();
     this.db.close();
   }
 }

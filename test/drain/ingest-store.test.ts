@@ -87,7 +87,7 @@ describe('SQLite store: lines inserted many rows per statement', () => {
     const store = openSqliteStore(path);
     const good = lines(1, LINES_PER_INSERT + 2);
     // A platform error without a code breaks a NOT NULL constraint: the second batch fails
-    // after its lines went in, on the worker thread, in the same transaction as the first.
+    // after its lines went in, in the same transaction as the first.
     const bad: IngestBatch = {
       ...batch('rb', 'bad', lines(2, LINES_PER_INSERT + 2)),
       platformErrors: [

@@ -34,7 +34,6 @@ import type {
   StoredPlatformError,
 } from './store.js';
 import { REQUEST_SCAN_LINES, REQUEST_WINDOW_MS } from './store.js';
-import { type Checkpointer, startCheckpointer } from './wal-checkpointer.js';
 
 /** Bad-input samples and drain tokens kept per app. */
 const SAMPLES_PER_APP = 20;
@@ -71,9 +70,7 @@ export function openSqliteStore(path: string): Store {
       cause: err,
     });
   }
-  // An in-memory database has no WAL to checkpoint, and no file a thread could open.
-  const checkpointer = path === '' || path === ':memory:' ? undefined : startCheckpointer(path, db);
-  return new SqliteStore(db, checkpointer);
+  return new SqliteStore(db);
 }
 
 function migrate(db: SqliteDatabase): void {
@@ -163,10 +160,7 @@ class SqliteStore implements Store {
   private readonly lineInserts = new Map<number, SqliteStatement>();
   private closed = false;
 
-  constructor(
-    private readonly db: SqliteDatabase,
-    private readonly checkpointer: Checkpointer | undefined,
-  ) {
+  constructor(private readonly db: SqliteDatabase) {
     this.s = prepareStatements(db);
   }
 
@@ -604,7 +598,6 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.checkpointer?.close();
     this.db.close();
   }
 }

@@ -19,7 +19,7 @@
  *     main.js, e.g. an earlier commit built elsewhere), in the same rounds: a change's effect
  *     measured under the same load
  *
- *   node build/bench/drain/ingest.js --soak MINUTES [--sample-every S] [--warmup S]
+ *   node build/bench/drain/ingest.js --soak MINUTES [--sample-every S] [--warmup S] [--trace-gc]
  *     bare and drain side by side, each paced at 5 000 lines/s for MINUTES; RSS sampled every
  *     S seconds (default 10); verdict from the samples after the warm-up (default 60 s):
  *     "flat" when the last third's mean RSS is within 10 % of the first third's
@@ -61,6 +61,8 @@ const KINDS: readonly Kind[] =
 async function start(kind: Kind, dir: string, profile = false): Promise<Started> {
   const nodeArgs =
     profile && CPU_PROF !== undefined ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  if (kind === 'drain' && SOAK_MINUTES > 0 && args.includes('--trace-gc'))
+    nodeArgs.push('--trace-gc');
   const proc =
     kind === 'bare'
       ? spawnProcess(process.execPath, [BARE])

@@ -4,7 +4,9 @@
  * RSS moves with GC cycles and SQLite's page cache: after a warm-up (heap, caches and the
  * analyzer reaching their working size), the last third's mean RSS is compared with the first
  * third's. A leak of a line's worth per batch shows as growth that keeps going; a cache that
- * fills once does not.
+ * fills once does not. With `--trace-gc` the drain runs with Node's flag of that name, and
+ * each sample also shows its JS heap after the last full GC, live and committed: whether a
+ * rise is live data or V8 keeping more memory at hand.
  */
 
 import { readFileSync } from 'node:fs';
@@ -32,6 +34,17 @@ export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/**
+ * Live and committed V8 heap after the last full GC, from the `--trace-gc` lines a process
+ * printed (`Mark-Compact 46.0 (144.3) -> 13.1 (144.3) MB`); undefined without them.
+ */
+export function lastFullGc(output: string): { liveMiB: number; committedMiB: number } | undefined {
+  const at = output.lastIndexOf('Mark-Compact');
+  if (at < 0) return undefined;
+  const m = /-> ([\d.]+) \(([\d.]+)\) MB/.exec(output.slice(at, at + 200));
+  return m === null ? undefined : { liveMiB: Number(m[1]), committedMiB: Number(m[2]) };
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -76,7 +89,12 @@ export async function soak(
     const row = names.map((n) => {
       const mib = rssMiB(targets[n].proc.child.pid as number);
       if (at >= o.warmupSeconds) rss[n].push(mib);
-      return `${n} ${mib.toFixed(1)}`;
+      const gc = lastFullGc(targets[n].proc.stdout());
+      const heap =
+        gc === undefined
+          ? ''
+          : ` (JS heap after full GC ${gc.liveMiB.toFixed(1)}, committed ${gc.committedMiB.toFixed(1)})`;
+      return `${n} ${mib.toFixed(1)}${heap}`;
     });
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
     console.log(

@@ -10,7 +10,13 @@ import type { DiagnosisJson } from '../analyze/report.js';
 import { H13Error } from '../core/errors.js';
 import { formatTimestamp } from '../core/heroku-log.js';
 import { MIGRATIONS } from './schema.js';
-import { openSqlite, type SqliteDatabase, type SqliteStatement, type SqlRow } from './sqlite.js';
+import {
+  openSqlite,
+  type SqliteDatabase,
+  type SqliteStatement,
+  type SqlRow,
+  type SqlValue,
+} from './sqlite.js';
 import type {
   AppDiagnosis,
   AppSummary,
@@ -34,6 +40,18 @@ const SAMPLES_PER_APP = 20;
 const TOKENS_PER_APP = 8;
 /** Rows deleted per statement when pruning, so one prune never holds the lock for long. */
 const PRUNE_CHUNK = 5000;
+/**
+ * Lines inserted per statement: one statement of many rows crosses from JS into SQLite once
+ * instead of once per row. 64 rows bind 130 parameters, far below SQLite's limit (32 766).
+ */
+export const LINES_PER_INSERT = 64;
+
+/** `INSERT INTO lines` of `rows` rows; app and received_ms are bound once (?1, ?2). */
+function insertLinesSql(rows: number): string {
+  const values: string[] = [];
+  for (let i = 0; i < rows; i++) values.push(`(?1, ?2, ?${3 + 2 * i}, ?${4 + 2 * i})`);
+  return `INSERT INTO lines (app, received_ms, micros, line) VALUES ${values.join(', ')}`;
+}
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const minuteOfMs = (ms: number): number => Math.floor(ms / 60_000);
@@ -111,7 +129,6 @@ function prepareStatements(db: SqliteDatabase) {
     trimSamples: p(
       'DELETE FROM samples WHERE app = ? AND id <= (SELECT id FROM samples WHERE app = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
     ),
-    addLine: p('INSERT INTO lines (app, received_ms, micros, line) VALUES (?, ?, ?, ?)'),
     addCount: p(
       'INSERT INTO counts (app, minute, kind, code, cause, route, n) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, minute, kind, code, cause, route) DO UPDATE SET n = counts.n + excluded.n',
     ),
@@ -139,6 +156,8 @@ function prepareStatements(db: SqliteDatabase) {
 class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly s: ReturnType<typeof prepareStatements>;
+  /** Multi-row line inserts by row count, prepared when first needed. */
+  private readonly lineInserts = new Map<number, SqliteStatement>();
   private closed = false;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -186,11 +205,9 @@ class SqliteStore implements Store {
         if (n > 0) s.addCounter.run(b.app, counter, n);
       for (const x of b.samples) s.addSample.run(b.app, b.receivedMs, x.kind, x.sample);
       if (b.samples.length > 0) s.trimSamples.run(b.app, b.app, SAMPLES_PER_APP);
-      let firstLineId: number | null = null;
+      const firstLineId = this.insertLines(b);
       const traffic = new Map<number, number>();
       for (const line of b.lines) {
-        const id = num(s.addLine.run(b.app, b.receivedMs, line.micros, line.text).lastInsertRowid);
-        firstLineId ??= id;
         if (line.router) {
           const minute =
             line.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(line.micros / 60e6);
@@ -205,6 +222,29 @@ class SqliteStore implements Store {
       }
       return { stored: true, firstLineId };
     }
+  }
+
+  /** The batch's lines, LINES_PER_INSERT rows per statement; the first line's id. */
+  private insertLines(b: IngestBatch): number | null {
+    let firstLineId: number | null = null;
+    const lines = b.lines;
+    for (let at = 0; at < lines.length; at += LINES_PER_INSERT) {
+      const rows = Math.min(LINES_PER_INSERT, lines.length - at);
+      let stmt = this.lineInserts.get(rows);
+      if (stmt === undefined) {
+        stmt = this.db.prepare(insertLinesSql(rows));
+        this.lineInserts.set(rows, stmt);
+      }
+      const params: SqlValue[] = [b.app, b.receivedMs];
+      for (let i = at; i < at + rows; i++) {
+        const line = lines[i] as IngestBatch['lines'][number];
+        params.push(line.micros, line.text);
+      }
+      const lastId = num(stmt.run(...params).lastInsertRowid);
+      // The rows of one statement take consecutive rowids (INTEGER PRIMARY KEY: max + 1).
+      firstLineId ??= lastId - rows + 1;
+    }
+    return firstLineId;
   }
 
   async addDiagnoses(app: string, items: readonly StoredDiagnosis[]): Promise<number> {

@@ -45,7 +45,8 @@ export function raceCase(bodyBytes: number): CaseDef {
   return { ...def, send: head + 'c'.repeat(bodyBytes) };
 }
 
-async function startServer(variant: string, listener: string, options: string) {
+/** A server variant in its own process (rst-race-server.ts); resolves once it listens. */
+export async function startServer(variant: string, listener: string, options: string) {
   const child = spawn(process.execPath, [SERVER, variant, listener, options], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

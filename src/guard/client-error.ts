@@ -151,8 +151,13 @@ export function handleClientError(
   }
   let by: AnsweredBy;
   if (s?.clientErrorAnswered) by = 'guard';
-  else if (socket.bytesWritten > before) by = 'app';
-  else if (!gone && canAnswer(socket, res)) {
+  else if (socket.bytesWritten > before) {
+    by = 'app';
+    // The listener answered and ended the socket (Node's docs do socket.end(answer)): the
+    // parser would raise the error again on the next chunk, and the guard would destroy the
+    // ended socket, an RST that can overtake the answer. Linger instead.
+    if (s !== undefined && socket.writableEnded && !socket.destroyed) lingerClose(socket, s);
+  } else if (!gone && canAnswer(socket, res)) {
     // The listener returned without closing the socket: Node would leave it open until a
     // timeout (a hang behind a proxy). Answer and close, as Node's default does.
     socket.write(cannedResponse(status, id));

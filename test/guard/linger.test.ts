@@ -42,8 +42,14 @@ describe('guard: the answer to a bad request is not lost to an RST', () => {
     for (const s of servers) await s.close();
   });
 
-  for (const listener of ['none', 'destroy', 'silent'] as const) {
-    it(`with ${listener === 'none' ? 'no' : `a ${listener}`} clientError listener: 400 then FIN while the client still sends, listener called once`, async () => {
+  const LISTENERS = {
+    none: 'no clientError listener',
+    destroy: 'a clientError listener that destroys',
+    silent: 'a clientError listener that does nothing',
+    end: 'a clientError listener that answers with socket.end()',
+  } as const;
+  for (const listener of Object.keys(LISTENERS) as (keyof typeof LISTENERS)[]) {
+    it(`with ${LISTENERS[listener]}: 400 then FIN while the client still sends, listener called once`, async () => {
       let calls = 0;
       const g = await startGuarded(
         (_req, res) => res.end('ok'),
@@ -53,6 +59,9 @@ describe('guard: the answer to a bad request is not lost to an RST', () => {
           server.on('clientError', (_err: Error, socket: Socket) => {
             calls++;
             if (listener === 'destroy') socket.destroy();
+            // Node's docs: answer and end the socket.
+            if (listener === 'end')
+              socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
           });
         },
       );

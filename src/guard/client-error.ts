@@ -12,6 +12,7 @@ import { EVENT } from '../core/guard-vocabulary.js';
 import { isValidRequestId } from '../core/request-id.js';
 import { canAnswer, cannedResponse } from './answer.js';
 import { previewBytes } from './detect.js';
+import { lingerClose } from './linger.js';
 import type { RequestRecord } from './record.js';
 import type { ServerState, SocketState } from './state.js';
 import { liveRecord, socketState, stats } from './state.js';
@@ -65,8 +66,9 @@ export function handleClientError(
   const s = socketState(socket);
   const code = typeof err?.code === 'string' ? err.code : 'UNKNOWN';
   const gone = GONE.has(code);
-  if (s?.clientErrorPending) {
-    // The parser repeats its error on every later chunk while an owed response is awaited.
+  if (s?.clientErrorPending || s?.lingering) {
+    // The parser repeats its error on every later chunk while an owed response is awaited or
+    // the socket lingers after its answer (linger.ts): the bad request was handled once.
     return true;
   }
   if (!gone && !isParserError(code)) {
@@ -105,7 +107,11 @@ export function handleClientError(
     }
     // Node answers itself after emit() returns false, under exactly this condition.
     const nodeAnswers = socket.writable && (res === undefined || !res.headersSent);
-    if (s !== undefined && nodeAnswers) s.clientErrorAnswered = true;
+    if (s !== undefined && nodeAnswers) {
+      s.clientErrorAnswered = true;
+      // Node destroys right after its answer: that destroy becomes a linger (detect.ts).
+      if (!gone) s.lingerNext = true;
+    }
     report(st, s, socket, err, code, gone, owed, nodeAnswers ? 'node' : 'none', status, id, false);
     return st.emit.call(server, 'clientError', err, socket);
   }
@@ -145,13 +151,20 @@ export function handleClientError(
   }
   let by: AnsweredBy;
   if (s?.clientErrorAnswered) by = 'guard';
-  else if (socket.bytesWritten > before) by = 'app';
-  else if (!gone && canAnswer(socket, res)) {
+  else if (socket.bytesWritten > before) {
+    by = 'app';
+    // The listener answered and ended the socket (Node's docs do socket.end(answer)): the
+    // parser would raise the error again on the next chunk, and the guard would destroy the
+    // ended socket, an RST that can overtake the answer. Linger instead.
+    if (s !== undefined && socket.writableEnded && !socket.destroyed) lingerClose(socket, s);
+  } else if (!gone && canAnswer(socket, res)) {
     // The listener returned without closing the socket: Node would leave it open until a
     // timeout (a hang behind a proxy). Answer and close, as Node's default does.
     socket.write(cannedResponse(status, id));
-    socket.destroy();
-    if (s !== undefined) s.clientErrorAnswered = true;
+    if (s !== undefined) {
+      s.clientErrorAnswered = true;
+      lingerClose(socket, s);
+    } else socket.destroy();
     by = 'guard';
   } else {
     by = 'none';
@@ -205,9 +218,8 @@ function answerAfter(
   if (socket.destroyed || !socket.writable || socket.writableEnded) return 'none';
   s.clientErrorAnswered = true;
   s.guardClosing = true;
-  socket.end(cannedResponse(status, id));
-  if (socket.writableFinished) socket.destroy();
-  else socket.once('finish', () => socket.destroy());
+  socket.write(cannedResponse(status, id));
+  lingerClose(socket, s);
   return 'guard';
 }
 

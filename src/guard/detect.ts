@@ -18,6 +18,7 @@ import { answerFor, canAnswer, cannedResponse } from './answer.js';
 import { deferClose } from './coexist.js';
 import { headLeft } from './cut.js';
 import { stepLine, unfinishedLine } from './lines.js';
+import { lingerClose } from './linger.js';
 import { type RequestRecord, recordOf } from './record.js';
 import { captureStack, causeFromStack, topFrames } from './stack.js';
 import {
@@ -35,6 +36,8 @@ const protoEnd = net.Socket.prototype.end;
 function guardedDestroy(this: Socket, err?: Error): Socket {
   const s = socketState(this);
   if (s !== undefined && !this.destroyed) {
+    if (s.lingering) return protoDestroy.call(this, err);
+    if (lingers(this, s)) return this;
     if (err === undefined && deferClose(this, s)) return this;
     if (beforeDestroy(this, s, guardedDestroy)) return this;
   }
@@ -61,6 +64,8 @@ export function trackSocket(server: ServerState, socket: Socket): SocketState {
     const wrapped = function (this: Socket, err?: Error) {
       const st = socketState(this);
       if (st !== undefined && !this.destroyed) {
+        if (st.lingering) return theirs.call(this, err);
+        if (lingers(this, st)) return this;
         if (err === undefined && deferClose(this, st)) return this;
         if (beforeDestroy(this, st, wrapped)) return this;
       }
@@ -71,6 +76,18 @@ export function trackSocket(server: ServerState, socket: Socket): SocketState {
   server.sockets.add(socket);
   socket.once('close', onSocketClose);
   return s;
+}
+
+/**
+ * Node's destroy right after its own answer to a bad request (client-error.ts flags it) starts
+ * the linger instead; every destroy during a linger (its own end, the app's, a shutdown) goes
+ * through.
+ */
+function lingers(socket: Socket, s: SocketState): boolean {
+  if (!s.lingerNext) return false;
+  s.lingerNext = false;
+  lingerClose(socket, s);
+  return true;
 }
 
 /**
@@ -106,16 +123,22 @@ function beforeDestroy(
       s.clientErrorDestroyed = true;
       return true;
     }
+    if (s.clientGone !== undefined) return false;
     // The app's clientError listener destroys without answering: answer first (Node's
-    // default would have), unless the client is gone or a response already started.
+    // default would have), unless a response already started.
     if (
       !s.clientErrorAnswered &&
-      s.clientGone === undefined &&
       socket.bytesWritten === s.clientErrorBytes &&
       canAnswer(socket, liveRecord(s)?.res)
     ) {
       socket.write(cannedResponse(s.clientErrorStatus, s.clientErrorId));
       s.clientErrorAnswered = true;
+    }
+    // An answer (the guard's or the app's own) is followed by FIN and a linger, not by a close
+    // that could turn it into an RST.
+    if (socket.bytesWritten > s.clientErrorBytes) {
+      lingerClose(socket, s);
+      return true;
     }
     return false;
   }

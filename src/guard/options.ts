@@ -49,6 +49,14 @@ export interface GuardOptions {
   keepAlive?: KeepAliveProfile | number | false;
   /** Observe clientError, keep Node's answers, answer when the app's listener does not. */
   clientErrors?: boolean;
+  /**
+   * After answering a bad request, keep reading and discarding what the client still sends
+   * this long before closing (RFC 9112 §9.6), so the answer is not lost to an RST; 0 closes at
+   * once.
+   */
+  clientErrorLingerMs?: number;
+  /** Bytes discarded during that linger before the socket is destroyed anyway. */
+  clientErrorLingerBytes?: number;
   /** Answer an owed request (500/503, Connection: close) instead of letting its socket close. */
   answer?: boolean;
   /** Signals that start a graceful shutdown; false installs none. */
@@ -85,6 +93,8 @@ export interface ResolvedOptions {
   readonly keepAlive: number | false;
   readonly keepAliveProfile: string;
   readonly clientErrors: boolean;
+  readonly clientErrorLingerMs: number;
+  readonly clientErrorLingerBytes: number;
   readonly answer: boolean;
   readonly signals: readonly GuardSignal[];
   readonly lateWindowMs: number;
@@ -107,6 +117,8 @@ export const DEFAULTS: ResolvedOptions = {
   keepAlive: KEEP_ALIVE_PROFILES.heroku,
   keepAliveProfile: 'heroku',
   clientErrors: true,
+  clientErrorLingerMs: 2000,
+  clientErrorLingerBytes: 4 * 1024 * 1024,
   answer: true,
   signals: ['SIGTERM', 'SIGINT'],
   lateWindowMs: 1500,
@@ -132,6 +144,8 @@ const KNOWN = new Set<string>([
   'stackFrames',
   'keepAlive',
   'clientErrors',
+  'clientErrorLingerMs',
+  'clientErrorLingerBytes',
   'answer',
   'signals',
   'lateWindowMs',
@@ -183,6 +197,7 @@ export const DURATION_OPTIONS = [
   'drainTimeoutMs',
   'hookTimeoutMs',
   'crashTimeoutMs',
+  'clientErrorLingerMs',
 ] as const;
 
 function show(value: unknown): string {
@@ -257,6 +272,19 @@ export function resolveOptions(input: GuardOptions | undefined): ResolvedOptions
     keepAlive: keepAlive.ms,
     keepAliveProfile: keepAlive.profile,
     clientErrors: bool(input.clientErrors, 'clientErrors', DEFAULTS.clientErrors),
+    clientErrorLingerMs: duration(
+      input.clientErrorLingerMs,
+      'clientErrorLingerMs',
+      DEFAULTS.clientErrorLingerMs,
+      60_000,
+    ),
+    clientErrorLingerBytes: integer(
+      input.clientErrorLingerBytes,
+      'clientErrorLingerBytes',
+      DEFAULTS.clientErrorLingerBytes,
+      0,
+      1024 * 1024 * 1024,
+    ),
     answer: bool(input.answer, 'answer', DEFAULTS.answer),
     signals: signalsOption(input.signals),
     lateWindowMs: duration(input.lateWindowMs, 'lateWindowMs', DEFAULTS.lateWindowMs),

@@ -46,6 +46,8 @@ export function startupLines(st: ServerState): void {
       request_id: o.requestId,
       context: o.context,
       client_errors: o.clientErrors,
+      client_error_linger_ms: o.clientErrorLingerMs,
+      client_error_linger_bytes: o.clientErrorLingerBytes,
       answer: o.answer,
     },
     'h13 guard active',

@@ -61,6 +61,10 @@ export class SocketState {
   clientErrorPending = false;
   /** The app's clientError listener destroyed the socket while it waited. */
   clientErrorDestroyed = false;
+  /** Node answers this client error and destroys next: that destroy lingers (linger.ts). */
+  lingerNext = false;
+  /** Answered and closing: FIN sent, the client's bytes discarded until close (linger.ts). */
+  lingering = false;
   /** Shutdown reaper: bytesRead when the socket was first seen idle, and when. */
   quietBytes = -1;
   quietSince = 0;

@@ -119,8 +119,10 @@ function findingFor(def: CaseDef, ending: Ending, received: number): Finding | n
       ? CAUSES.parserHang
       : ending === 'truncated'
         ? CAUSES.truncated
-        : def.group === 'early-response' && def.accept === 'any' && ending === 'reset'
-          ? CAUSES.earlyReset
+        : def.group === 'early-response' && ending === 'reset'
+          ? def.accept === 'any'
+            ? CAUSES.earlyReset
+            : CAUSES.answerLostToRst
           : CAUSES.parserClose;
   const where = code === 'H12' ? 'the router gives up after 30 s' : 'the router logs it';
   return {

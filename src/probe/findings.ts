@@ -77,4 +77,15 @@ export const CAUSES = {
       'Drain the request body (req.resume()) before closing, or answer with Connection: close ' +
       'and end the socket gracefully instead of destroying it.',
   },
+  answerLostToRst: {
+    cause:
+      'The server answered 400 to a bad request that carries a body and closed at once with the ' +
+      "body unread (Node's own answer does this): the kernel sends RST, which can discard the " +
+      '400 before the client reads it (RFC 9112 §9.6). Intermittent, more often under load ' +
+      'and with larger bodies.',
+    fix:
+      "Load h13's guard (it sends FIN after the 400 and reads and discards the rest for a " +
+      "bounded time), or in a 'clientError' listener write the 400 with socket.end() instead " +
+      'of destroying the socket, and destroy it after a short timeout.',
+  },
 } as const;

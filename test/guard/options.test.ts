@@ -33,6 +33,16 @@ describe('guard options', () => {
       ],
       [{ context: 'yes' }, /context: expected true or false/, 'H13_ERR_INVALID_OPTION'],
       [{ drainTimout: 5 }, /unknown option "drainTimout"/, 'H13_ERR_UNKNOWN_OPTION'],
+      [
+        { clientErrorLingerMs: 120_000 },
+        /clientErrorLingerMs: expected 0 to 60000 ms/,
+        'H13_ERR_INVALID_OPTION',
+      ],
+      [
+        { clientErrorLingerBytes: 1.5 },
+        /clientErrorLingerBytes: expected an integer/,
+        'H13_ERR_INVALID_OPTION',
+      ],
     ];
     for (const [input, message, code] of cases) {
       assert.throws(
@@ -47,6 +57,7 @@ describe('guard options', () => {
     const env = (o: unknown) => resolveOptions(optionsFromEnv({ H13_GUARD: JSON.stringify(o) }));
     assert.equal(env({ lateWindowMs: '1.5s' }).lateWindowMs, 1500);
     assert.equal(env({ drainTimeoutMs: 800 }).drainTimeoutMs, 800);
+    assert.equal(env({ clientErrorLingerMs: '500ms' }).clientErrorLingerMs, 500);
     assert.throws(() => env({ idleQuietMs: '250' }), /idleQuietMs: "250" has no unit; write 250s/);
     assert.throws(() => env({ idleQuietMs: 'soon' }), /not a duration/);
   });

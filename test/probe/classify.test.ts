@@ -40,3 +40,24 @@ for (const ending of RAW_ENDINGS) {
     }
   });
 }
+
+test('a reset of the bad target with a large body names the 400 lost to an RST (RFC 9112 §9.6), not a destroying listener', async () => {
+  const server = await rawServer('reset');
+  try {
+    const target: ProbeTarget = {
+      host: '127.0.0.1',
+      port: server.port,
+      hostHeader: `127.0.0.1:${server.port}`,
+      path: '/',
+    };
+    const def = BATTERY.find((c) => c.id === 'malformed-target-large-body');
+    assert.ok(def !== undefined);
+    const [r] = await runBadRequests(target, { cases: [def], timeoutMs: 3000, concurrency: 1 });
+    assert.equal(r?.ending, 'reset');
+    assert.equal(r?.finding?.code, 'H13');
+    assert.match(r?.finding?.cause ?? '', /body unread.*RST.*§9\.6/s);
+    assert.match(r?.finding?.fix ?? '', /guard/);
+  } finally {
+    await server.close();
+  }
+});

@@ -40,10 +40,11 @@ export function findingIds(report: Json, group: string): string[] {
 
 /**
  * Node's own answer to a bad request closes the socket with the request body unread; the RST
- * that sends can overtake the 400 before the client reads it. So the battery's case with a
- * large body is an intermittent, real finding on Node's default answer, and, less often, on
- * the guard's (an open defect, issue 14): tests of those answers leave that one case out and
- * check every other.
+ * that sends can overtake the 400 before the client reads it (RFC 9112 §9.6). So on an
+ * *unguarded* Node server the battery's case with a large body is an intermittent, real finding
+ * (Node itself has the race, on 22, 24 and 26): tests of Node's default answers leave that one
+ * case out and check every other. The guard lingers after its answers and never loses it,
+ * which test/probe/guarded-demo.test.ts requires.
  */
 export const NODE_DEFAULT_RST_RACE = 'malformed-target-large-body';
 

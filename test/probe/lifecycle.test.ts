@@ -61,6 +61,8 @@ test('--spawn runs the connection groups against the spawned app too', async () 
     ...APP,
   ]);
   checkReport(report);
+  // The fixture is unguarded Node: its own 400 to the bad target with a large body can be lost
+  // to an RST (Node's race, reported as a finding when it happens), so that case is left out.
   assert.deepEqual(badRequestIdsBeyondRstRace(report), []);
   assert.ok(report.badRequests.total >= 60);
   assert.equal(code, 1);

@@ -176,6 +176,8 @@ test('an Express 5 app: bad requests all answered (Node default)', async () => {
   try {
     const { code, report } = await probeJson(['--only', 'bad-requests', started.url]);
     checkReport(report);
+    // Express answers bad requests with Node's default, which can lose the 400 of the bad
+    // target with a large body to an RST (Node's race, a finding when it happens): left out.
     assert.deepEqual(badRequestIdsBeyondRstRace(report), []);
     assert.equal(code, findingIds(report, 'bad-requests').length === 0 ? 0 : 1);
   } finally {

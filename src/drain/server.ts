@@ -16,6 +16,8 @@ import type { DrainContext } from './context.js';
 import { GroupCommit } from './group-commit.js';
 import { LiveEvents } from './live-events.js';
 import { type DrainOptions, resolveDrainOptions } from './options.js';
+import { PgAnalysis } from './pg-analysis.js';
+import { openPgStore, type PgStore } from './pg-store.js';
 import { dispatch } from './routes.js';
 import { LoginThrottle, sessionKeys } from './session.js';
 import { openSqliteStore } from './sqlite-store.js';
@@ -40,6 +42,8 @@ const ALERT_RETRY_BASE_MS = 1000;
 /** Failed form logins a minute, from all clients together, before the form answers 429. */
 const LOGIN_FAILURES = 10;
 const ALERT_TIMEOUT_MS = 10_000;
+/** With PostgreSQL, how often a process looks for apps with unread lines besides NOTIFY. */
+const ANALYSIS_POLL_MS = 1000;
 
 export interface Drain {
   readonly url: string;
@@ -64,7 +68,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
   const log: DrainContext['log'] = (fields) => write(formatFields(fields));
   // Checked before the store opens: a bad webhook fails the start, not the first alert.
   const webhooks = settings.webhooks.map(parseWebhook);
-  const store = openSqliteStore(settings.dbPath);
+  let pgStore: PgStore | undefined;
+  let store: Store;
+  if (settings.databaseUrl === undefined) store = openSqliteStore(settings.dbPath);
+  else store = pgStore = await openPgStore(settings.databaseUrl);
+  let pgAnalysis: PgAnalysis | undefined;
   const alerts = new Alerts(
     {
       webhooks,
@@ -132,11 +140,19 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
           error: String((err as Error)?.stack ?? err),
         }),
     });
+    const replayMs = Math.max(REPLAY_MIN_MS, 3 * settings.windowMs);
+    if (pgStore !== undefined)
+      pgAnalysis = new PgAnalysis(pgStore, analyses, {
+        pollMs: options.analysisPollMs ?? ANALYSIS_POLL_MS,
+        replayMs,
+        replayMaxLines: REPLAY_MAX_LINES,
+        log,
+      });
     const ctx: DrainContext = {
       settings,
       store,
       commits: new GroupCommit(store),
-      analyses,
+      analyses: pgAnalysis ?? analyses,
       limits: new AppLimits(settings.appRate, settings.appConcurrency),
       credential,
       web: {
@@ -146,7 +162,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
       },
       log,
     };
-    await replay(ctx);
+    // One process: the recent lines fed again here. Several on PostgreSQL: each app's lines
+    // are fed by the process that takes its lock, from its stored cursor (pg-analysis.ts).
+    if (pgAnalysis === undefined) await replay(ctx, analyses);
+    else await pgAnalysis.start();
+    log({ at: 'info', event: 'store', kind: store.kind });
     const prune = async () => {
       try {
         const removed = await store.prune(Date.now(), {
@@ -207,8 +227,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
             server.close(() => resolve());
             server.closeIdleConnections();
           });
+          await pgAnalysis?.stop();
           analyses.finishAll();
           await writes;
+          // The apps' locks go only now, with their last diagnoses stored.
+          await pgAnalysis?.release();
           await store.close();
         })();
         return closing;
@@ -217,13 +240,15 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
   } catch (err) {
     live.close();
     alerts.close();
+    await pgAnalysis?.stop();
     await writes;
+    await pgAnalysis?.release();
     await store.close();
     throw err;
   }
 }
 
-async function replay(ctx: DrainContext): Promise<void> {
+async function replay(ctx: DrainContext, analyses: AppAnalyses): Promise<void> {
   const since = Date.now() - Math.max(REPLAY_MIN_MS, 3 * ctx.settings.windowMs);
   let budget = REPLAY_MAX_TOTAL;
   for (const app of await ctx.store.activeApps(since)) {
@@ -234,7 +259,7 @@ async function replay(ctx: DrainContext): Promise<void> {
     const lines = await ctx.store.recentLines(app, since, Math.min(REPLAY_MAX_LINES, budget));
     budget -= lines.length;
     if (lines.length === 0) continue;
-    ctx.analyses.feed(
+    analyses.feed(
       app,
       lines.map((l) => l.line),
     );

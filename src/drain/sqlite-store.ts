@@ -9,7 +9,7 @@
 import type { DiagnosisJson } from '../analyze/report.js';
 import { H13Error } from '../core/errors.js';
 import { formatTimestamp } from '../core/heroku-log.js';
-import { MIGRATIONS } from './schema.js';
+import { MIGRATIONS, migrationSql } from './schema.js';
 import { openSqlite, type SqliteDatabase, type SqliteStatement, type SqlRow } from './sqlite.js';
 import type {
   AppDiagnosis,
@@ -72,7 +72,7 @@ function migrate(db: SqliteDatabase): void {
     if (m.version <= current) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
-      for (const sql of m.statements) db.exec(sql.replaceAll('{{ID}}', 'INTEGER PRIMARY KEY'));
+      for (const sql of migrationSql(m, 'sqlite')) db.exec(sql);
       db.prepare('INSERT INTO schema_version (version, applied_ms, why) VALUES (?, ?, ?)').run(
         m.version,
         Date.now(),

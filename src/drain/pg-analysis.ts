@@ -143,7 +143,13 @@ export class PgAnalysis implements AnalysisFeed {
   private async round(): Promise<void> {
     const session = this.session;
     if (session === null) return;
-    for (const app of await this.store.pendingApps()) {
+    // Apps with unread lines, and apps that sent within the replay span: a holder that died
+    // after reading everything still left errors undecided, with no new line to tell.
+    const candidates = new Set([
+      ...(await this.store.pendingApps()),
+      ...(await this.store.activeApps(Date.now() - this.options.replayMs)),
+    ]);
+    for (const app of candidates) {
       if (this.held.has(app) || this.closed) continue;
       const r = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
         LOCK_SPACE,

@@ -435,6 +435,14 @@ export class PgStore implements Store {
     );
   }
 
+  async settingOnce(key: string, value: string): Promise<string> {
+    await this.q('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+      key,
+      value,
+    ]);
+    return (await this.getSetting(key)) ?? value;
+  }
+
   // --- reads for the analysis of an app by the process holding its lock (pg-analysis.ts) ---
 
   /** Apps with lines past their analysis cursor. */

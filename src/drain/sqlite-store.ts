@@ -555,6 +555,15 @@ class SqliteStore implements Store {
     this.tx(() => this.s.setSetting.run(key, value));
   }
 
+  async settingOnce(key: string, value: string): Promise<string> {
+    return this.tx(() => {
+      const kept = this.s.getSetting.get(key);
+      if (kept !== undefined) return kept.value as string;
+      this.s.setSetting.run(key, value);
+      return value;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

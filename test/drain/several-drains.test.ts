@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { until } from '../helpers/wait.js';
-import { type DrainProcess, postFrames, startDrainWith } from './drain-helpers.js';
+import { type DrainProcess, postFrames, send, startDrainWith } from './drain-helpers.js';
 import { postgresKind, sqliteKind } from './store-kinds.js';
 
 const APP = 'shop';
@@ -137,6 +137,42 @@ describe('several h13 drain processes on one PostgreSQL', () => {
         [APP],
       );
       assert.equal(Number(counted[0]?.n), errors, 'each diagnosis counted once');
+    } finally {
+      a.proc.kill();
+      b.proc.kill();
+    }
+  });
+
+  it('started together on a new database with no password set: one password, and a login on one is valid on the other', async () => {
+    const url = await pgs.place('login');
+    const env = { H13_DRAIN_PASSWORD: '' };
+    const [a, b] = await Promise.all([
+      startDrainWith(pgs.drainArgs(url), env),
+      startDrainWith(pgs.drainArgs(url), env),
+    ]);
+    try {
+      const printed = [a, b]
+        .map((d) => /password: (\S+)/.exec(d.proc.stderr())?.[1])
+        .filter((p) => p !== undefined);
+      assert.equal(printed.length, 1, 'one process generated the password and printed it');
+      const password = printed[0] as string;
+      const auth = `Basic ${Buffer.from(`h13:${password}`).toString('base64')}`;
+      for (const d of [a, b])
+        assert.equal((await send(d.url, { path: '/api/apps', auth })).status, 200);
+      const login = await send(a.url, {
+        path: '/login',
+        auth: null,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: a.url },
+        body: `user=h13&password=${encodeURIComponent(password)}`,
+      });
+      assert.equal(login.status, 303);
+      const cookie = /h13_session=([^;]+)/.exec(String(login.headers['set-cookie']))?.[1] ?? '';
+      const page = await send(b.url, {
+        path: '/',
+        auth: null,
+        headers: { cookie: `h13_session=${cookie}` },
+      });
+      assert.equal(page.status, 200, 'the other process knows the session');
     } finally {
       a.proc.kill();
       b.proc.kill();

@@ -197,6 +197,13 @@ for (const makeKind of STORE_KINDS) {
         await store.setSetting('k', 'v1');
         await store.setSetting('k', 'v2');
         assert.equal(await store.getSetting('k'), 'v2');
+        const once = await Promise.all([
+          store.settingOnce('once', 'a'),
+          store.settingOnce('once', 'b'),
+          store.settingOnce('once', 'c'),
+        ]);
+        assert.equal(new Set(once).size, 1, 'every caller gets the value kept');
+        assert.equal(await store.getSetting('once'), once[0]);
         await store.revokeSession('nonce', now + 1000);
         assert.deepEqual(await store.revokedSessions(now), ['nonce']);
         assert.deepEqual(await store.revokedSessions(now + 2000), []);

@@ -9,6 +9,8 @@
  * their evidence), then reads on. Diagnoses are keyed by their router line (diagnosisKey), so
  * what both decide is stored once.
  *
+ * The same session listens for the live events of other processes (pg-live.ts).
+ *
  * Wake-ups: NOTIFY on `h13_lines` at each ingest commit, and a bounded poll in case a
  * notification is missed (a reconnect) or a lock was freed with no new line.
  */
@@ -18,6 +20,7 @@ import pg from 'pg';
 import type { LogfmtValue } from '../core/logfmt.js';
 import type { AnalysisFeed } from './app-analyses.js';
 import { LINES_CHANNEL } from './pg-ingest.js';
+import { decodeLive, LIVE_CHANNEL, type LiveMessage } from './pg-live.js';
 import { LOCK_SPACE } from './pg-migrate.js';
 import type { PgStore } from './pg-store.js';
 
@@ -31,6 +34,8 @@ export interface PgAnalysisOptions {
   readonly replayMs: number;
   readonly replayMaxLines: number;
   readonly log: (fields: Readonly<Record<string, LogfmtValue>>) => void;
+  /** A live event another process published (pg-live.ts). */
+  readonly onLive?: (message: LiveMessage) => void;
 }
 
 /** The second key of an app's advisory lock: 32 bits of its name's SHA-256 (a collision only means one process analyses both apps). */
@@ -109,6 +114,10 @@ export class PgAnalysis implements AnalysisFeed {
     const session = new pg.Client(this.store.clientConfig);
     session.on('notification', (n) => {
       if (n.channel === LINES_CHANNEL) this.wake();
+      else if (n.channel === LIVE_CHANNEL) {
+        const message = decodeLive(n.payload);
+        if (message !== null) this.options.onLive?.(message);
+      }
     });
     const lost = (err?: Error) => {
       if (this.session !== session) return;
@@ -137,6 +146,7 @@ export class PgAnalysis implements AnalysisFeed {
     session.on('end', () => lost());
     await session.connect();
     await session.query(`LISTEN ${LINES_CHANNEL}`);
+    if (this.options.onLive !== undefined) await session.query(`LISTEN ${LIVE_CHANNEL}`);
     this.session = session;
   }
 

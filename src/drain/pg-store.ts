@@ -443,6 +443,11 @@ export class PgStore implements Store {
     return (await this.getSetting(key)) ?? value;
   }
 
+  /** NOTIFY on a channel (delivered to every listening session, this process's too). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.q('SELECT pg_notify($1, $2)', [channel, payload]);
+  }
+
   // --- reads for the analysis of an app by the process holding its lock (pg-analysis.ts) ---
 
   /** Apps with lines past their analysis cursor. */

@@ -4,6 +4,7 @@
  * is decided now; diagnoses already stored are not stored twice), then the HTTP server.
  */
 
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { H13Error } from '../core/errors.js';
@@ -17,6 +18,7 @@ import { GroupCommit } from './group-commit.js';
 import { LiveEvents } from './live-events.js';
 import { type DrainOptions, resolveDrainOptions } from './options.js';
 import { PgAnalysis } from './pg-analysis.js';
+import { encodeLive, LIVE_CHANNEL } from './pg-live.js';
 import { openPgStore, type PgStore } from './pg-store.js';
 import { dispatch } from './routes.js';
 import { LoginThrottle, sessionKeys } from './session.js';
@@ -97,9 +99,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
     (app) => log({ at: 'warn', event: 'live-subscriber-dropped', app: app ?? '*', reason: 'slow' }),
   );
   /** What a new diagnosis sets off once it is stored: the live pages (and the alerts). */
+  /** Names this process in the live events it shares with others on PostgreSQL. */
+  const origin = randomBytes(8).toString('hex');
   const announce = async (app: string, added: readonly NewDiagnosis[]) => {
-    for (const d of added)
-      live.publish(app, 'diagnosis', {
+    for (const d of added) {
+      const data = {
         app,
         key: d.key,
         time: d.json.time,
@@ -108,7 +112,17 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         method: d.json.method,
         path: d.json.path,
         requestId: d.json.requestId,
-      });
+      };
+      live.publish(app, 'diagnosis', data);
+      const shared =
+        pgStore === undefined ? null : encodeLive({ from: origin, app, event: 'diagnosis', data });
+      if (shared !== null)
+        await pgStore
+          ?.notify(LIVE_CHANNEL, shared)
+          .catch((err: unknown) =>
+            log({ at: 'warn', event: 'live-share-failed', app, error: (err as Error).message }),
+          );
+    }
     await alerts.onNew(app, added);
   };
   try {
@@ -147,6 +161,9 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         replayMs,
         replayMaxLines: REPLAY_MAX_LINES,
         log,
+        onLive: (m) => {
+          if (m.from !== origin) live.publish(m.app, m.event, m.data);
+        },
       });
     const ctx: DrainContext = {
       settings,

@@ -5,9 +5,10 @@
  */
 
 import assert from 'node:assert/strict';
+import { get, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { until } from '../helpers/wait.js';
-import { type DrainProcess, postFrames, send, startDrainWith } from './drain-helpers.js';
+import { until, withTimeout } from '../helpers/wait.js';
+import { BASIC, type DrainProcess, postFrames, send, startDrainWith } from './drain-helpers.js';
 import { postgresKind, sqliteKind } from './store-kinds.js';
 
 const APP = 'shop';
@@ -67,6 +68,30 @@ async function post(d: DrainProcess, lines: readonly string[], frame: string): P
   assert.equal(r.status, 200, r.text);
 }
 
+/** The keys of the diagnosis events a page following `url`'s live events receives. */
+async function follow(url: string): Promise<{ keys: Set<string>; res: IncomingMessage }> {
+  const res = await withTimeout(
+    new Promise<IncomingMessage>((resolve, reject) => {
+      get(
+        `${url}/events?app=${APP}`,
+        { headers: { authorization: BASIC }, agent: false },
+        resolve,
+      ).on('error', reject);
+    }),
+    10_000,
+    'GET /events',
+  );
+  assert.equal(res.statusCode, 200);
+  const keys = new Set<string>();
+  let text = '';
+  res.setEncoding('utf8').on('data', (d: string) => {
+    text += d;
+    for (const m of text.matchAll(/event: diagnosis\ndata: (.*)\n/g))
+      keys.add((JSON.parse(m[1] as string) as { key: string }).key);
+  });
+  return { keys, res };
+}
+
 /** A diagnosis as the store keys it (the key hashes the router line and its time), with its cause. */
 type Row = Record<string, unknown>;
 const shape = (rows: Row[]) =>
@@ -118,6 +143,7 @@ describe('several h13 drain processes on one PostgreSQL', () => {
       startDrainWith([...pgs.drainArgs(url), ...WINDOW]),
       startDrainWith([...pgs.drainArgs(url), ...WINDOW]),
     ]);
+    const pages = await Promise.all([follow(a.url), follow(b.url)]);
     try {
       for (let i = 0; i < frames.length; i += 2) {
         const pair = [post(a, frames[i] ?? [], `F${i}`)];
@@ -137,7 +163,17 @@ describe('several h13 drain processes on one PostgreSQL', () => {
         [APP],
       );
       assert.equal(Number(counted[0]?.n), errors, 'each diagnosis counted once');
+      // Pages on both processes saw every diagnosis live: the analysing one's own, the
+      // other's through NOTIFY.
+      await until(
+        () => pages.every((p) => p.keys.size >= errors),
+        10_000,
+        'live diagnosis events on both processes',
+      );
+      const keys = expected.map((e) => e.split(' ')[0]).sort();
+      for (const p of pages) assert.deepEqual([...p.keys].sort(), keys);
     } finally {
+      for (const p of pages) p.res.destroy();
       a.proc.kill();
       b.proc.kill();
     }

@@ -9,10 +9,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../../src/core/ports.js';
 import { withTimeout } from './wait.js';
 
 const INSTALL_HINT =
@@ -150,18 +150,6 @@ function ready(child: ChildProcess, stopped: Promise<void>): Promise<void> {
     stopped.then(() => reject(new Error(`postgres exited before it was ready:\n${log}`)));
   });
   return withTimeout(seen, READY_MS, `PostgreSQL to accept connections\n${log}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function postgresUser(): { uid: number; gid: number } {

@@ -6,9 +6,7 @@
  */
 
 import pg from 'pg';
-import type { DiagnosisJson } from '../analyze/report.js';
 import { H13Error } from '../core/errors.js';
-import { formatTimestamp } from '../core/heroku-log.js';
 import { pgConnection, redactedUrl } from './pg-connect.js';
 import { pgIngestMany, pgText } from './pg-ingest.js';
 import { migratePg } from './pg-migrate.js';
@@ -28,15 +26,21 @@ import type {
   StoredLine,
   StoredPlatformError,
 } from './store.js';
-import { REQUEST_SCAN_LINES, REQUEST_WINDOW_MS } from './store.js';
+import {
+  appSummaries,
+  countRow,
+  diagnosisBody,
+  followRequest,
+  num,
+  platformErrorRow,
+  type Row,
+} from './store-rows.js';
 
 const SAMPLES_PER_APP = 20;
 const PRUNE_CHUNK = 5000;
 const POOL_SIZE = 8;
 
-const num = (v: unknown): number => Number(v);
 const minuteOfMs = (ms: number): number => Math.floor(ms / 60_000);
-type Row = Record<string, unknown>;
 
 export async function openPgStore(databaseUrl: string): Promise<PgStore> {
   const { connectionString, ssl } = pgConnection(databaseUrl);
@@ -166,7 +170,7 @@ export class PgStore implements Store {
     ).map((r) => ({
       app,
       key: r.dkey as string,
-      json: JSON.parse(r.body as string) as DiagnosisJson,
+      json: diagnosisBody(r),
     }));
   }
 
@@ -174,9 +178,7 @@ export class PgStore implements Store {
     const r = (
       await this.q('SELECT body FROM diagnoses WHERE app = $1 AND dkey = $2', [app, key])
     )[0];
-    return r === undefined
-      ? undefined
-      : { app, key, json: JSON.parse(r.body as string) as DiagnosisJson };
+    return r === undefined ? undefined : { app, key, json: diagnosisBody(r) };
   }
 
   async appCounts(
@@ -195,14 +197,7 @@ export class PgStore implements Store {
         'SELECT minute, kind, code, cause, route, n FROM counts WHERE app = $1 AND minute BETWEEN $2 AND $3 ORDER BY minute',
         [app, fromMinute, toMinute],
       )
-    ).map((r) => ({
-      minute: num(r.minute),
-      kind: r.kind as string,
-      code: r.code as string,
-      cause: r.cause as string,
-      route: r.route as string,
-      n: num(r.n),
-    }));
+    ).map(countRow);
   }
 
   async recentPlatformErrors(app: string, limit: number): Promise<StoredPlatformError[]> {
@@ -211,12 +206,7 @@ export class PgStore implements Store {
         'SELECT micros, code, process, line FROM platform_errors WHERE app = $1 ORDER BY id DESC LIMIT $2',
         [app, limit],
       )
-    ).map((r) => ({
-      time: r.micros === null ? null : formatTimestamp(num(r.micros)),
-      code: r.code as string,
-      process: r.process as string,
-      line: r.line as string,
-    }));
+    ).map(platformErrorRow);
   }
 
   async countRejected(app: string, counter: string, nowMs: number): Promise<void> {
@@ -241,56 +231,26 @@ export class PgStore implements Store {
   }
 
   async apps(): Promise<AppSummary[]> {
-    const rows = await this.q('SELECT name, first_seen_ms, last_seen_ms FROM apps ORDER BY name');
-    const grouped = async (sql: string) => {
-      const out = new Map<string, Record<string, number>>();
-      for (const r of await this.q(sql)) {
-        const m = out.get(r.app as string) ?? {};
-        m[r.k as string] = num(r.n);
-        out.set(r.app as string, m);
-      }
-      return out;
-    };
-    const counters = await grouped('SELECT app, counter AS k, value AS n FROM app_counters');
-    const byCode = await grouped(
-      'SELECT app, code AS k, COUNT(*) AS n FROM diagnoses GROUP BY app, code',
-    );
-    const platform = await grouped(
-      'SELECT app, code AS k, COUNT(*) AS n FROM platform_errors GROUP BY app, code',
-    );
-    const tokens = new Map<string, string[]>();
-    for (const r of await this.q('SELECT app, token FROM app_tokens ORDER BY token')) {
-      const list = tokens.get(r.app as string) ?? [];
-      list.push(r.token as string);
-      tokens.set(r.app as string, list);
-    }
-    const samples = new Map<string, AppSummary['badInput']>();
+    const samples = new Map<string, Row[]>();
     for (const r of await this.q(
       'SELECT app, kind, received_ms, sample FROM (SELECT *, row_number() OVER (PARTITION BY app ORDER BY id DESC) AS k FROM samples) s WHERE k <= $1 ORDER BY app, id DESC',
       [SAMPLES_PER_APP],
     )) {
       const list = samples.get(r.app as string) ?? [];
-      list.push({
-        kind: r.kind as string,
-        time: new Date(num(r.received_ms)).toISOString(),
-        sample: r.sample as string,
-      });
+      list.push(r);
       samples.set(r.app as string, list);
     }
-    return rows.map((r) => {
-      const name = r.name as string;
-      const codes = byCode.get(name) ?? {};
-      return {
-        name,
-        firstSeen: new Date(num(r.first_seen_ms)).toISOString(),
-        lastSeen: new Date(num(r.last_seen_ms)).toISOString(),
-        counters: counters.get(name) ?? {},
-        diagnoses: Object.values(codes).reduce((a, b) => a + b, 0),
-        byCode: codes,
-        platformErrors: platform.get(name) ?? {},
-        drainTokens: tokens.get(name) ?? [],
-        badInput: samples.get(name) ?? [],
-      };
+    return appSummaries({
+      apps: await this.q('SELECT name, first_seen_ms, last_seen_ms FROM apps ORDER BY name'),
+      counters: await this.q('SELECT app, counter AS k, value AS n FROM app_counters'),
+      byCode: await this.q(
+        'SELECT app, code AS k, COUNT(*) AS n FROM diagnoses GROUP BY app, code',
+      ),
+      platform: await this.q(
+        'SELECT app, code AS k, COUNT(*) AS n FROM platform_errors GROUP BY app, code',
+      ),
+      tokens: await this.q('SELECT app, token FROM app_tokens ORDER BY token'),
+      samples: (app) => samples.get(app) ?? [],
     });
   }
 
@@ -300,69 +260,28 @@ export class PgStore implements Store {
         'SELECT body FROM diagnoses WHERE app = $1 AND micros >= $2 ORDER BY micros, id LIMIT $3',
         [app, sinceMicros, limit],
       )
-    ).map((r) => ({ app, ...(JSON.parse(r.body as string) as DiagnosisJson) }));
+    ).map((r) => ({ app, ...diagnosisBody(r) }));
   }
 
   async request(q: RequestQuery): Promise<RequestTrail> {
-    const diagnoses = await this.q(
-      'SELECT app, micros, body FROM diagnoses WHERE request_id = $1 ORDER BY micros, id LIMIT $2',
-      [q.requestId, q.limit],
-    );
-    const windowUs = REQUEST_WINDOW_MS * 1000;
-    const anchors: Array<{ app: string | null; micros: number }> = diagnoses.map((r) => ({
-      app: r.app as string,
-      micros: num(r.micros),
-    }));
-    if (q.aroundMicros !== null) anchors.push({ app: null, micros: q.aroundMicros });
-    const seen = new Set<number>();
-    const found: Array<{ id: number; app: string; micros: number | null; line: string }> = [];
-    const keep = (rows: Row[]) => {
-      for (const r of rows) {
-        const id = num(r.id);
-        if (seen.has(id) || found.length >= q.limit) continue;
-        seen.add(id);
-        found.push({
-          id,
-          app: r.app as string,
-          micros: r.micros === null ? null : num(r.micros),
-          line: r.line as string,
-        });
-      }
-    };
-    for (const a of anchors) {
-      const apps = a.app === null ? await this.activeApps(0) : [a.app];
-      for (const app of apps)
-        keep(
-          await this.q(
-            'SELECT id, app, micros, line FROM lines WHERE app = $1 AND micros BETWEEN $2 AND $3 AND strpos(line, $4) > 0 ORDER BY micros, id LIMIT $5',
-            [app, a.micros - windowUs, a.micros + windowUs, q.requestId, q.limit],
-          ),
-        );
-    }
-    let latestLines = 0;
-    if (anchors.length === 0) {
-      latestLines = REQUEST_SCAN_LINES;
-      keep(
-        await this.q(
-          'SELECT id, app, micros, line FROM (SELECT id, app, micros, line FROM lines ORDER BY id DESC LIMIT $1) l WHERE strpos(line, $2) > 0 ORDER BY id LIMIT $3',
-          [REQUEST_SCAN_LINES, q.requestId, q.limit],
+    return followRequest(q, {
+      diagnoses: (id, limit) =>
+        this.q(
+          'SELECT app, micros, body FROM diagnoses WHERE request_id = $1 ORDER BY micros, id LIMIT $2',
+          [id, limit],
         ),
-      );
-    }
-    found.sort((x, y) => (x.micros ?? 0) - (y.micros ?? 0) || x.id - y.id);
-    return {
-      requestId: q.requestId,
-      diagnoses: diagnoses.map((r) => ({
-        app: r.app as string,
-        ...(JSON.parse(r.body as string) as DiagnosisJson),
-      })),
-      lines: found.map((l) => ({
-        app: l.app,
-        time: l.micros === null ? null : formatTimestamp(l.micros),
-        line: l.line,
-      })),
-      searched: { around: anchors.map((a) => formatTimestamp(a.micros)), latestLines },
-    };
+      linesAround: (app, from, to, text, limit) =>
+        this.q(
+          'SELECT id, app, micros, line FROM lines WHERE app = $1 AND micros BETWEEN $2 AND $3 AND strpos(line, $4) > 0 ORDER BY micros, id LIMIT $5',
+          [app, from, to, text, limit],
+        ),
+      latestLines: (scan, text, limit) =>
+        this.q(
+          'SELECT id, app, micros, line FROM (SELECT id, app, micros, line FROM lines ORDER BY id DESC LIMIT $1) l WHERE strpos(line, $2) > 0 ORDER BY id LIMIT $3',
+          [scan, text, limit],
+        ),
+      apps: () => this.activeApps(0),
+    });
   }
 
   async recentLines(app: string, sinceMs: number, limit: number): Promise<StoredLine[]> {

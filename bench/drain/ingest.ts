@@ -7,7 +7,9 @@
  * Both run as child processes on the Node running this script. Rounds alternate bare/drain so
  * load from other work on the machine hits both alike; each figure is the median of rounds.
  *
- *   node build/bench/drain/ingest.js [--seconds S] [--rounds N] [--concurrency C]
+ *   node build/bench/drain/ingest.js [--seconds S] [--rounds N] [--concurrency C] [--database-url URL]
+ *     --database-url: the drain keeps everything in that PostgreSQL instead of a new SQLite
+ *     file (every round writes into the same database, which keeps what earlier rounds wrote)
  *     flood: C senders (one app each, as logplex sends one batch at a time per drain) post
  *     100 KiB batches (logplex's http_drain_target_bytes) back to back for S seconds:
  *     lines/s and acknowledgement latency
@@ -28,6 +30,7 @@ const arg = (name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? fallback : Number(args[i + 1]);
 };
+const DATABASE_URL = ((i) => (i < 0 ? undefined : args[i + 1]))(args.indexOf('--database-url'));
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 3);
 const CONCURRENCY = arg('concurrency', 4);
@@ -175,8 +178,9 @@ async function start(kind: 'bare' | 'drain', dir: string): Promise<{ proc: Spawn
             'drain',
             '--port',
             '0',
-            '--db',
-            join(dir, `drain-${randomUUID()}.db`),
+            ...(DATABASE_URL === undefined
+              ? ['--db', join(dir, `drain-${randomUUID()}.db`)]
+              : ['--database-url', DATABASE_URL]),
             '--app-rate',
             '0',
           ],
@@ -205,7 +209,7 @@ async function main(): Promise<void> {
   const lineBytes =
     floodBatches[0] === undefined ? 0 : floodBatches[0].body.length / floodBatches[0].lines;
   console.log(
-    `node ${process.version}; ${SECONDS} s per run, ${ROUNDS} rounds, ${CONCURRENCY} senders; flood batches ${floodBatches[0]?.lines} lines (${floodBatches[0]?.body.length} bytes, ${lineBytes.toFixed(0)} bytes/line); paced ${PACED_RATE} lines/s in batches of ${PACED_BATCH}`,
+    `store ${DATABASE_URL === undefined ? 'SQLite' : 'PostgreSQL'}; node ${process.version}; ${SECONDS} s per run, ${ROUNDS} rounds, ${CONCURRENCY} senders; flood batches ${floodBatches[0]?.lines} lines (${floodBatches[0]?.body.length} bytes, ${lineBytes.toFixed(0)} bytes/line); paced ${PACED_RATE} lines/s in batches of ${PACED_BATCH}`,
   );
   try {
     for (let round = 0; round < ROUNDS; round++) {

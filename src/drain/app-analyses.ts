@@ -93,6 +93,14 @@ export class AppAnalyses implements AnalysisFeed {
     }
   }
 
+  /**
+   * Forgets an app's analysis without deciding what it holds: another process has taken the
+   * app over (its lock was lost) and decides those errors from the stored lines.
+   */
+  drop(app: string): void {
+    this.apps.delete(app);
+  }
+
   /** Shutdown: every pending error decided now. */
   finishAll(): void {
     for (const [app, e] of this.apps) this.guarded(app, e, () => e.analyzer.finish());

@@ -18,14 +18,18 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { LogfmtValue } from '../core/logfmt.js';
-import type { AnalysisFeed } from './app-analyses.js';
+import type { AnalysisFeed, AppAnalyses } from './app-analyses.js';
 import { LINES_CHANNEL } from './pg-ingest.js';
 import { decodeLive, LIVE_CHANNEL, type LiveMessage } from './pg-live.js';
 import { LOCK_SPACE } from './pg-migrate.js';
 import type { PgStore } from './pg-store.js';
 
-/** Lines read per query while catching up. */
-const READ_BATCH = 5000;
+/**
+ * Lines read and fed per step while catching up. The analyzer runs on the event loop that also
+ * answers ingest: small steps, with a turn of the loop between them, keep a backlog from
+ * delaying acknowledgements.
+ */
+const READ_BATCH = 500;
 const RECONNECT_MS = 1000;
 
 export interface PgAnalysisOptions {
@@ -59,7 +63,7 @@ export class PgAnalysis implements AnalysisFeed {
 
   constructor(
     private readonly store: PgStore,
-    private readonly analyses: AnalysisFeed,
+    private readonly analyses: AppAnalyses,
     private readonly options: PgAnalysisOptions,
   ) {}
 
@@ -125,6 +129,8 @@ export class PgAnalysis implements AnalysisFeed {
       // The locks went with the session: another process may take these apps over now.
       const apps = this.heldApps();
       this.held.clear();
+      // Not decided here: whoever takes these apps decides their errors from the stored lines.
+      for (const app of apps) this.analyses.drop(app);
       if (apps.length > 0 || err !== undefined)
         this.options.log({
           at: 'warn',
@@ -168,6 +174,7 @@ export class PgAnalysis implements AnalysisFeed {
       if (r.rows[0]?.ok === true) await this.takeOver(app);
     }
     for (const [app, at] of this.held) {
+      const from = at.seq;
       for (;;) {
         if (this.closed || this.session !== session) return;
         const rows = await this.store.linesAfter(app, at.seq, READ_BATCH);
@@ -179,9 +186,10 @@ export class PgAnalysis implements AnalysisFeed {
         );
         at.seq = last.seq;
         at.receivedMs = last.receivedMs;
-        await this.store.saveCursor(app, at.seq, at.receivedMs);
         if (rows.length < READ_BATCH) break;
+        await new Promise((resolve) => setImmediate(resolve));
       }
+      if (at.seq > from) await this.store.saveCursor(app, at.seq, at.receivedMs);
     }
   }
 

@@ -8,6 +8,10 @@
  * and the process reading an app's lines by sequence (pg-analysis.ts) never skips one that
  * committed late. A retried Frame-Id meets the unique key of `batches`: a concurrent retry on
  * another process waits for the first transaction and then finds it.
+ *
+ * Every statement is a round trip to the server, so each kind of row is written for the whole
+ * group at once (arrays through `unnest`): a group costs about ten round trips whatever its
+ * number of batches.
  */
 
 import type pg from 'pg';
@@ -21,30 +25,32 @@ export const LINES_CHANNEL = 'h13_lines';
 const minuteOfMs = (ms: number): number => Math.floor(ms / 60_000);
 /** PostgreSQL's text cannot hold NUL; SQLite's can. Shown as U+FFFD, as invalid UTF-8 is. */
 export const pgText = (s: string): string => (s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
+const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Sums per key; one statement may not update a row twice, and sorted keys lock in one order. */
+class Sums<K extends unknown[]> {
+  private readonly rows = new Map<string, { key: K; n: number }>();
+  add(key: K, n: number): void {
+    const k = JSON.stringify(key);
+    const row = this.rows.get(k);
+    if (row === undefined) this.rows.set(k, { key, n });
+    else row.n += n;
+  }
+  sorted(): Array<{ key: K; n: number }> {
+    return [...this.rows.entries()].sort(([a], [b]) => byKey(a, b)).map(([, row]) => row);
+  }
+  column<I extends number>(rows: Array<{ key: K; n: number }>, i: I): K[I][] {
+    return rows.map((r) => r.key[i]);
+  }
+}
 
 export async function pgIngestMany(
   client: pg.ClientBase,
   batches: readonly IngestBatch[],
 ): Promise<IngestResult[]> {
-  await client.query('BEGIN');
+  await client.query('BEGIN; SET LOCAL synchronous_commit = on');
   try {
-    await client.query('SET LOCAL synchronous_commit = on');
-    const apps = new Map<string, number>();
-    for (const b of batches) apps.set(b.app, Math.max(apps.get(b.app) ?? 0, b.receivedMs));
-    for (const app of [...apps.keys()].sort())
-      await client.query(
-        'INSERT INTO apps (name, first_seen_ms, last_seen_ms) VALUES ($1, $2, $2) ON CONFLICT (name) DO UPDATE SET last_seen_ms = GREATEST(apps.last_seen_ms, excluded.last_seen_ms)',
-        [app, apps.get(app)],
-      );
-    const results: IngestResult[] = [];
-    const fed = new Set<string>();
-    for (const b of batches) {
-      const r = await ingestOne(client, b);
-      if (r.stored && b.lines.length > 0) fed.add(b.app);
-      results.push(r);
-    }
-    // Delivered at commit, to every process listening (pg-analysis.ts).
-    for (const app of fed) await client.query('SELECT pg_notify($1, $2)', [LINES_CHANNEL, app]);
+    const results = await ingestGroup(client, batches);
     await client.query('COMMIT');
     return results;
   } catch (err) {
@@ -53,120 +59,228 @@ export async function pgIngestMany(
   }
 }
 
-async function addCounters(
+async function ingestGroup(
   client: pg.ClientBase,
-  app: string,
-  counters: ReadonlyMap<string, number>,
-): Promise<void> {
-  if (counters.size === 0) return;
+  batches: readonly IngestBatch[],
+): Promise<IngestResult[]> {
+  const seen = new Map<string, number>();
+  for (const b of batches) seen.set(b.app, Math.max(seen.get(b.app) ?? 0, b.receivedMs));
+  const apps = [...seen.keys()].sort(byKey);
   await client.query(
-    'INSERT INTO app_counters (app, counter, value) SELECT $1, c, v FROM unnest($2::text[], $3::bigint[]) AS t(c, v) ON CONFLICT (app, counter) DO UPDATE SET value = app_counters.value + excluded.value',
-    [app, [...counters.keys()], [...counters.values()]],
+    'INSERT INTO apps (name, first_seen_ms, last_seen_ms) SELECT a, t, t FROM unnest($1::text[], $2::bigint[]) AS x(a, t) ORDER BY a ON CONFLICT (name) DO UPDATE SET last_seen_ms = GREATEST(apps.last_seen_ms, excluded.last_seen_ms)',
+    [apps, apps.map((a) => seen.get(a))],
+  );
+  const stored = await storedBatches(client, batches);
+  const keep = batches.filter((_, i) => stored[i]);
+
+  const counters = new Sums<[string, string]>();
+  batches.forEach((b, i) => {
+    if (!stored[i]) {
+      counters.add([b.app, 'duplicate-batches'], 1);
+      return;
+    }
+    counters.add([b.app, 'batches'], 1);
+    counters.add([b.app, 'lines'], b.lines.length);
+    for (const [counter, n] of Object.entries(b.counters))
+      if (n > 0) counters.add([b.app, counter], n);
+  });
+  const c = counters.sorted();
+  await client.query(
+    'INSERT INTO app_counters (app, counter, value) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT (app, counter) DO UPDATE SET value = app_counters.value + excluded.value',
+    [counters.column(c, 0), counters.column(c, 1), c.map((r) => r.n)],
+  );
+
+  await tokens(client, keep);
+  await samples(client, keep);
+  const firstIds = await lines(client, keep);
+  await counts(client, keep);
+  const fed = [...new Set(keep.filter((b) => b.lines.length > 0).map((b) => b.app))];
+  // Delivered at commit, to every process listening (pg-analysis.ts).
+  if (fed.length > 0)
+    await client.query('SELECT pg_notify($1, a) FROM unnest($2::text[]) AS a', [
+      LINES_CHANNEL,
+      fed,
+    ]);
+  let k = 0;
+  return batches.map((_, i) =>
+    stored[i]
+      ? { stored: true, firstLineId: firstIds[k++] ?? null }
+      : { stored: false, firstLineId: null },
   );
 }
 
-async function ingestOne(client: pg.ClientBase, b: IngestBatch): Promise<IngestResult> {
-  if (b.frameId !== null) {
-    const added = await client.query(
-      'INSERT INTO batches (app, frame_id, received_ms, lines) VALUES ($1, $2, $3, $4) ON CONFLICT (app, frame_id) DO NOTHING',
-      [b.app, b.frameId, b.receivedMs, b.lines.length],
-    );
-    if (added.rowCount === 0) {
-      await addCounters(client, b.app, new Map([['duplicate-batches', 1]]));
-      return { stored: false, firstLineId: null };
+/** Which batches are new: a Frame-Id this app sent before (or earlier in this group) is not. */
+async function storedBatches(
+  client: pg.ClientBase,
+  batches: readonly IngestBatch[],
+): Promise<boolean[]> {
+  const first = new Map<string, IngestBatch>();
+  for (const b of batches)
+    if (b.frameId !== null) {
+      const key = JSON.stringify([b.app, b.frameId]);
+      if (!first.has(key)) first.set(key, b);
     }
-  }
-  if (b.token !== null) {
-    await client.query(
-      'INSERT INTO app_tokens (app, token, last_seen_ms) VALUES ($1, $2, $3) ON CONFLICT (app, token) DO UPDATE SET last_seen_ms = excluded.last_seen_ms',
-      [b.app, b.token, b.receivedMs],
+  const framed = [...first.values()];
+  const added = new Set<string>();
+  if (framed.length > 0) {
+    const r = await client.query<{ app: string; frame_id: string }>(
+      'INSERT INTO batches (app, frame_id, received_ms, lines) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) ON CONFLICT (app, frame_id) DO NOTHING RETURNING app, frame_id',
+      [
+        framed.map((b) => b.app),
+        framed.map((b) => b.frameId),
+        framed.map((b) => b.receivedMs),
+        framed.map((b) => b.lines.length),
+      ],
     );
+    for (const row of r.rows) added.add(JSON.stringify([row.app, row.frame_id]));
+  }
+  return batches.map((b) => {
+    if (b.frameId === null) return true;
+    const key = JSON.stringify([b.app, b.frameId]);
+    return first.get(key) === b && added.has(key);
+  });
+}
+
+async function tokens(client: pg.ClientBase, keep: readonly IngestBatch[]): Promise<void> {
+  const latest = new Sums<[string, string]>();
+  for (const b of keep) if (b.token !== null) latest.add([b.app, b.token], 0);
+  const rows = latest.sorted();
+  if (rows.length === 0) return;
+  const lastMs = new Map<string, number>();
+  for (const b of keep)
+    if (b.token !== null) {
+      const k = JSON.stringify([b.app, b.token]);
+      lastMs.set(k, Math.max(lastMs.get(k) ?? 0, b.receivedMs));
+    }
+  const r = await client.query<{ app: string; inserted: boolean }>(
+    'INSERT INTO app_tokens (app, token, last_seen_ms) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT (app, token) DO UPDATE SET last_seen_ms = excluded.last_seen_ms RETURNING app, (xmax = 0) AS inserted',
+    [
+      latest.column(rows, 0),
+      latest.column(rows, 1),
+      rows.map((x) => lastMs.get(JSON.stringify(x.key))),
+    ],
+  );
+  // Only a new token can push an app past the tokens it keeps.
+  for (const app of new Set(r.rows.filter((x) => x.inserted).map((x) => x.app)))
     await client.query(
       'DELETE FROM app_tokens WHERE app = $1 AND token NOT IN (SELECT token FROM app_tokens WHERE app = $1 ORDER BY last_seen_ms DESC LIMIT $2)',
-      [b.app, TOKENS_PER_APP],
+      [app, TOKENS_PER_APP],
     );
-  }
-  const counters = new Map<string, number>([
-    ['batches', 1],
-    ['lines', b.lines.length],
-  ]);
-  for (const [counter, n] of Object.entries(b.counters))
-    if (n > 0) counters.set(counter, (counters.get(counter) ?? 0) + n);
-  await addCounters(client, b.app, counters);
-  if (b.samples.length > 0) {
-    await client.query(
-      'INSERT INTO samples (app, received_ms, kind, sample) SELECT $1, $2, k, s FROM unnest($3::text[], $4::text[]) AS t(k, s)',
-      [b.app, b.receivedMs, b.samples.map((x) => x.kind), b.samples.map((x) => pgText(x.sample))],
-    );
+}
+
+async function samples(client: pg.ClientBase, keep: readonly IngestBatch[]): Promise<void> {
+  const rows = keep.flatMap((b) => b.samples.map((x) => ({ b, x })));
+  if (rows.length === 0) return;
+  await client.query(
+    'INSERT INTO samples (app, received_ms, kind, sample) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])',
+    [
+      rows.map((r) => r.b.app),
+      rows.map((r) => r.b.receivedMs),
+      rows.map((r) => r.x.kind),
+      rows.map((r) => pgText(r.x.sample)),
+    ],
+  );
+  for (const app of new Set(rows.map((r) => r.b.app)))
     await client.query(
       'DELETE FROM samples WHERE app = $1 AND id <= (SELECT id FROM samples WHERE app = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)',
-      [b.app, SAMPLES_PER_APP],
+      [app, SAMPLES_PER_APP],
     );
+}
+
+/**
+ * The lines of the group, each with its app's next sequence number (in batch order), from the
+ * app rows this transaction has locked. Resolves with each kept batch's first line id.
+ */
+async function lines(
+  client: pg.ClientBase,
+  keep: readonly IngestBatch[],
+): Promise<Array<number | null>> {
+  const perApp = new Map<string, number>();
+  const app: string[] = [];
+  const received: number[] = [];
+  const micros: Array<number | null> = [];
+  const text: string[] = [];
+  const ordinal: number[] = [];
+  const batch: number[] = [];
+  keep.forEach((b, i) => {
+    for (const l of b.lines) {
+      const o = (perApp.get(b.app) ?? 0) + 1;
+      perApp.set(b.app, o);
+      app.push(b.app);
+      received.push(b.receivedMs);
+      micros.push(l.micros);
+      text.push(pgText(l.text));
+      ordinal.push(o);
+      batch.push(i);
+    }
+  });
+  const firstIds: Array<number | null> = keep.map(() => null);
+  if (app.length === 0) return firstIds;
+  // The first line of each batch, as (app, ordinal): its id comes back, the others' do not.
+  const heads = new Map<string, number>();
+  batch.forEach((bi, k) => {
+    if (k === 0 || batch[k - 1] !== bi) heads.set(JSON.stringify([app[k], ordinal[k]]), bi);
+  });
+  const apps = [...perApp.keys()].sort(byKey);
+  const headKeys = [...heads.keys()].map((k) => JSON.parse(k) as [string, number]);
+  const r = await client.query<{ app: string; o: string; id: string }>(
+    'WITH c AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS c(app, n)), s AS (UPDATE apps SET next_seq = apps.next_seq + c.n FROM c WHERE apps.name = c.app RETURNING apps.name, apps.next_seq - c.n AS base), ins AS (INSERT INTO lines (app, received_ms, micros, line, seq) SELECT t.app, t.r, t.m, t.l, s.base + t.o FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[]) AS t(app, r, m, l, o) JOIN s ON s.name = t.app RETURNING app, seq, id) SELECT ins.app, ins.seq - s.base AS o, ins.id FROM ins JOIN s ON s.name = ins.app WHERE (ins.app, ins.seq - s.base) IN (SELECT * FROM unnest($8::text[], $9::bigint[]))',
+    [
+      apps,
+      apps.map((a) => perApp.get(a)),
+      app,
+      received,
+      micros,
+      text,
+      ordinal,
+      headKeys.map((h) => h[0]),
+      headKeys.map((h) => h[1]),
+    ],
+  );
+  for (const row of r.rows) {
+    const bi = heads.get(JSON.stringify([row.app, Number(row.o)]));
+    if (bi !== undefined) firstIds[bi] = Number(row.id);
   }
-  let firstLineId: number | null = null;
-  const n = b.lines.length;
-  if (n > 0) {
-    const seq = await client.query<{ next_seq: string }>(
-      'UPDATE apps SET next_seq = next_seq + $2 WHERE name = $1 RETURNING next_seq',
-      [b.app, n],
-    );
-    const firstSeq = Number(seq.rows[0]?.next_seq) - n + 1;
-    const ids = await client.query<{ id: string }>(
-      'INSERT INTO lines (app, received_ms, micros, line, seq) SELECT $1, $2, m, l, $3::bigint + o - 1 FROM unnest($4::bigint[], $5::text[]) WITH ORDINALITY AS t(m, l, o) RETURNING id',
+  return firstIds;
+}
+
+/** Router lines per minute (traffic) and platform errors, with their counts. */
+async function counts(client: pg.ClientBase, keep: readonly IngestBatch[]): Promise<void> {
+  const sums = new Sums<[string, number, string, string]>();
+  const platform = keep.flatMap((b) => b.platformErrors.map((e) => ({ b, e })));
+  for (const b of keep)
+    for (const line of b.lines) {
+      if (!line.router) continue;
+      const minute =
+        line.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(line.micros / 60e6);
+      sums.add([b.app, minute, 'requests', ''], 1);
+    }
+  for (const { b, e } of platform) {
+    const minute = e.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(e.micros / 60e6);
+    sums.add([b.app, minute, 'platform', e.code], 1);
+  }
+  if (platform.length > 0)
+    await client.query(
+      'INSERT INTO platform_errors (app, received_ms, micros, code, process, line) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[])',
       [
-        b.app,
-        b.receivedMs,
-        firstSeq,
-        b.lines.map((l) => l.micros),
-        b.lines.map((l) => pgText(l.text)),
+        platform.map((p) => p.b.app),
+        platform.map((p) => p.b.receivedMs),
+        platform.map((p) => p.e.micros),
+        platform.map((p) => p.e.code),
+        platform.map((p) => pgText(p.e.process)),
+        platform.map((p) => pgText(p.e.line)),
       ],
     );
-    for (const r of ids.rows) {
-      const id = Number(r.id);
-      if (firstLineId === null || id < firstLineId) firstLineId = id;
-    }
-  }
-  const traffic = new Map<number, number>();
-  for (const line of b.lines) {
-    if (!line.router) continue;
-    const minute = line.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(line.micros / 60e6);
-    traffic.set(minute, (traffic.get(minute) ?? 0) + 1);
-  }
-  const countKeys: Array<[number, string, string, number]> = [...traffic].map(([m, c]) => [
-    m,
-    'requests',
-    '',
-    c,
-  ]);
-  for (const e of b.platformErrors) {
-    await client.query(
-      'INSERT INTO platform_errors (app, received_ms, micros, code, process, line) VALUES ($1, $2, $3, $4, $5, $6)',
-      [b.app, b.receivedMs, e.micros, e.code, pgText(e.process), pgText(e.line)],
-    );
-    const minute = e.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(e.micros / 60e6);
-    countKeys.push([minute, 'platform', e.code, 1]);
-  }
-  // Sorted, and summed per key: one statement may not update a row twice, and a fixed order
-  // keeps concurrent transactions from deadlocking on the rows.
-  const counts = new Map<string, [number, string, string, number]>();
-  for (const [m, kind, code, c] of countKeys) {
-    const k = `${m}\n${kind}\n${code}`;
-    const prev = counts.get(k);
-    counts.set(k, [m, kind, code, (prev?.[3] ?? 0) + c]);
-  }
-  const rows = [...counts.values()].sort(
-    (x, y) => x[0] - y[0] || (x[1] + x[2] < y[1] + y[2] ? -1 : 1),
-  );
+  const rows = sums.sorted();
   if (rows.length > 0)
     await client.query(
-      "INSERT INTO counts (app, minute, kind, code, cause, route, n) SELECT $1, m, k, c, '', '', n FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS t(m, k, c, n) ON CONFLICT (app, minute, kind, code, cause, route) DO UPDATE SET n = counts.n + excluded.n",
+      "INSERT INTO counts (app, minute, kind, code, cause, route, n) SELECT a, m, k, c, '', '', n FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS t(a, m, k, c, n) ON CONFLICT (app, minute, kind, code, cause, route) DO UPDATE SET n = counts.n + excluded.n",
       [
-        b.app,
-        rows.map((r) => r[0]),
-        rows.map((r) => r[1]),
-        rows.map((r) => r[2]),
-        rows.map((r) => r[3]),
+        sums.column(rows, 0),
+        sums.column(rows, 1),
+        sums.column(rows, 2),
+        sums.column(rows, 3),
+        rows.map((r) => r.n),
       ],
     );
-  return { stored: true, firstLineId };
 }

@@ -92,6 +92,51 @@ for (const makeKind of STORE_KINDS) {
       });
     });
 
+    it('a group of batches for several apps: all stored in order, first line ids given, a repeat inside the group found', async () => {
+      await withStore(kind, 'group', async (store) => {
+        const now = Date.now();
+        const two = (app: string, frame: string | null, texts: string[]): IngestBatch => ({
+          ...batch(app, frame, now, ''),
+          lines: texts.map((text) => ({ text, micros: now * 1000, router: false })),
+        });
+        const results = await store.ingestMany([
+          two('ga', 'F1', ['a1', 'a2']),
+          two('gb', 'F1', ['b1']),
+          two('ga', null, ['a3', 'a4', 'a5']),
+          two('ga', 'F1', ['again']),
+          two('gb', 'F2', []),
+        ]);
+        assert.deepEqual(
+          results.map((r) => r.stored),
+          [true, true, true, false, true],
+        );
+        const ids = results.map((r) => r.firstLineId);
+        assert.ok(
+          ids.slice(0, 3).every((id) => typeof id === 'number'),
+          JSON.stringify(ids),
+        );
+        assert.equal(ids[3], null);
+        const ga = await store.recentLines('ga', 0, 10);
+        assert.deepEqual(
+          ga.map((l) => l.line),
+          ['a1', 'a2', 'a3', 'a4', 'a5'],
+        );
+        const gb = await store.recentLines('gb', 0, 10);
+        assert.deepEqual(
+          [
+            ga.find((l) => l.id === ids[0])?.line,
+            gb.find((l) => l.id === ids[1])?.line,
+            ga.find((l) => l.id === ids[2])?.line,
+          ],
+          ['a1', 'b1', 'a3'],
+          'each first line id is its batch first line',
+        );
+        const [gaApp] = (await store.apps()).filter((a) => a.name === 'ga');
+        assert.equal(gaApp?.counters.lines, 5);
+        assert.equal(gaApp?.counters['duplicate-batches'], 1);
+      });
+    });
+
     it('keeps text with NUL and other control characters as it can show it', async () => {
       await withStore(kind, 'nul', async (store) => {
         const now = Date.now();

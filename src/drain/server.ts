@@ -17,9 +17,9 @@ import type { DrainContext } from './context.js';
 import { GroupCommit } from './group-commit.js';
 import { LiveEvents } from './live-events.js';
 import { type DrainOptions, resolveDrainOptions } from './options.js';
-import { PgAnalysis } from './pg-analysis.js';
+import type { PgAnalysis } from './pg-analysis.js';
 import { encodeLive, LIVE_CHANNEL } from './pg-live.js';
-import { openPgStore, type PgStore } from './pg-store.js';
+import type { PgStore } from './pg-store.js';
 import { dispatch } from './routes.js';
 import { LoginThrottle, sessionKeys } from './session.js';
 import { openSqliteStore } from './sqlite-store.js';
@@ -73,7 +73,8 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
   let pgStore: PgStore | undefined;
   let store: Store;
   if (settings.databaseUrl === undefined) store = openSqliteStore(settings.dbPath);
-  else store = pgStore = await openPgStore(settings.databaseUrl);
+  // Loaded only when asked for, so an embedded drain never loads node-postgres.
+  else store = pgStore = await (await import('./pg-store.js')).openPgStore(settings.databaseUrl);
   let pgAnalysis: PgAnalysis | undefined;
   const alerts = new Alerts(
     {
@@ -156,7 +157,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
     });
     const replayMs = Math.max(REPLAY_MIN_MS, 3 * settings.windowMs);
     if (pgStore !== undefined)
-      pgAnalysis = new PgAnalysis(pgStore, analyses, {
+      pgAnalysis = new (await import('./pg-analysis.js')).PgAnalysis(pgStore, analyses, {
         pollMs: options.analysisPollMs ?? ANALYSIS_POLL_MS,
         replayMs,
         replayMaxLines: REPLAY_MAX_LINES,

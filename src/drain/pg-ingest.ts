@@ -16,6 +16,7 @@
 
 import type pg from 'pg';
 import type { IngestBatch, IngestResult } from './store.js';
+import { storedText } from './store-rows.js';
 
 const SAMPLES_PER_APP = 20;
 const TOKENS_PER_APP = 8;
@@ -23,8 +24,6 @@ const TOKENS_PER_APP = 8;
 export const LINES_CHANNEL = 'h13_lines';
 
 const minuteOfMs = (ms: number): number => Math.floor(ms / 60_000);
-/** PostgreSQL's text cannot hold NUL; SQLite's can. Shown as U+FFFD, as invalid UTF-8 is. */
-export const pgText = (s: string): string => (s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
 const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Sums per key; one statement may not update a row twice, and sorted keys lock in one order. */
@@ -177,7 +176,7 @@ async function samples(client: pg.ClientBase, keep: readonly IngestBatch[]): Pro
       rows.map((r) => r.b.app),
       rows.map((r) => r.b.receivedMs),
       rows.map((r) => r.x.kind),
-      rows.map((r) => pgText(r.x.sample)),
+      rows.map((r) => storedText(r.x.sample)),
     ],
   );
   for (const app of new Set(rows.map((r) => r.b.app)))
@@ -209,7 +208,7 @@ async function lines(
       app.push(b.app);
       received.push(b.receivedMs);
       micros.push(l.micros);
-      text.push(pgText(l.text));
+      text.push(storedText(l.text));
       ordinal.push(o);
       batch.push(i);
     }
@@ -267,8 +266,8 @@ async function counts(client: pg.ClientBase, keep: readonly IngestBatch[]): Prom
         platform.map((p) => p.b.receivedMs),
         platform.map((p) => p.e.micros),
         platform.map((p) => p.e.code),
-        platform.map((p) => pgText(p.e.process)),
-        platform.map((p) => pgText(p.e.line)),
+        platform.map((p) => storedText(p.e.process)),
+        platform.map((p) => storedText(p.e.line)),
       ],
     );
   const rows = sums.sorted();

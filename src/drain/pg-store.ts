@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { H13Error } from '../core/errors.js';
 import { pgConnection, redactedUrl } from './pg-connect.js';
-import { pgIngestMany, pgText } from './pg-ingest.js';
+import { pgIngestMany } from './pg-ingest.js';
 import { migratePg } from './pg-migrate.js';
 import type {
   AppDiagnosis,
@@ -34,6 +34,7 @@ import {
   num,
   platformErrorRow,
   type Row,
+  storedText,
 } from './store-rows.js';
 
 const SAMPLES_PER_APP = 20;
@@ -142,7 +143,7 @@ export class PgStore implements Store {
             j.route,
             j.requestId,
             now,
-            pgText(JSON.stringify(j)),
+            storedText(JSON.stringify(j)),
           ],
         );
         if (r.rowCount === 0) continue;

@@ -32,6 +32,7 @@ import {
   followRequest,
   num,
   platformErrorRow,
+  storedText,
 } from './store-rows.js';
 
 /** Bad-input samples and drain tokens kept per app. */
@@ -188,12 +189,14 @@ class SqliteStore implements Store {
       s.addCounter.run(b.app, 'lines', b.lines.length);
       for (const [counter, n] of Object.entries(b.counters))
         if (n > 0) s.addCounter.run(b.app, counter, n);
-      for (const x of b.samples) s.addSample.run(b.app, b.receivedMs, x.kind, x.sample);
+      for (const x of b.samples) s.addSample.run(b.app, b.receivedMs, x.kind, storedText(x.sample));
       if (b.samples.length > 0) s.trimSamples.run(b.app, b.app, SAMPLES_PER_APP);
       let firstLineId: number | null = null;
       const traffic = new Map<number, number>();
       for (const line of b.lines) {
-        const id = num(s.addLine.run(b.app, b.receivedMs, line.micros, line.text).lastInsertRowid);
+        const id = num(
+          s.addLine.run(b.app, b.receivedMs, line.micros, storedText(line.text)).lastInsertRowid,
+        );
         firstLineId ??= id;
         if (line.router) {
           const minute =
@@ -203,7 +206,14 @@ class SqliteStore implements Store {
       }
       for (const [minute, n] of traffic) s.addCount.run(b.app, minute, 'requests', '', '', '', n);
       for (const e of b.platformErrors) {
-        s.addPlatform.run(b.app, b.receivedMs, e.micros, e.code, e.process, e.line);
+        s.addPlatform.run(
+          b.app,
+          b.receivedMs,
+          e.micros,
+          e.code,
+          storedText(e.process),
+          storedText(e.line),
+        );
         const minute = e.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(e.micros / 60e6);
         s.addCount.run(b.app, minute, 'platform', e.code, '', '', 1);
       }

@@ -20,6 +20,14 @@ export type Row = Record<string, unknown>;
 
 export const num = (v: unknown): number => Number(v);
 
+/**
+ * Text as both stores can keep it: NUL becomes U+FFFD (as invalid UTF-8 does). PostgreSQL's
+ * text refuses NUL, and node:sqlite on Node 22 cuts a bound string at its first NUL (found by
+ * the store suite: a line `a\0b` came back as `a`).
+ */
+export const storedText = (s: string): string =>
+  s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s;
+
 export function countRow(r: Row): CountRow {
   return {
     minute: num(r.minute),

@@ -24,6 +24,10 @@
  *     S seconds (default 10); verdict from the samples after the warm-up (default 60 s):
  *     "flat" when the last third's mean RSS is within 10 % of the first third's
  *     (bench/drain/soak.ts).
+ *
+ *   --database-url URL (with any of the above): the drain keeps everything in that PostgreSQL
+ *     instead of a new SQLite file (every round writes into the same database, which keeps
+ *     what earlier rounds wrote)
  */
 
 import { randomUUID } from 'node:crypto';
@@ -52,6 +56,7 @@ const SOAK_MINUTES = arg('soak', 0);
 const PACED_RATE = 5000;
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const COMPARE = stringArg('compare');
+const DATABASE_URL = stringArg('database-url');
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 
 type Kind = 'bare' | 'drain' | 'other';
@@ -74,8 +79,9 @@ async function start(kind: Kind, dir: string, profile = false): Promise<Started>
             'drain',
             '--port',
             '0',
-            '--db',
-            join(dir, `drain-${randomUUID()}.db`),
+            ...(DATABASE_URL === undefined
+              ? ['--db', join(dir, `drain-${randomUUID()}.db`)]
+              : ['--database-url', DATABASE_URL]),
             '--app-rate',
             '0',
           ],
@@ -109,7 +115,7 @@ const f1 = (n: number) => n.toFixed(1);
 async function rounds(dir: string): Promise<void> {
   const lineBytes = (floodBatches[0]?.body.length ?? 0) / (floodBatches[0]?.lines ?? 1);
   console.log(
-    `node ${process.version}; ${SECONDS} s per run, ${ROUNDS} rounds, ${CONCURRENCY} senders; flood batches ${floodBatches[0]?.lines} lines (${floodBatches[0]?.body.length} bytes, ${lineBytes.toFixed(0)} bytes/line); paced ${PACED_RATE} lines/s in batches of ${PACED_BATCH}`,
+    `store ${DATABASE_URL === undefined ? 'SQLite' : 'PostgreSQL'}; node ${process.version}; ${SECONDS} s per run, ${ROUNDS} rounds, ${CONCURRENCY} senders; flood batches ${floodBatches[0]?.lines} lines (${floodBatches[0]?.body.length} bytes, ${lineBytes.toFixed(0)} bytes/line); paced ${PACED_RATE} lines/s in batches of ${PACED_BATCH}`,
   );
   const results: Record<Kind, Round[]> = { bare: [], drain: [], other: [] };
   for (let round = 0; round < ROUNDS; round++) {

@@ -27,6 +27,15 @@ export interface AnalysesOptions {
   readonly onError: (app: string, err: unknown) => void;
 }
 
+/**
+ * Where ingest hands the lines it stored. AppAnalyses itself when one process analyses
+ * everything (SQLite); with PostgreSQL, a wake-up of the loop that reads the lines of the apps
+ * this process holds (pg-analysis.ts).
+ */
+export interface AnalysisFeed {
+  feed(app: string, lines: readonly string[]): void;
+}
+
 interface AppAnalysis {
   readonly analyzer: Analyzer;
   lastFedMs: number;
@@ -37,7 +46,7 @@ export function diagnosisKey(d: Diagnosis): string {
   return createHash('sha256').update(`${d.micros}\n${d.line}`).digest('base64url');
 }
 
-export class AppAnalyses {
+export class AppAnalyses implements AnalysisFeed {
   private readonly apps = new Map<string, AppAnalysis>();
 
   constructor(private readonly options: AnalysesOptions) {}
@@ -82,6 +91,14 @@ export class AppAnalyses {
         }
       });
     }
+  }
+
+  /**
+   * Forgets an app's analysis without deciding what it holds: another process has taken the
+   * app over (its lock was lost) and decides those errors from the stored lines.
+   */
+  drop(app: string): void {
+    this.apps.delete(app);
   }
 
   /** Shutdown: every pending error decided now. */

@@ -43,7 +43,15 @@ export async function resolveCredential(
     };
   const generated = randomBytes(24).toString('base64url');
   const digest = sha256(generated);
-  await store.setSetting(PASSWORD_SETTING, digest.toString('hex'));
+  // Another process sharing the database may have generated one first: then that one holds.
+  const kept = await store.settingOnce(PASSWORD_SETTING, digest.toString('hex'));
+  if (kept !== digest.toString('hex') && /^[0-9a-f]{64}$/.test(kept))
+    return {
+      credential: { user: sha256(user), password: Buffer.from(kept, 'hex') },
+      generated: undefined,
+    };
+  if (kept !== digest.toString('hex'))
+    await store.setSetting(PASSWORD_SETTING, digest.toString('hex'));
   return { credential: { user: sha256(user), password: digest }, generated };
 }
 

@@ -2,7 +2,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LogfmtValue } from '../core/logfmt.js';
-import type { AppAnalyses } from './app-analyses.js';
+import type { AnalysisFeed } from './app-analyses.js';
 import type { AppLimits } from './app-limits.js';
 import type { Credential } from './auth.js';
 import type { AuthThrottle } from './auth-throttle.js';
@@ -17,7 +17,8 @@ export interface DrainContext {
   readonly store: Store;
   /** Where ingest requests commit their batches (together with those that arrived with them). */
   readonly commits: GroupCommit;
-  readonly analyses: AppAnalyses;
+  /** Where stored lines go to be analysed (in this process, or by the app's lock holder). */
+  readonly analyses: AnalysisFeed;
   readonly limits: AppLimits;
   readonly credential: Credential;
   /** The web page's session keys and its live event stream. */

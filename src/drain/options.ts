@@ -25,6 +25,12 @@ export const DRAIN_OPTIONS = {
     valueName: 'path',
     default: 'h13-drain.db',
   },
+  'database-url': {
+    type: 'string',
+    description:
+      'PostgreSQL to keep everything in instead of the SQLite file, shared by any number of drain processes (TLS unless local or sslmode=disable) [default: $DATABASE_URL]',
+    valueName: 'url',
+  },
   user: {
     type: 'string',
     description:
@@ -164,6 +170,7 @@ export const DRAIN_API_NAMES = {
   port: 'port',
   host: 'host',
   db: 'dbPath',
+  'database-url': 'databaseUrl',
   user: 'user',
   retention: 'retentionMs',
   'lines-retention': 'linesRetentionMs',
@@ -191,6 +198,8 @@ export interface DrainSettings {
   port: number;
   host: string;
   dbPath: string;
+  /** Set: the PostgreSQL store (pg-store.ts); unset: SQLite at dbPath. */
+  databaseUrl: string | undefined;
   user: string;
   retentionMs: number;
   linesRetentionMs: number;
@@ -222,6 +231,8 @@ export interface DrainExtras {
   readonly log?: (line: string) => void;
   /** How often pending diagnoses are decided on the wall clock (as `h13 analyze --follow`). */
   readonly flushEveryMs?: number;
+  /** With PostgreSQL: how often apps with unread lines are looked for besides NOTIFY. */
+  readonly analysisPollMs?: number;
   /** How often old data is deleted. */
   readonly pruneEveryMs?: number;
   /** How often a live event stream gets a keep-alive comment (Heroku's router idles out at 55 s). */
@@ -238,6 +249,7 @@ const EXTRA_NAMES = new Set([
   'password',
   'log',
   'flushEveryMs',
+  'analysisPollMs',
   'pruneEveryMs',
   'heartbeatMs',
   'alertRetryBaseMs',
@@ -309,6 +321,9 @@ export function resolveDrainOptions(
     ...((out.webhooks as string[] | undefined) ?? []),
     ...(env.H13_DRAIN_WEBHOOKS ?? '').split(/\s+/).filter((w) => w !== ''),
   ];
+  // Heroku Postgres sets DATABASE_URL; the environment also keeps its password out of ps.
+  out.databaseUrl ??=
+    env.DATABASE_URL === undefined || env.DATABASE_URL === '' ? undefined : env.DATABASE_URL;
   out.host ??= env.DYNO === undefined || env.DYNO === '' ? '127.0.0.1' : '0.0.0.0';
   if (
     options.password !== undefined &&
@@ -319,6 +334,7 @@ export function resolveDrainOptions(
     });
   for (const name of [
     'flushEveryMs',
+    'analysisPollMs',
     'pruneEveryMs',
     'heartbeatMs',
     'alertRetryBaseMs',
@@ -342,6 +358,7 @@ function pickExtras(o: DrainOptions): DrainExtras {
     ...(o.password === undefined ? {} : { password: o.password }),
     ...(o.log === undefined ? {} : { log: o.log }),
     ...(o.flushEveryMs === undefined ? {} : { flushEveryMs: o.flushEveryMs }),
+    ...(o.analysisPollMs === undefined ? {} : { analysisPollMs: o.analysisPollMs }),
     ...(o.pruneEveryMs === undefined ? {} : { pruneEveryMs: o.pruneEveryMs }),
     ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
     ...(o.alertRetryBaseMs === undefined ? {} : { alertRetryBaseMs: o.alertRetryBaseMs }),

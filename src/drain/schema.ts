@@ -1,8 +1,8 @@
 /**
  * The drain's schema as ordered migrations, recorded in `schema_version`. The SQL sticks to
  * what SQLite and PostgreSQL both accept; the one difference, the type of an auto-assigned
- * id, is the `{{ID}}` placeholder a store fills in (SQLite: INTEGER PRIMARY KEY, an alias of
- * the rowid; PostgreSQL: BIGSERIAL PRIMARY KEY), so the PostgreSQL store runs these same
+ * id, is the `{{ID}}` placeholder a store fills in (`ID_TYPE`: SQLite INTEGER PRIMARY KEY, an
+ * alias of the rowid; PostgreSQL BIGSERIAL PRIMARY KEY), so both stores run these same
  * migrations. Never edit a migration that has shipped: add the next one.
  */
 
@@ -61,6 +61,34 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE revoked_sessions (nonce TEXT PRIMARY KEY, expires_ms BIGINT NOT NULL)',
     ],
   },
+  {
+    version: 3,
+    why: 'per-app line sequence and analysis cursors: several drain processes on one PostgreSQL',
+    statements: [
+      // Assigned under the app row's lock in the ingest transaction (PostgreSQL store), so
+      // an app's lines commit in sequence order and a reader that follows `seq` never skips
+      // a line committed late (a serial id does not promise that across transactions).
+      'ALTER TABLE apps ADD COLUMN next_seq BIGINT NOT NULL DEFAULT 0',
+      'ALTER TABLE lines ADD COLUMN seq BIGINT',
+      // Partial: the SQLite store feeds its analyzers in memory and leaves seq NULL, so its
+      // lines pay for no entry here.
+      'CREATE INDEX lines_app_seq ON lines (app, seq) WHERE seq IS NOT NULL',
+      // How far the process holding an app's analysis has read, and the arrival time of that
+      // line: a process taking the app over feeds again the lines before it within the
+      // evidence window (diagnoses are keyed, so none is stored twice).
+      'CREATE TABLE analysis_cursors (app TEXT PRIMARY KEY, seq BIGINT NOT NULL, received_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL)',
+    ],
+  },
 ];
+
+export const ID_TYPE = {
+  sqlite: 'INTEGER PRIMARY KEY',
+  postgres: 'BIGSERIAL PRIMARY KEY',
+} as const;
+
+/** A migration's statements in one dialect. */
+export function migrationSql(m: Migration, dialect: keyof typeof ID_TYPE): string[] {
+  return m.statements.map((sql) => sql.replaceAll('{{ID}}', ID_TYPE[dialect]));
+}
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

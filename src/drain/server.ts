@@ -4,6 +4,7 @@
  * is decided now; diagnoses already stored are not stored twice), then the HTTP server.
  */
 
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { H13Error } from '../core/errors.js';
@@ -18,6 +19,9 @@ import type { DrainContext } from './context.js';
 import { GroupCommit } from './group-commit.js';
 import { LiveEvents } from './live-events.js';
 import { type DrainOptions, resolveDrainOptions } from './options.js';
+import type { PgAnalysis } from './pg-analysis.js';
+import { encodeLive, LIVE_CHANNEL } from './pg-live.js';
+import type { PgStore } from './pg-store.js';
 import { dispatch } from './routes.js';
 import { sessionKeys } from './session.js';
 import { openSqliteStore } from './sqlite-store.js';
@@ -40,6 +44,8 @@ const LIVE_MAX_BUFFERED = 256 * 1024;
 const HEARTBEAT_MS = 20_000;
 const ALERT_RETRY_BASE_MS = 1000;
 const ALERT_TIMEOUT_MS = 10_000;
+/** With PostgreSQL, how often a process looks for apps with unread lines besides NOTIFY. */
+const ANALYSIS_POLL_MS = 1000;
 
 export interface Drain {
   readonly url: string;
@@ -64,7 +70,12 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
   const log: DrainContext['log'] = (fields) => write(formatFields(fields));
   // Checked before the store opens: a bad webhook fails the start, not the first alert.
   const webhooks = settings.webhooks.map(parseWebhook);
-  const store = openSqliteStore(settings.dbPath);
+  let pgStore: PgStore | undefined;
+  let store: Store;
+  if (settings.databaseUrl === undefined) store = openSqliteStore(settings.dbPath);
+  // Loaded only when asked for, so an embedded drain never loads node-postgres.
+  else store = pgStore = await (await import('./pg-store.js')).openPgStore(settings.databaseUrl);
+  let pgAnalysis: PgAnalysis | undefined;
   const alerts = new Alerts(
     {
       webhooks,
@@ -89,9 +100,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
     (app) => log({ at: 'warn', event: 'live-subscriber-dropped', app: app ?? '*', reason: 'slow' }),
   );
   /** What a new diagnosis sets off once it is stored: the live pages (and the alerts). */
+  /** Names this process in the live events it shares with others on PostgreSQL. */
+  const origin = randomBytes(8).toString('hex');
   const announce = async (app: string, added: readonly NewDiagnosis[]) => {
-    for (const d of added)
-      live.publish(app, 'diagnosis', {
+    for (const d of added) {
+      const data = {
         app,
         key: d.key,
         time: d.json.time,
@@ -100,7 +113,17 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         method: d.json.method,
         path: d.json.path,
         requestId: d.json.requestId,
-      });
+      };
+      live.publish(app, 'diagnosis', data);
+      const shared =
+        pgStore === undefined ? null : encodeLive({ from: origin, app, event: 'diagnosis', data });
+      if (shared !== null)
+        await pgStore
+          ?.notify(LIVE_CHANNEL, shared)
+          .catch((err: unknown) =>
+            log({ at: 'warn', event: 'live-share-failed', app, error: (err as Error).message }),
+          );
+    }
     await alerts.onNew(app, added);
   };
   try {
@@ -132,11 +155,22 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
           error: String((err as Error)?.stack ?? err),
         }),
     });
+    const replayMs = Math.max(REPLAY_MIN_MS, 3 * settings.windowMs);
+    if (pgStore !== undefined)
+      pgAnalysis = new (await import('./pg-analysis.js')).PgAnalysis(pgStore, analyses, {
+        pollMs: options.analysisPollMs ?? ANALYSIS_POLL_MS,
+        replayMs,
+        replayMaxLines: REPLAY_MAX_LINES,
+        log,
+        onLive: (m) => {
+          if (m.from !== origin) live.publish(m.app, m.event, m.data);
+        },
+      });
     const ctx: DrainContext = {
       settings,
       store,
       commits: new GroupCommit(store),
-      analyses,
+      analyses: pgAnalysis ?? analyses,
       limits: new AppLimits(settings.appRate, settings.appConcurrency),
       credential,
       web: {
@@ -149,7 +183,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
       },
       log,
     };
-    await replay(ctx);
+    // One process: the recent lines fed again here. Several on PostgreSQL: each app's lines
+    // are fed by the process that takes its lock, from its stored cursor (pg-analysis.ts).
+    if (pgAnalysis === undefined) await replay(ctx, analyses);
+    else await pgAnalysis.start();
+    log({ at: 'info', event: 'store', kind: store.kind });
     const prune = async () => {
       try {
         const removed = await store.prune(Date.now(), {
@@ -210,8 +248,11 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
             server.close(() => resolve());
             server.closeIdleConnections();
           });
+          await pgAnalysis?.stop();
           analyses.finishAll();
           await writes;
+          // The apps' locks go only now, with their last diagnoses stored.
+          await pgAnalysis?.release();
           await store.close();
         })();
         return closing;
@@ -220,13 +261,15 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
   } catch (err) {
     live.close();
     alerts.close();
+    await pgAnalysis?.stop();
     await writes;
+    await pgAnalysis?.release();
     await store.close();
     throw err;
   }
 }
 
-async function replay(ctx: DrainContext): Promise<void> {
+async function replay(ctx: DrainContext, analyses: AppAnalyses): Promise<void> {
   const since = Date.now() - Math.max(REPLAY_MIN_MS, 3 * ctx.settings.windowMs);
   let budget = REPLAY_MAX_TOTAL;
   for (const app of await ctx.store.activeApps(since)) {
@@ -237,7 +280,7 @@ async function replay(ctx: DrainContext): Promise<void> {
     const lines = await ctx.store.recentLines(app, since, Math.min(REPLAY_MAX_LINES, budget));
     budget -= lines.length;
     if (lines.length === 0) continue;
-    ctx.analyses.feed(
+    analyses.feed(
       app,
       lines.map((l) => l.line),
     );

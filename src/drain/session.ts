@@ -35,7 +35,9 @@ export async function sessionKeys(
   ttlMs: number,
 ): Promise<SessionKeys> {
   let hex = await store.getSetting(KEY_SETTING);
-  if (hex === undefined || !/^[0-9a-f]{64}$/.test(hex)) {
+  // Once: processes sharing a database must sign and check cookies with the same key.
+  hex ??= await store.settingOnce(KEY_SETTING, randomBytes(32).toString('hex'));
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
     hex = randomBytes(32).toString('hex');
     await store.setSetting(KEY_SETTING, hex);
   }

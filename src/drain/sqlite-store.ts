@@ -6,17 +6,9 @@
  * check-then-insert of a Frame-Id atomic within the process.
  */
 
-import type { DiagnosisJson } from '../analyze/report.js';
 import { H13Error } from '../core/errors.js';
-import { formatTimestamp } from '../core/heroku-log.js';
-import { MIGRATIONS } from './schema.js';
-import {
-  openSqlite,
-  type SqliteDatabase,
-  type SqliteStatement,
-  type SqlRow,
-  type SqlValue,
-} from './sqlite.js';
+import { MIGRATIONS, migrationSql } from './schema.js';
+import { openSqlite, type SqliteDatabase, type SqliteStatement, type SqlValue } from './sqlite.js';
 import type {
   AppDiagnosis,
   AppSummary,
@@ -33,7 +25,15 @@ import type {
   StoredLine,
   StoredPlatformError,
 } from './store.js';
-import { REQUEST_SCAN_LINES, REQUEST_WINDOW_MS } from './store.js';
+import {
+  appSummaries,
+  countRow,
+  diagnosisBody,
+  followRequest,
+  num,
+  platformErrorRow,
+  storedText,
+} from './store-rows.js';
 
 /** Bad-input samples and drain tokens kept per app. */
 const SAMPLES_PER_APP = 20;
@@ -53,7 +53,6 @@ function insertLinesSql(rows: number): string {
   return `INSERT INTO lines (app, received_ms, micros, line) VALUES ${values.join(', ')}`;
 }
 
-const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 const minuteOfMs = (ms: number): number => Math.floor(ms / 60_000);
 
 export function openSqliteStore(path: string): Store {
@@ -90,7 +89,7 @@ function migrate(db: SqliteDatabase): void {
     if (m.version <= current) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
-      for (const sql of m.statements) db.exec(sql.replaceAll('{{ID}}', 'INTEGER PRIMARY KEY'));
+      for (const sql of migrationSql(m, 'sqlite')) db.exec(sql);
       db.prepare('INSERT INTO schema_version (version, applied_ms, why) VALUES (?, ?, ?)').run(
         m.version,
         Date.now(),
@@ -203,7 +202,7 @@ class SqliteStore implements Store {
       s.addCounter.run(b.app, 'lines', b.lines.length);
       for (const [counter, n] of Object.entries(b.counters))
         if (n > 0) s.addCounter.run(b.app, counter, n);
-      for (const x of b.samples) s.addSample.run(b.app, b.receivedMs, x.kind, x.sample);
+      for (const x of b.samples) s.addSample.run(b.app, b.receivedMs, x.kind, storedText(x.sample));
       if (b.samples.length > 0) s.trimSamples.run(b.app, b.app, SAMPLES_PER_APP);
       const firstLineId = this.insertLines(b);
       const traffic = new Map<number, number>();
@@ -216,7 +215,14 @@ class SqliteStore implements Store {
       }
       for (const [minute, n] of traffic) s.addCount.run(b.app, minute, 'requests', '', '', '', n);
       for (const e of b.platformErrors) {
-        s.addPlatform.run(b.app, b.receivedMs, e.micros, e.code, e.process, e.line);
+        s.addPlatform.run(
+          b.app,
+          b.receivedMs,
+          e.micros,
+          e.code,
+          storedText(e.process),
+          storedText(e.line),
+        );
         const minute = e.micros === null ? minuteOfMs(b.receivedMs) : Math.floor(e.micros / 60e6);
         s.addCount.run(b.app, minute, 'platform', e.code, '', '', 1);
       }
@@ -238,7 +244,7 @@ class SqliteStore implements Store {
       const params: SqlValue[] = [b.app, b.receivedMs];
       for (let i = at; i < at + rows; i++) {
         const line = lines[i] as IngestBatch['lines'][number];
-        params.push(line.micros, line.text);
+        params.push(line.micros, storedText(line.text));
       }
       const lastId = num(stmt.run(...params).lastInsertRowid);
       // The rows of one statement take consecutive rowids (INTEGER PRIMARY KEY: max + 1).
@@ -291,7 +297,7 @@ class SqliteStore implements Store {
       .map((r) => ({
         app,
         key: r.dkey as string,
-        json: JSON.parse(r.body as string) as DiagnosisJson,
+        json: diagnosisBody(r),
       }));
   }
 
@@ -299,9 +305,7 @@ class SqliteStore implements Store {
     const r = this.db
       .prepare('SELECT body FROM diagnoses WHERE app = ? AND dkey = ?')
       .get(app, key);
-    return r === undefined
-      ? undefined
-      : { app, key, json: JSON.parse(r.body as string) as DiagnosisJson };
+    return r === undefined ? undefined : { app, key, json: diagnosisBody(r) };
   }
 
   async appCounts(
@@ -320,14 +324,7 @@ class SqliteStore implements Store {
         'SELECT minute, kind, code, cause, route, n FROM counts WHERE app = ? AND minute BETWEEN ? AND ? ORDER BY minute',
       )
       .all(app, fromMinute, toMinute)
-      .map((r) => ({
-        minute: num(r.minute),
-        kind: r.kind as string,
-        code: r.code as string,
-        cause: r.cause as string,
-        route: r.route as string,
-        n: num(r.n),
-      }));
+      .map(countRow);
   }
 
   async recentPlatformErrors(app: string, limit: number): Promise<StoredPlatformError[]> {
@@ -336,12 +333,7 @@ class SqliteStore implements Store {
         'SELECT micros, code, process, line FROM platform_errors WHERE app = ? ORDER BY id DESC LIMIT ?',
       )
       .all(app, limit)
-      .map((r) => ({
-        time: r.micros === null ? null : formatTimestamp(num(r.micros)),
-        code: r.code as string,
-        process: r.process as string,
-        line: r.line as string,
-      }));
+      .map(platformErrorRow);
   }
 
   async countRejected(app: string, counter: string, nowMs: number): Promise<void> {
@@ -360,53 +352,17 @@ class SqliteStore implements Store {
   }
 
   async apps(): Promise<AppSummary[]> {
-    const rows = this.db
-      .prepare('SELECT name, first_seen_ms, last_seen_ms FROM apps ORDER BY name')
-      .all();
-    const grouped = (sql: string) => {
-      const out = new Map<string, Record<string, number>>();
-      for (const r of this.db.prepare(sql).all()) {
-        const app = r.app as string;
-        const m = out.get(app) ?? {};
-        m[r.k as string] = num(r.n);
-        out.set(app, m);
-      }
-      return out;
-    };
-    const counters = grouped('SELECT app, counter AS k, value AS n FROM app_counters');
-    const byCode = grouped(
-      'SELECT app, code AS k, COUNT(*) AS n FROM diagnoses GROUP BY app, code',
-    );
-    const platform = grouped(
-      'SELECT app, code AS k, COUNT(*) AS n FROM platform_errors GROUP BY app, code',
-    );
-    const tokens = new Map<string, string[]>();
-    for (const r of this.db.prepare('SELECT app, token FROM app_tokens ORDER BY token').all()) {
-      const list = tokens.get(r.app as string) ?? [];
-      list.push(r.token as string);
-      tokens.set(r.app as string, list);
-    }
+    const all = (sql: string) => this.db.prepare(sql).all();
     const samples = this.db.prepare(
       'SELECT kind, received_ms, sample FROM samples WHERE app = ? ORDER BY id DESC LIMIT ?',
     );
-    return rows.map((r) => {
-      const name = r.name as string;
-      const codes = byCode.get(name) ?? {};
-      return {
-        name,
-        firstSeen: new Date(num(r.first_seen_ms)).toISOString(),
-        lastSeen: new Date(num(r.last_seen_ms)).toISOString(),
-        counters: counters.get(name) ?? {},
-        diagnoses: Object.values(codes).reduce((a, b) => a + b, 0),
-        byCode: codes,
-        platformErrors: platform.get(name) ?? {},
-        drainTokens: tokens.get(name) ?? [],
-        badInput: samples.all(name, SAMPLES_PER_APP).map((x: SqlRow) => ({
-          kind: x.kind as string,
-          time: new Date(num(x.received_ms)).toISOString(),
-          sample: x.sample as string,
-        })),
-      };
+    return appSummaries({
+      apps: all('SELECT name, first_seen_ms, last_seen_ms FROM apps ORDER BY name'),
+      counters: all('SELECT app, counter AS k, value AS n FROM app_counters'),
+      byCode: all('SELECT app, code AS k, COUNT(*) AS n FROM diagnoses GROUP BY app, code'),
+      platform: all('SELECT app, code AS k, COUNT(*) AS n FROM platform_errors GROUP BY app, code'),
+      tokens: all('SELECT app, token FROM app_tokens ORDER BY token'),
+      samples: (app) => samples.all(app, SAMPLES_PER_APP),
     });
   }
 
@@ -416,72 +372,29 @@ class SqliteStore implements Store {
         'SELECT body FROM diagnoses WHERE app = ? AND micros >= ? ORDER BY micros, id LIMIT ?',
       )
       .all(app, sinceMicros, limit)
-      .map((r) => ({ app, ...(JSON.parse(r.body as string) as DiagnosisJson) }));
+      .map((r) => ({ app, ...diagnosisBody(r) }));
   }
 
   async request(q: RequestQuery): Promise<RequestTrail> {
-    const diagnoses = this.db
-      .prepare(
-        'SELECT app, micros, body FROM diagnoses WHERE request_id = ? ORDER BY micros, id LIMIT ?',
-      )
-      .all(q.requestId, q.limit);
-    const windowUs = REQUEST_WINDOW_MS * 1000;
-    const anchors: Array<{ app: string | null; micros: number }> = diagnoses.map((r) => ({
-      app: r.app as string,
-      micros: num(r.micros),
-    }));
-    if (q.aroundMicros !== null) anchors.push({ app: null, micros: q.aroundMicros });
-    const seen = new Set<number>();
-    const found: Array<{ id: number; app: string; micros: number | null; line: string }> = [];
-    const keep = (rows: SqlRow[]) => {
-      for (const r of rows) {
-        const id = num(r.id);
-        if (seen.has(id) || found.length >= q.limit) continue;
-        seen.add(id);
-        found.push({
-          id,
-          app: r.app as string,
-          micros: r.micros === null ? null : num(r.micros),
-          line: r.line as string,
-        });
-      }
-    };
-    const inWindow = this.db.prepare(
+    const around = this.db.prepare(
       'SELECT id, app, micros, line FROM lines WHERE app = ? AND micros BETWEEN ? AND ? AND instr(line, ?) > 0 ORDER BY micros, id LIMIT ?',
     );
-    for (const a of anchors) {
-      const apps = a.app === null ? await this.activeApps(0) : [a.app];
-      for (const app of apps)
-        keep(inWindow.all(app, a.micros - windowUs, a.micros + windowUs, q.requestId, q.limit));
-    }
-    let latestLines = 0;
-    if (anchors.length === 0) {
-      latestLines = REQUEST_SCAN_LINES;
-      keep(
+    return followRequest(q, {
+      diagnoses: async (id, limit) =>
+        this.db
+          .prepare(
+            'SELECT app, micros, body FROM diagnoses WHERE request_id = ? ORDER BY micros, id LIMIT ?',
+          )
+          .all(id, limit),
+      linesAround: async (app, from, to, text, limit) => around.all(app, from, to, text, limit),
+      latestLines: async (scan, text, limit) =>
         this.db
           .prepare(
             'SELECT id, app, micros, line FROM (SELECT id, app, micros, line FROM lines ORDER BY id DESC LIMIT ?) WHERE instr(line, ?) > 0 ORDER BY id LIMIT ?',
           )
-          .all(REQUEST_SCAN_LINES, q.requestId, q.limit),
-      );
-    }
-    found.sort((x, y) => (x.micros ?? 0) - (y.micros ?? 0) || x.id - y.id);
-    return {
-      requestId: q.requestId,
-      diagnoses: diagnoses.map((r) => ({
-        app: r.app as string,
-        ...(JSON.parse(r.body as string) as DiagnosisJson),
-      })),
-      lines: found.map((l) => ({
-        app: l.app,
-        time: l.micros === null ? null : formatTimestamp(l.micros),
-        line: l.line,
-      })),
-      searched: {
-        around: anchors.map((a) => formatTimestamp(a.micros)),
-        latestLines,
-      },
-    };
+          .all(scan, text, limit),
+      apps: () => this.activeApps(0),
+    });
   }
 
   async recentLines(app: string, sinceMs: number, limit: number): Promise<StoredLine[]> {
@@ -593,6 +506,15 @@ class SqliteStore implements Store {
 
   async setSetting(key: string, value: string): Promise<void> {
     this.tx(() => this.s.setSetting.run(key, value));
+  }
+
+  async settingOnce(key: string, value: string): Promise<string> {
+    return this.tx(() => {
+      const kept = this.s.getSetting.get(key);
+      if (kept !== undefined) return kept.value as string;
+      this.s.setSetting.run(key, value);
+      return value;
+    });
   }
 
   async close(): Promise<void> {

@@ -183,5 +183,11 @@ export interface Store {
   revokedSessions(nowMs: number): Promise<string[]>;
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
+  /**
+   * Stores `value` unless the key has one already; resolves with the value kept. Several
+   * processes starting together on a new database (several dynos) all end up with the same
+   * generated password hash and session key.
+   */
+  settingOnce(key: string, value: string): Promise<string>;
   close(): Promise<void>;
 }

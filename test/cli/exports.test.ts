@@ -43,14 +43,37 @@ it('exposes the guard, register, cluster and router entry points', async () => {
   ]);
 });
 
-// The guard has no runtime dependencies; the CLI and the drain may use well-kept ones made for
-// the job: protobufjs decodes the drain's OTLP bodies (src/drain/otlp-schema.ts).
-it("has only the drain's runtime dependency, and the guard imports only node: modules and its own files", () => {
+/** The only runtime dependencies, each with the part that uses it (the guard has none). */
+const RUNTIME_DEPENDENCIES: Record<string, RegExp> = {
+  // The drain's PostgreSQL store (DATABASE_URL), loaded only when one is configured.
+  pg: /^src\/drain\/pg-[a-z-]+\.ts$/,
+  // The drain's OTLP bodies (Fir telemetry drains), loaded at the first OTLP request.
+  protobufjs: /^src\/drain\/otlp-schema\.ts$/,
+};
+
+it('runtime dependencies only where allowed, and the guard imports only node: modules and its own files', () => {
   const root = packageRoot();
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    dependencies?: object;
+    dependencies?: Record<string, string>;
   };
-  assert.deepEqual(Object.keys(pkg.dependencies ?? {}), ['protobufjs']);
+  assert.deepEqual(
+    Object.keys(pkg.dependencies ?? {}).sort(),
+    Object.keys(RUNTIME_DEPENDENCIES).sort(),
+  );
+  const sources = (dir: string): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? sources(`${dir}/${e.name}`)
+        : e.name.endsWith('.ts')
+          ? [`${dir}/${e.name}`]
+          : [],
+    );
+  for (const file of sources('src')) {
+    const source = readFileSync(join(root, file), 'utf8');
+    for (const [dep, allowed] of Object.entries(RUNTIME_DEPENDENCIES))
+      if (new RegExp(`(from |\\()'${dep}'`).test(source))
+        assert.match(file, allowed, `${file} imports ${dep}`);
+  }
   const guardDir = join(root, 'src', 'guard');
   for (const file of readdirSync(guardDir)) {
     const source = readFileSync(join(guardDir, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');

@@ -13,18 +13,22 @@ export interface DrainProcess {
   readonly url: string;
 }
 
-export async function startDrainProcess(
+export function startDrainProcess(
   db: string,
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = { H13_DRAIN_PASSWORD: PASSWORD },
 ): Promise<DrainProcess> {
-  const proc = spawnNode(
-    CLI,
-    ['drain', '--port', '0', '--host', '127.0.0.1', '--db', db, ...args],
-    {
-      env: { PORT: '', DYNO: '', ...env },
-    },
-  );
+  return startDrainWith(['--db', db, ...args], env);
+}
+
+/** As startDrainProcess, with the store's arguments given (`--database-url URL`, `--db PATH`). */
+export async function startDrainWith(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = { H13_DRAIN_PASSWORD: PASSWORD },
+): Promise<DrainProcess> {
+  const proc = spawnNode(CLI, ['drain', '--port', '0', '--host', '127.0.0.1', ...args], {
+    env: { PORT: '', DYNO: '', DATABASE_URL: '', ...env },
+  });
   const m = await proc.waitFor(/h13 drain listening on (http:\/\/\S+)/, 20_000);
   return { proc, url: m[1] as string };
 }

@@ -157,6 +157,18 @@ export function handleClientError(
     // parser would raise the error again on the next chunk, and the guard would destroy the
     // ended socket, an RST that can overtake the answer. Linger instead.
     if (s !== undefined && socket.writableEnded && !socket.destroyed) lingerClose(socket, s);
+    else if (waits && s.clientErrorDestroyed && !socket.destroyed) {
+      // It answered and destroyed while an earlier response was owed (Fastify's listener):
+      // the guard held that destroy back. Close once the owed response is out, with FIN and
+      // the linger, or the socket would stay open until a keep-alive timeout.
+      s.clientErrorPending = true;
+      afterOwed(
+        live,
+        socket,
+        () => lingerClose(socket, s),
+        () => {},
+      );
+    }
   } else if (!gone && canAnswer(socket, res)) {
     // The listener returned without closing the socket: Node would leave it open until a
     // timeout (a hang behind a proxy). Answer and close, as Node's default does.

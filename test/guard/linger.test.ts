@@ -148,4 +148,54 @@ describe('guard: the answer to a bad request is not lost to an RST', () => {
       }
     });
   }
+
+  // Fastify's listener writes its own 400 and destroys. With an earlier response still owed the
+  // guard holds that destroy back (the owed response would be lost); once the response is out
+  // the socket must still close, with FIN and the linger, not sit open until keep-alive ends.
+  it('an app listener that answers and destroys while a response is owed: FIN once it is out', async () => {
+    let release = () => {};
+    const owedStarted = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let answer = () => {};
+    const g = await startGuarded(
+      (_req, res) => {
+        answer = () => res.end('ok');
+        release();
+      },
+      {},
+      (server) => {
+        // Longer than the test's wait: only the guard's close can end the connection in time.
+        server.keepAliveTimeout = 60_000;
+        server.on('clientError', (err: Error, socket: Socket) => {
+          if (socket.writable)
+            socket.write(
+              'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+            );
+          socket.destroy(err);
+        });
+      },
+    );
+    servers.push(g);
+    const socket = net.connect({ port: g.port, host: '127.0.0.1', allowHalfOpen: true });
+    let text = '';
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      socket.on('end', () => resolve());
+      socket.on('error', reject);
+    });
+    // One packet: a valid request, then a bad one the parser fails on while the first is owed.
+    socket.write(
+      'GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET ?invalid=request HTTP/1.1\r\nHost: t\r\n\r\n',
+    );
+    await withTimeout(owedStarted, 5000, 'the first request to reach the handler');
+    await g.waitLine(/event=client_error/, 5000);
+    answer();
+    await withTimeout(ended, 10_000, "the server's FIN after the owed response");
+    assert.match(text, /HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nok/);
+    assert.match(text, /HTTP\/1\.1 400 Bad Request/);
+    socket.destroy();
+  });
 });

@@ -7,14 +7,12 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { detectIsolation } from '../../src/run/dyno-scope.js';
 import { type RunHandle, type RunOptions, startRun } from '../../src/run/index.js';
+import { npmApp } from '../helpers/npm-app.js';
 import { fixture } from '../helpers/paths.js';
 import { withTimeout } from '../helpers/wait.js';
 import { analyzeText } from './analyze-helpers.js';
@@ -45,16 +43,6 @@ async function run(options: RunOptions): Promise<RunHandle> {
   runs.add(h);
   await withTimeout(h.whenUp(), 20_000, 'dynos up');
   return h;
-}
-
-/** A directory with a package.json whose start script is `start`. */
-function npmApp(start: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'h13-analyze-npm-'));
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({ name: 'npm-app', version: '1.0.0', private: true, scripts: { start } }),
-  );
-  return dir;
 }
 
 /** Sends /slow, then `act` (stop or restart) once the app has logged it; the run's lines. */

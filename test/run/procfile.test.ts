@@ -5,15 +5,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { CAUSES } from '../../src/analyze/causes.js';
 import type { RouterRecord } from '../../src/core/router-line.js';
 import { detectIsolation, type Isolation } from '../../src/run/dyno-scope.js';
 import { type RunHandle, type RunOptions, shutdownNote, startRun } from '../../src/run/index.js';
+import { npmApp } from '../helpers/npm-app.js';
 import { CLI, fixture } from '../helpers/paths.js';
 import { until, withTimeout } from '../helpers/wait.js';
 
@@ -34,16 +32,6 @@ async function run(options: RunOptions): Promise<RunHandle> {
   runs.add(h);
   await withTimeout(h.whenUp(), 20_000, 'dynos up');
   return h;
-}
-
-/** A directory with a package.json whose start script is `start`. */
-function npmApp(start: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'h13-npm-app-'));
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({ name: 'npm-app', version: '1.0.0', private: true, scripts: { start } }),
-  );
-  return dir;
 }
 
 const app = `${JSON.stringify(process.execPath)} ${JSON.stringify(fixture('run-app'))} --log-requests`;

@@ -90,19 +90,24 @@ export function handleClientError(
   // Answering 400 now would be read as the answer to that valid request, and destroying the
   // socket would lose its response; the 400 waits until the owed response is out.
   const waits = !gone && owed && live?.req.complete && s !== undefined && socket.writable;
+  // The 400 waits for the owed response: then the app's listener answers, or the guard does.
+  const answerAfterOwed = () => {
+    if (!waits) return;
+    s.clientErrorPending = true;
+    afterOwed(
+      live,
+      socket,
+      (mark) => {
+        const by = answerAfter(socket, s, status, id, mark);
+        report(st, s, socket, err, code, false, owed, by, status, id, true);
+      },
+      () => report(st, s, socket, err, code, false, owed, 'none', status, id, true),
+    );
+  };
 
   if (server.listenerCount('clientError') === 0) {
     if (waits) {
-      s.clientErrorPending = true;
-      afterOwed(
-        live,
-        socket,
-        (mark) => {
-          const by = answerAfter(socket, s, status, id, mark);
-          report(st, s, socket, err, code, false, owed, by, status, id, true);
-        },
-        () => report(st, s, socket, err, code, false, owed, 'none', status, id, true),
-      );
+      answerAfterOwed();
       return true;
     }
     // Node answers itself after emit() returns false, under exactly this condition.
@@ -137,16 +142,7 @@ export function handleClientError(
     // The app's listener deferred (hapi waits for the in-flight response), or destroyed the
     // socket, which the guard held back: after the owed response, let the app answer, else
     // answer as Node would have.
-    s.clientErrorPending = true;
-    afterOwed(
-      live,
-      socket,
-      (mark) => {
-        const by = answerAfter(socket, s, status, id, mark);
-        report(st, s, socket, err, code, false, owed, by, status, id, true);
-      },
-      () => report(st, s, socket, err, code, false, owed, 'none', status, id, true),
-    );
+    answerAfterOwed();
     return result;
   }
   let by: AnsweredBy;

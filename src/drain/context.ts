@@ -10,6 +10,7 @@ import type { GroupCommit } from './group-commit.js';
 import type { LiveEvents } from './live-events.js';
 import type { DrainSettings } from './options.js';
 import type { SessionKeys } from './session.js';
+import type { SessionEnds } from './session-ends.js';
 import type { Store } from './store.js';
 
 export interface DrainContext {
@@ -24,6 +25,8 @@ export interface DrainContext {
   /** The web page's session keys and its live event stream. */
   readonly web: {
     readonly session: SessionKeys;
+    /** Ends a session on every process sharing the store (session-ends.ts). */
+    readonly ends: SessionEnds;
     readonly live: LiveEvents;
     readonly logins: AuthThrottle;
   };

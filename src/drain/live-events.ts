@@ -5,6 +5,10 @@
  * stalled or slow reader) is disconnected; its browser reconnects on its own (EventSource
  * does) and reloads what it missed. So ingest never blocks, and the memory a subscriber can
  * hold is bounded. The number of subscribers is bounded too: past `maxSubscribers`, 503.
+ *
+ * A stream opened with a session cookie belongs to that session: it is ended when the session
+ * is (a logout on this or another process: `endSession`) and when the cookie expires (checked
+ * at each heartbeat). The browser's EventSource then reconnects, is refused, and stops.
  */
 
 import type { ServerResponse } from 'node:http';
@@ -21,6 +25,8 @@ interface Subscriber {
   readonly res: ServerResponse;
   /** Only events of this app; null: every app. */
   readonly app: string | null;
+  /** The login session the stream was opened with; null for HTTP Basic. */
+  readonly session: { readonly nonce: string; readonly expiresMs: number } | null;
 }
 
 export class LiveEvents {
@@ -33,7 +39,10 @@ export class LiveEvents {
     private readonly options: LiveOptions,
     private readonly onDrop: (app: string | null) => void = () => {},
   ) {
-    this.heartbeat = setInterval(() => this.send(null, ': keep-alive\n\n'), options.heartbeatMs);
+    this.heartbeat = setInterval(() => {
+      this.endExpired(Date.now());
+      this.send(null, ': keep-alive\n\n');
+    }, options.heartbeatMs);
     this.heartbeat.unref();
   }
 
@@ -42,9 +51,13 @@ export class LiveEvents {
   }
 
   /** Takes over the response as an event stream; false when full (the caller answers 503). */
-  subscribe(res: ServerResponse, app: string | null): boolean {
+  subscribe(
+    res: ServerResponse,
+    app: string | null,
+    session: Subscriber['session'] = null,
+  ): boolean {
     if (this.subs.size >= this.options.maxSubscribers) return false;
-    const sub: Subscriber = { res, app };
+    const sub: Subscriber = { res, app, session };
     this.subs.add(sub);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -74,6 +87,33 @@ export class LiveEvents {
       }
       sub.res.write(frame);
     }
+  }
+
+  /** The sessions open streams belong to. */
+  sessions(): Set<string> {
+    const out = new Set<string>();
+    for (const sub of this.subs) if (sub.session !== null) out.add(sub.session.nonce);
+    return out;
+  }
+
+  /** Ends every stream of a session ended by a logout; how many there were. */
+  endSession(nonce: string): number {
+    let ended = 0;
+    for (const sub of this.subs)
+      if (sub.session?.nonce === nonce) {
+        this.subs.delete(sub);
+        sub.res.end();
+        ended++;
+      }
+    return ended;
+  }
+
+  private endExpired(nowMs: number): void {
+    for (const sub of this.subs)
+      if (sub.session !== null && sub.session.expiresMs <= nowMs) {
+        this.subs.delete(sub);
+        sub.res.end();
+      }
   }
 
   close(): void {

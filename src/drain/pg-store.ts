@@ -343,6 +343,10 @@ export class PgStore implements Store {
     );
   }
 
+  async sessionRevoked(nonce: string): Promise<boolean> {
+    return (await this.q('SELECT 1 FROM revoked_sessions WHERE nonce = $1', [nonce])).length > 0;
+  }
+
   async getSetting(key: string): Promise<string | undefined> {
     const r = (await this.q('SELECT value FROM settings WHERE key = $1', [key]))[0];
     return r === undefined ? undefined : (r.value as string);

@@ -217,7 +217,7 @@ export async function dispatch(
       sendThrottled(res, ctx.web.logins, basic);
       return;
     }
-    if (basic !== 'ok' && !hasSession(ctx.web.session, req)) {
+    if (basic !== 'ok' && !(await hasSession(ctx.web.session, req))) {
       if (req.method === 'GET') {
         toLogin(req, res, `${url.pathname}${url.search}`);
         return;

@@ -24,6 +24,7 @@ import { encodeLive, LIVE_CHANNEL } from './pg-live.js';
 import type { PgStore } from './pg-store.js';
 import { dispatch } from './routes.js';
 import { sessionKeys } from './session.js';
+import { type SessionEnds, sessionEnds } from './session-ends.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { NewDiagnosis, Store } from './store.js';
 
@@ -42,6 +43,11 @@ const REPLAY_MAX_TOTAL = 200_000;
 /** Unsent bytes a live subscriber may hold before it is disconnected as too slow. */
 const LIVE_MAX_BUFFERED = 256 * 1024;
 const HEARTBEAT_MS = 20_000;
+/**
+ * How often open live streams are checked against the ended sessions (one query, only while
+ * streams opened with a cookie are open): the bound when a logout's NOTIFY was lost.
+ */
+const SESSION_SWEEP_MS = 5000;
 const ALERT_RETRY_BASE_MS = 1000;
 const ALERT_TIMEOUT_MS = 10_000;
 /** With PostgreSQL, how often a process looks for apps with unread lines besides NOTIFY. */
@@ -76,6 +82,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
   // Loaded only when asked for, so an embedded drain never loads node-postgres.
   else store = pgStore = await (await import('./pg-store.js')).openPgStore(settings.databaseUrl);
   let pgAnalysis: PgAnalysis | undefined;
+  let ends: SessionEnds | undefined;
   const alerts = new Alerts(
     {
       webhooks,
@@ -156,6 +163,18 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         }),
     });
     const replayMs = Math.max(REPLAY_MIN_MS, 3 * settings.windowMs);
+    const session = await sessionKeys(store, credential, settings.sessionTtlMs);
+    const sharing = pgStore;
+    ends = sessionEnds({
+      store,
+      keys: session,
+      live,
+      share: sharing === undefined ? null : (payload) => sharing.notify(LIVE_CHANNEL, payload),
+      origin,
+      sweepMs: SESSION_SWEEP_MS,
+      log,
+    });
+    const sessionEnded = ends;
     if (pgStore !== undefined)
       pgAnalysis = new (await import('./pg-analysis.js')).PgAnalysis(pgStore, analyses, {
         pollMs: options.analysisPollMs ?? ANALYSIS_POLL_MS,
@@ -163,6 +182,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
         replayMaxLines: REPLAY_MAX_LINES,
         log,
         onLive: (m) => {
+          if (sessionEnded.received(m)) return;
           if (m.from !== origin) live.publish(m.app, m.event, m.data);
         },
       });
@@ -174,7 +194,8 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
       limits: new AppLimits(settings.appRate, settings.appConcurrency),
       credential,
       web: {
-        session: await sessionKeys(store, credential, settings.sessionTtlMs),
+        session,
+        ends,
         live,
         logins: new AuthThrottle({
           ...AUTH_LIMITS,
@@ -243,6 +264,7 @@ export async function startDrain(options: DrainOptions = {}): Promise<Drain> {
           clearInterval(flushTimer);
           clearInterval(pruneTimer);
           live.close();
+          ends?.close();
           alerts.close();
           await new Promise<void>((resolve) => {
             server.close(() => resolve());

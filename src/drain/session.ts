@@ -10,6 +10,14 @@
  * it), Secure when the request came over HTTPS (X-Forwarded-Proto from Heroku's router), and
  * expires. State-changing routes (login, logout) also need a same-origin request (Origin or
  * Sec-Fetch-Site), which stops login CSRF too.
+ *
+ * A logout is the one thing stored about a session (`revoked_sessions`, until the cookie would
+ * have expired), and every cookie whose MAC holds is checked against that table when it is
+ * presented. Processes sharing a database therefore all refuse a session from the moment the
+ * logout that ended it is answered: the row is committed before the answer, and no cache or
+ * notification stands between it and the next check (a NOTIFY-fed set would leave a window of
+ * a delivery, longer if the listening connection is reconnecting). A cookie whose MAC fails
+ * costs no query, so forged cookies cannot load the database.
  */
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -25,8 +33,18 @@ export interface SessionKeys {
   readonly key: Buffer;
   readonly bind: Buffer;
   readonly ttlMs: number;
-  /** Nonces of sessions ended by a logout and not expired yet (kept in the store too). */
+  /**
+   * Sessions this process knows to be ended (its own logouts, other processes' through
+   * NOTIFY): refused without a query. Not the authority: the store is (`isRevoked`).
+   */
   readonly revoked: Set<string>;
+  /** Whether the store has the session as ended by a logout on any process. */
+  readonly isRevoked: (nonce: string) => Promise<boolean>;
+}
+
+export interface Session {
+  readonly nonce: string;
+  readonly expiresMs: number;
 }
 
 export async function sessionKeys(
@@ -45,7 +63,8 @@ export async function sessionKeys(
     key: Buffer.from(hex, 'hex'),
     bind: credential.password,
     ttlMs,
-    revoked: new Set(await store.revokedSessions(Date.now())),
+    revoked: new Set(),
+    isRevoked: (nonce) => store.sessionRevoked(nonce),
   };
 }
 
@@ -64,7 +83,7 @@ export function readSession(
   keys: SessionKeys,
   value: string | undefined,
   nowMs: number = Date.now(),
-): { nonce: string; expiresMs: number } | null {
+): Session | null {
   if (value === undefined) return null;
   const m = /^(v1\.(\d{1,15})\.([A-Za-z0-9_-]{22}))\.([A-Za-z0-9_-]{43})$/.exec(value);
   if (m === null) return null;
@@ -75,6 +94,7 @@ export function readSession(
   return expiresMs > nowMs ? { nonce: m[3] as string, expiresMs } : null;
 }
 
+/** Whether a cookie value is valid as far as this process alone knows (no store query). */
 export function validSession(
   keys: SessionKeys,
   value: string | undefined,
@@ -82,6 +102,25 @@ export function validSession(
 ): boolean {
   const s = readSession(keys, value, nowMs);
   return s !== null && !keys.revoked.has(s.nonce);
+}
+
+/**
+ * The session a request's cookie carries, when its MAC holds, it has not expired and no
+ * process sharing the store has ended it. Rejects when the store cannot be asked (the request
+ * then fails with 500: a session is never taken as valid unchecked).
+ */
+export async function currentSession(
+  keys: SessionKeys,
+  req: IncomingMessage,
+  nowMs: number = Date.now(),
+): Promise<Session | null> {
+  const s = readSession(keys, cookieValue(req.headers.cookie, SESSION_COOKIE), nowMs);
+  if (s === null || keys.revoked.has(s.nonce)) return null;
+  if (await keys.isRevoked(s.nonce)) {
+    keys.revoked.add(s.nonce);
+    return null;
+  }
+  return s;
 }
 
 /** The value of one cookie in a Cookie header (first one wins). */
@@ -95,8 +134,8 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-export function hasSession(keys: SessionKeys, req: IncomingMessage): boolean {
-  return validSession(keys, cookieValue(req.headers.cookie, SESSION_COOKIE));
+export async function hasSession(keys: SessionKeys, req: IncomingMessage): Promise<boolean> {
+  return (await currentSession(keys, req)) !== null;
 }
 
 function overHttps(req: IncomingMessage): boolean {

@@ -146,6 +146,7 @@ function prepareStatements(db: SqliteDatabase) {
     hasApp: p('SELECT 1 AS x FROM apps WHERE name = ?'),
     appCount: p('SELECT COUNT(*) AS n FROM apps'),
     getSetting: p('SELECT value FROM settings WHERE key = ?'),
+    sessionRevoked: p('SELECT 1 AS x FROM revoked_sessions WHERE nonce = ?'),
     setSetting: p(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
@@ -497,6 +498,10 @@ class SqliteStore implements Store {
       .prepare('SELECT nonce FROM revoked_sessions WHERE expires_ms > ?')
       .all(nowMs)
       .map((r) => r.nonce as string);
+  }
+
+  async sessionRevoked(nonce: string): Promise<boolean> {
+    return this.s.sessionRevoked.get(nonce) !== undefined;
   }
 
   async getSetting(key: string): Promise<string | undefined> {

@@ -181,6 +181,8 @@ export interface Store {
   revokeSession(nonce: string, expiresMs: number): Promise<void>;
   /** The sessions ended by a logout that have not expired by `nowMs`. */
   revokedSessions(nowMs: number): Promise<string[]>;
+  /** Whether one session was ended by a logout (asked on every valid cookie: one key lookup). */
+  sessionRevoked(nonce: string): Promise<boolean>;
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
   /**

@@ -103,7 +103,7 @@ export function toLogin(req: IncomingMessage, res: ServerResponse, pathAndQuery:
 
 export async function loginForm(ctx: DrainContext, { req, res, query }: RouteRequest) {
   const next = safeNext(query.get('next'));
-  if (hasSession(ctx.web.session, req)) return redirect(res, next);
+  if (await hasSession(ctx.web.session, req)) return redirect(res, next);
   sendHtml(res, 200, loginPage({ failed: false, next }));
 }
 
@@ -145,10 +145,7 @@ export async function logout(ctx: DrainContext, { req, res }: RouteRequest) {
     return sendError(res, 403, "log out from the drain's own page", { close: true });
   // The cookie is removed from this browser, and the session it carries ends for any copy.
   const session = readSession(ctx.web.session, cookieValue(req.headers.cookie, SESSION_COOKIE));
-  if (session !== null) {
-    ctx.web.session.revoked.add(session.nonce);
-    await ctx.store.revokeSession(session.nonce, session.expiresMs);
-  }
+  if (session !== null) await ctx.web.ends.end(session);
   redirect(res, '/login', { 'set-cookie': sessionCookie(req, '', 0) });
   ctx.log({ at: 'info', event: 'logout' });
 }
@@ -220,10 +217,16 @@ export async function requestView(ctx: DrainContext, { res, query }: RouteReques
   sendHtml(res, 200, requestPage(id, trail, null));
 }
 
-export async function events(ctx: DrainContext, { res, query }: RouteRequest) {
+export async function events(ctx: DrainContext, { req, res, query }: RouteRequest) {
   const app = query.get('app');
   if (app !== null && !isAppName(app)) return sendError(res, 400, 'not an app name');
-  if (!ctx.web.live.subscribe(res, app)) {
+  // A stream opened with the cookie ends with its session (session-ends.ts). One ended
+  // between the route's check and here is refused.
+  const keys = ctx.web.session;
+  const session = readSession(keys, cookieValue(req.headers.cookie, SESSION_COOKIE));
+  if (session !== null && keys.revoked.has(session.nonce))
+    return sendError(res, 401, 'log in first', { close: true });
+  if (!ctx.web.live.subscribe(res, app, session)) {
     ctx.log({ at: 'warn', event: 'rejected', status: 503, path: '/events', reason: 'subscribers' });
     sendError(res, 503, 'too many pages are following live events (--max-subscribers)', {
       headers: { 'retry-after': '30' },

@@ -7,6 +7,7 @@ import { it } from 'node:test';
 import { AuthThrottle, type AuthThrottleOptions } from '../../src/drain/auth-throttle.js';
 import {
   cookieValue,
+  currentSession,
   newSession,
   readSession,
   type SessionKeys,
@@ -21,6 +22,7 @@ const keys: SessionKeys = {
   bind: digest('pw'),
   ttlMs: 60_000,
   revoked: new Set(),
+  isRevoked: async () => false,
 };
 
 it('a session is valid until it expires, and not after a password change or any edit', () => {
@@ -39,6 +41,41 @@ it('a session is valid until it expires, and not after a password change or any 
   assert.equal(validSession(keys, value, now), false, 'ended by a logout');
   assert.equal(validSession(keys, other, now), true, 'another session goes on');
   assert.equal(cookieValue(`a=1; h13_session=${value}; b=2`, 'h13_session'), value);
+});
+
+it('a cookie is checked against the store of ended sessions, and a forged one costs no query', async () => {
+  const ended = new Set<string>();
+  const asked: string[] = [];
+  const shared: SessionKeys = {
+    ...keys,
+    revoked: new Set(),
+    isRevoked: async (nonce) => {
+      asked.push(nonce);
+      return ended.has(nonce);
+    },
+  };
+  const value = newSession(shared);
+  const req = (v: string) => ({ headers: { cookie: `h13_session=${v}` } }) as IncomingMessage;
+  const nonce = (readSession(shared, value) as { nonce: string }).nonce;
+  assert.equal((await currentSession(shared, req(value)))?.nonce, nonce);
+  // Another process's logout: only the store knows.
+  ended.add(nonce);
+  assert.equal(await currentSession(shared, req(value)), null, 'ended elsewhere');
+  assert.equal(shared.revoked.has(nonce), true, 'remembered here from then on');
+  assert.equal(asked.length, 2);
+  assert.equal(await currentSession(shared, req(value)), null);
+  assert.equal(asked.length, 2, 'known here: not asked again');
+  const forged = `${value.slice(0, -4)}AAAA`;
+  assert.equal(await currentSession(shared, req(forged)), null);
+  assert.equal(asked.length, 2, 'a cookie whose MAC fails is never looked up');
+  const failing: SessionKeys = {
+    ...keys,
+    revoked: new Set(),
+    isRevoked: async () => {
+      throw new Error('database down');
+    },
+  };
+  await assert.rejects(currentSession(failing, req(newSession(failing))), /database down/);
 });
 
 it('after login, only a path of this site', () => {

@@ -10,7 +10,9 @@
  *   platform API (`app[api]`), any other `heroku-*` the platform about a dyno
  *   (`heroku[DYNO]`), anything else the app's own output (`app[DYNO]`), DYNO being the Fir
  *   dyno name (`web-58f4b5c5d-abcde`) as sent;
- * - the time is timeUnixNano, else observedTimeUnixNano, else the time of arrival.
+ * - the time is timeUnixNano, else observedTimeUnixNano, else the time of arrival;
+ * - a router record with no body is written from its attributes, under the router line's
+ *   names or OpenTelemetry's HTTP ones (ROUTER_FIELDS).
  *
  * A container of the wrong shape makes the request unreadable (400); a record of the wrong
  * shape, or whose app is unknown, is rejected alone and reported in partial_success.
@@ -27,9 +29,12 @@ const MAX_REASONS = 3;
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const PROCESS_OK = /^[^\]\s]{1,128}$/;
 /**
- * Attributes that may name the dyno, first found wins (see docs/drain.md). OpenTelemetry's
- * Heroku resource conventions put the dyno's id in service.instance.id: kept only when it is
- * a name (`web-58f4b5c5d-abcde`), not a UUID, as the router's `dyno=` field gives names.
+ * Attributes that may name the dyno, first found wins (see docs/drain.md). `heroku.dyno.name`
+ * is the one Heroku's Fir reference documents (as its Telemetry team's proposal to
+ * OpenTelemetry lists it); the others are what older conventions and generic SDKs set.
+ * OpenTelemetry's Heroku resource conventions put the dyno's id in service.instance.id: kept
+ * only when it is a name (`web-58f4b5c5d-abcde`), not a UUID, as the router's `dyno=` field
+ * gives names. Last, the dyno's type (`web`), which at least says which process spoke.
  */
 const DYNO_KEYS = [
   'heroku.dyno.name',
@@ -38,6 +43,30 @@ const DYNO_KEYS = [
   'service.instance.id',
   'k8s.pod.name',
   'host.name',
+  'heroku.dyno.type',
+  'heroku.workload.id',
+];
+/**
+ * A router record with no body is written as a router line from its attributes. Heroku says
+ * its telemetry adheres to OpenTelemetry's semantic conventions, so each field of the router
+ * line is taken under its own name, else under the convention's (HTTP spans and logs:
+ * `http.request.method`, `url.path`, ...), else left out. In the router line's order.
+ */
+const ROUTER_FIELDS: ReadonlyArray<readonly [string, ...string[]]> = [
+  ['at'],
+  ['code'],
+  ['desc'],
+  ['method', 'http.request.method'],
+  ['path', 'url.path'],
+  ['host', 'server.address'],
+  ['request_id', 'http.request.header.x-request-id'],
+  ['fwd', 'client.address'],
+  ['dyno', 'heroku.dyno.name'],
+  ['connect'],
+  ['service'],
+  ['status', 'http.response.status_code'],
+  ['bytes', 'http.response.body.size'],
+  ['protocol', 'url.scheme'],
 ];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -152,7 +181,7 @@ function readRecord(
   // A router record whose body is empty carries its fields as attributes: they make its line.
   let message = render(record.body, 0, maxLineBytes);
   if (message === '' && source === 'heroku' && proc === 'router')
-    message = logfmt(own, 0, maxLineBytes);
+    message = logfmt(routerFields(own, resource), 0, maxLineBytes);
   lines.addRecord({
     micros: micros ?? receivedMicros,
     source,
@@ -162,6 +191,46 @@ function readRecord(
 }
 
 const isHeroku = (service: string | undefined): boolean => service?.startsWith('heroku-') === true;
+
+/**
+ * A router record's attributes as the fields of a router line (ROUTER_FIELDS), then the
+ * record's other attributes as they are. A path's query (`url.query`) is put back on it, as
+ * the router's `path=` carries both. The dyno may be a resource attribute.
+ */
+function routerFields(
+  own: Map<string, unknown>,
+  resource: Map<string, unknown>,
+): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const used = new Set<string>();
+  for (const [field, ...aliases] of ROUTER_FIELDS) {
+    for (const key of [field, ...aliases]) {
+      const v = own.get(key) ?? (key === 'heroku.dyno.name' ? resource.get(key) : undefined);
+      const text = firstScalar(v);
+      if (text === undefined || text === '') continue;
+      used.add(key);
+      let value = text;
+      if (key === 'url.path') {
+        const query = firstScalar(own.get('url.query'));
+        if (query !== undefined && query !== '') {
+          value = `${text}?${query}`;
+          used.add('url.query');
+        }
+      }
+      out.set(field, { stringValue: value });
+      break;
+    }
+  }
+  for (const [key, v] of own) if (!used.has(key) && !out.has(key)) out.set(key, v);
+  return out;
+}
+
+/** A scalar AnyValue, or the first item of an array of them (HTTP headers are arrays). */
+function firstScalar(v: unknown): string | undefined {
+  if (isObj(v) && isObj(v.arrayValue) && Array.isArray(v.arrayValue.values))
+    return scalar(v.arrayValue.values[0]);
+  return scalar(v);
+}
 
 /** Counts what is wrong with a message the way BodyLines does for bytes, and cuts it. */
 function checked(lines: BodyLines, text: string, maxLineBytes: number): string {

@@ -149,6 +149,75 @@ describe('h13 drain: Fir telemetry drains (OTLP/HTTP logs)', () => {
     assert.equal(diagnosis?.cause, 'app-crash');
   });
 
+  it("reads Heroku's documented Fir attribute names: app from heroku.app.name, dyno from heroku.dyno.name, a bodiless router record in OpenTelemetry's HTTP names", async () => {
+    // The resource attributes Heroku's reference documents for Fir (as its Telemetry team
+    // listed them for OpenTelemetry, semantic-conventions PR 3008); service.name is the
+    // app's own choice, and service.instance.id a dyno id (a UUID), as OpenTelemetry's
+    // Heroku mapping has it. Our own fixture: no captured batch was available.
+    const id = '1a2b3c4d-0000-4000-8000-000000000009';
+    const app = 'fir-documented';
+    const heroku = {
+      'heroku.app.id': '6f0c3c7e-2f7a-4a43-9a59-0d7e4f3c1b2a',
+      'heroku.app.name': app,
+      'heroku.release.id': '0b7d3f8e-1c2d-4e5f-8a9b-3c4d5e6f7a8b',
+      'heroku.release.version': 'v42',
+    };
+    const dyno = {
+      ...heroku,
+      'heroku.dyno.name': DYNO,
+      'heroku.dyno.type': 'web',
+      'service.instance.id': '9e1f2a3b-4c5d-4e6f-8a7b-1c2d3e4f5a6b',
+    };
+    const logs = [
+      ...records({ 'service.name': 'checkout', ...dyno }, [
+        { at: '2026-03-02T13:00:05.004330Z', body: 'Error: card declined' },
+      ]),
+      ...records({ 'service.name': 'heroku-runtime', ...dyno }, [
+        { at: '2026-03-02T13:00:05.090000Z', body: 'Process exited with status 1' },
+      ]),
+      ...records({ 'service.name': 'heroku-router', ...heroku }, [
+        {
+          at: '2026-03-02T13:00:05.010002Z',
+          body: '',
+          attributes: {
+            at: 'error',
+            code: 'H13',
+            desc: 'Connection closed without response',
+            'http.request.method': 'POST',
+            'url.path': '/pay',
+            'url.query': 'step=2',
+            'server.address': `${app}.herokuapp.com`,
+            request_id: id,
+            'client.address': '203.0.113.9',
+            'heroku.dyno.name': DYNO,
+            'http.response.status_code': '503',
+            'http.response.body.size': '0',
+            'url.scheme': 'https',
+          },
+        },
+      ]),
+    ];
+    const r = await send(d.url, {
+      path: '/v1/logs',
+      auth: BEARER,
+      headers: PROTOBUF,
+      body: protobufBody(logs),
+    });
+    assert.equal(r.status, 200, r.text);
+    await until(async () => (await diagnosesOf(d.url, app)).length > 0, 10_000, app);
+    const [diagnosis] = await diagnosesOf(d.url, app);
+    assert.equal(diagnosis?.requestId, id);
+    assert.equal(diagnosis?.cause, 'app-crash', JSON.stringify(diagnosis));
+    assert.equal(
+      diagnosis?.line,
+      `2026-03-02T13:00:05.010002+00:00 heroku[router]: at=error code=H13 desc="Connection closed without response" method=POST path="/pay?step=2" host=${app}.herokuapp.com request_id=${id} fwd=203.0.113.9 dyno=${DYNO} status=503 bytes=0 protocol=https`,
+    );
+    assert.ok(
+      diagnosis?.evidence.some((e) => e.line.includes(`app[${DYNO}]: Error: card declined`)),
+      JSON.stringify(diagnosis?.evidence),
+    );
+  });
+
   it('answers an ExportLogsServiceResponse in the encoding of the request, gzip or not', async () => {
     const logs = records({ 'service.name': 'fir-enc', 'service.instance.id': DYNO }, [
       { at: '2026-03-02T12:00:00.000001Z', body: 'hello from a Fir dyno' },

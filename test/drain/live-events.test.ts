@@ -90,6 +90,53 @@ describe('live events', () => {
     }
   });
 
+  it("ends a session's streams on its logout and when its cookie expires, and only those", async () => {
+    const live = new LiveEvents({
+      maxSubscribers: 8,
+      maxBufferedBytes: 64 * 1024,
+      heartbeatMs: 50,
+    });
+    const farMs = Date.now() + 3_600_000;
+    const sessions: Record<string, { nonce: string; expiresMs: number } | null> = {
+      '/ended': { nonce: 'n-ended', expiresMs: farMs },
+      '/expiring': { nonce: 'n-expiring', expiresMs: Date.now() + 300 },
+      '/other': { nonce: 'n-other', expiresMs: farMs },
+      '/basic': null,
+    };
+    const server = createServer((req, res) => {
+      live.subscribe(res, null, sessions[req.url ?? ''] ?? null);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const open = (path: string) =>
+      new Promise<IncomingMessage>((resolve, reject) =>
+        get(`http://127.0.0.1:${port}${path}`, { agent: false }, resolve).on('error', reject),
+      );
+    try {
+      const [ended, expiring, other, basic] = await Promise.all(
+        ['/ended', '/expiring', '/other', '/basic'].map(open),
+      );
+      const streams = [ended, expiring, other, basic] as IncomingMessage[];
+      const endedOf = streams.map((s) => {
+        s.resume();
+        return new Promise<void>((r) => s.on('end', () => r()));
+      });
+      await until(() => live.size === 4, 10_000, 'four subscribers');
+      assert.deepEqual([...live.sessions()].sort(), ['n-ended', 'n-expiring', 'n-other']);
+      assert.equal(live.endSession('n-ended'), 1);
+      await withTimeout(endedOf[0] as Promise<void>, 10_000, 'the logged-out stream to end');
+      await withTimeout(endedOf[1] as Promise<void>, 10_000, 'the expired stream to end');
+      assert.equal(live.size, 2, 'the other session and the Basic stream stay');
+      assert.equal(other?.readableEnded, false);
+      assert.equal(basic?.readableEnded, false);
+      for (const s of streams) s.destroy();
+    } finally {
+      live.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('disconnects a subscriber that stops reading; publishing never waits for it', async () => {
     const live = new LiveEvents({
       maxSubscribers: 4,

@@ -3,7 +3,8 @@
  * publishes it to its own pages and NOTIFYs it on `h13_live`; every other process's listening
  * session (pg-analysis.ts) hands it to its pages. NOTIFY payloads are capped by PostgreSQL
  * (8000 bytes by default): a larger event stays local, and the other processes' pages show
- * it at their next load.
+ * it at their next load. The same channel carries the end of a login session (event
+ * `session-ended`, session-ends.ts), which closes that session's streams on every process.
  */
 
 export const LIVE_CHANNEL = 'h13_live';

@@ -15,7 +15,7 @@
 import type { LogfmtValue } from '../core/logfmt.js';
 import type { LiveEvents } from './live-events.js';
 import { encodeLive, type LiveMessage } from './pg-live.js';
-import type { Session, SessionKeys } from './session.js';
+import { rememberEnded, type Session, type SessionKeys } from './session.js';
 import type { Store } from './store.js';
 
 /** The live-channel event that carries an ended session's nonce (never sent to pages). */
@@ -43,7 +43,7 @@ export interface SessionEndsOptions {
 
 export function sessionEnds(o: SessionEndsOptions): SessionEnds {
   const endHere = (nonce: string, why: string) => {
-    o.keys.revoked.add(nonce);
+    rememberEnded(o.keys, nonce);
     const streams = o.live.endSession(nonce);
     if (streams > 0) o.log({ at: 'info', event: 'session-streams-ended', streams, why });
   };

@@ -117,10 +117,19 @@ export async function currentSession(
   const s = readSession(keys, cookieValue(req.headers.cookie, SESSION_COOKIE), nowMs);
   if (s === null || keys.revoked.has(s.nonce)) return null;
   if (await keys.isRevoked(s.nonce)) {
-    keys.revoked.add(s.nonce);
+    rememberEnded(keys, s.nonce);
     return null;
   }
   return s;
+}
+
+/** Past this many, the set of ended sessions starts again: the store still has them all. */
+const ENDED_CACHE_MAX = 4096;
+
+/** Note an ended session in this process's cache (bounded: it only saves store queries). */
+export function rememberEnded(keys: SessionKeys, nonce: string): void {
+  if (keys.revoked.size >= ENDED_CACHE_MAX) keys.revoked.clear();
+  keys.revoked.add(nonce);
 }
 
 /** The value of one cookie in a Cookie header (first one wins). */

@@ -10,6 +10,7 @@ import {
   currentSession,
   newSession,
   readSession,
+  rememberEnded,
   type SessionKeys,
   sameOrigin,
   validSession,
@@ -76,6 +77,29 @@ it('a cookie is checked against the store of ended sessions, and a forged one co
     },
   };
   await assert.rejects(currentSession(failing, req(newSession(failing))), /database down/);
+});
+
+it('the cache of ended sessions stays bounded; the store still decides', async () => {
+  let queries = 0;
+  const k: SessionKeys = {
+    ...keys,
+    revoked: new Set(),
+    isRevoked: async () => {
+      queries++;
+      return true;
+    },
+  };
+  for (let i = 0; i < 10_000; i++) rememberEnded(k, `n${i}`);
+  assert.ok(k.revoked.size <= 4096, `cache holds ${k.revoked.size}`);
+  assert.ok(k.revoked.has('n9999'), 'the latest is kept');
+  // A session that dropped out of the cache is still refused: the store is asked.
+  const value = newSession(k, Date.now());
+  const nonce = readSession(k, value)?.nonce ?? '';
+  assert.equal(k.revoked.has(nonce), false);
+  const req = { headers: { cookie: `h13_session=${value}` } } as IncomingMessage;
+  assert.equal(await currentSession(k, req), null);
+  assert.equal(queries, 1);
+  assert.ok(k.revoked.has(nonce), 'remembered after the query');
 });
 
 it('after login, only a path of this site', () => {

@@ -7,13 +7,24 @@
  * per request over a real socket (throughput.js) to get the share of throughput it costs.
  *
  *   node build/bench/guard/overhead.js [--rounds 15] [--requests 50000] [--request-id]
+ *     [--processes] [--variants bare,guard,...]
+ *
+ * In one process the bare server pays for what the guard patches on shared prototypes (the
+ * response-head wrapper) and for call sites the two servers make polymorphic, so the
+ * difference understates the guard. --processes runs each variant in a process of its own
+ * (alternated round by round, as throughput.js does, with its `guard/OPTION=JSON` and
+ * `NAME@BUILD_DIR` variants), which sees that part too.
  *
  * --request-id sends a valid X-Request-Id on every request, as Heroku's router does; without
  * it the guard makes a UUID for every request (direct traffic).
  */
 
+import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { Duplex } from 'node:stream';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Duplex, type Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { guard } from '../../src/guard/index.js';
 import { spread } from './stats.js';
@@ -23,6 +34,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '15' },
     requests: { type: 'string', default: '50000' },
     'request-id': { type: 'boolean', default: false },
+    processes: { type: 'boolean', default: false },
+    variants: { type: 'string', default: 'bare,guard' },
+    child: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -34,8 +48,7 @@ const handler: http.RequestListener = (_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
   res.end(body);
 };
-const bare = http.createServer(handler);
-const guarded = guard(http.createServer(handler), { signals: false, crash: false, exit: false });
+const DEFAULT_OPTIONS = { signals: false, crash: false, exit: false } as const;
 
 const idLine = values['request-id'] ? 'X-Request-Id: 6f0c2e7a-1f4b-4c55-9a7e-2b8d1c3e4f50\r\n' : '';
 const REQUEST = Buffer.from(`GET / HTTP/1.1\r\nHost: localhost\r\n${idLine}\r\n`);
@@ -85,32 +98,136 @@ async function run(server: http.Server, n: number): Promise<number> {
   return ((used.user + used.system) * 1000) / n;
 }
 
-// Warm-up: both servers' paths optimized before anything is counted.
-for (let i = 0; i < 2; i++) {
-  await run(bare, requests);
-  await run(guarded, requests);
+if (values.child !== undefined) await child(values.child);
+else if (values.processes) await separate();
+else await together();
+
+/** One variant in this process: warm up, then one line of ns per request per round. */
+async function child(variant: string): Promise<void> {
+  const server = http.createServer(handler);
+  if (variant !== 'bare') guard(server, { ...DEFAULT_OPTIONS, ...optionsOf(variant) });
+  for (let i = 0; i < 2; i++) await run(server, requests);
+  process.stdin.setEncoding('utf8').on('data', async (command: string) => {
+    if (command.startsWith('exit')) process.exit(0);
+    console.log(`ns ${await run(server, requests)}`);
+  });
+  console.log('ready');
 }
-const bareNs: number[] = [];
-const guardedNs: number[] = [];
-const extraNs: number[] = [];
-for (let round = 0; round < rounds; round++) {
-  // Alternate which one goes first, so that drift within a round cancels out.
-  const first = round % 2 === 0 ? bare : guarded;
-  const a = await run(first, requests);
-  const b = await run(first === bare ? guarded : bare, requests);
-  const [x, y] = first === bare ? [a, b] : [b, a];
-  bareNs.push(x);
-  guardedNs.push(y);
-  extraNs.push(y - x);
+
+/** `guard/requestId=false`: the guard with some options changed (JSON values). */
+function optionsOf(name: string): Record<string, unknown> {
+  return Object.fromEntries(
+    name
+      .split('/')
+      .slice(1)
+      .map((pair) => {
+        const [key = '', value = ''] = pair.split('=');
+        return [key, JSON.parse(value) as unknown];
+      }),
+  );
 }
-const f = (xs: number[]) => {
+
+async function separate(): Promise<void> {
+  const variants = String(values.variants).split(',');
+  if (variants[0] !== 'bare') throw new Error('--variants must start with bare (the baseline)');
+  const procs = await Promise.all(variants.map(startChild));
+  const ns = new Map<string, number[]>(variants.map((v) => [v, []]));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < variants.length; i++) {
+        const k = (i + round) % variants.length;
+        ns.get(variants[k] as string)?.push(await (procs[k] as ChildProc).measure());
+      }
+    }
+  } finally {
+    for (const p of procs) p.stop();
+  }
+  const bareNs = ns.get('bare') ?? [];
+  console.log(
+    `guard overhead, in-memory sockets, each variant in its own process, ${rounds} rounds × ` +
+      `${requests} requests, ${values['request-id'] ? 'X-Request-Id sent (router case)' : 'no X-Request-Id (UUID made)'}`,
+  );
+  for (const v of variants) {
+    const xs = ns.get(v) ?? [];
+    const extra = xs.map((x, r) => x - (bareNs[r] ?? Number.NaN));
+    const ratio = xs.map((x, r) => x / (bareNs[r] ?? Number.NaN) - 1);
+    const m = spread(ratio);
+    console.log(
+      `${v.padEnd(28)} ${fmt(xs)} CPU per request; vs bare ${fmt(extra)}, ` +
+        `${(m.median * 100).toFixed(1)} % [${(m.min * 100).toFixed(1)}…${(m.max * 100).toFixed(1)}]`,
+    );
+  }
+}
+
+interface ChildProc {
+  measure(): Promise<number>;
+  stop(): void;
+}
+
+async function startChild(variant: string): Promise<ChildProc> {
+  const at = variant.indexOf('@');
+  const script =
+    at < 0
+      ? fileURLToPath(import.meta.url)
+      : join(resolve(variant.slice(at + 1)), 'bench/guard/overhead.js');
+  const name = at < 0 ? variant : variant.slice(0, at);
+  const args = [script, '--child', name, '--requests', String(requests)];
+  if (values['request-id']) args.push('--request-id');
+  const proc = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+  const lines = createInterface({ input: proc.stdout as Readable });
+  const next = lines[Symbol.asyncIterator]();
+  const read = async (): Promise<string> => {
+    const r = await next.next();
+    if (r.done === true) throw new Error(`${variant} exited`);
+    return r.value as string;
+  };
+  if ((await read()) !== 'ready') throw new Error(`${variant} did not start`);
+  return {
+    async measure() {
+      proc.stdin?.write('run\n');
+      return Number((await read()).slice(3));
+    },
+    stop() {
+      proc.kill('SIGKILL');
+    },
+  };
+}
+
+function fmt(xs: number[]): string {
   const s = spread(xs);
   return `${s.median.toFixed(0)} ns [${s.min.toFixed(0)}…${s.max.toFixed(0)}]`;
-};
-console.log(
-  `guard overhead, in-memory sockets, ${rounds} rounds × ${requests} requests, ` +
-    `${values['request-id'] ? 'X-Request-Id sent (router case)' : 'no X-Request-Id (UUID made)'}`,
-);
-console.log(`bare     ${f(bareNs)} CPU per request`);
-console.log(`guarded  ${f(guardedNs)} CPU per request`);
-console.log(`guard    ${f(extraNs)} CPU per request (paired difference, median [range])`);
+}
+
+async function together(): Promise<void> {
+  const bare = http.createServer(handler);
+  const guarded = guard(http.createServer(handler), DEFAULT_OPTIONS);
+  // Warm-up: both servers' paths optimized before anything is counted.
+  for (let i = 0; i < 2; i++) {
+    await run(bare, requests);
+    await run(guarded, requests);
+  }
+  const bareNs: number[] = [];
+  const guardedNs: number[] = [];
+  const extraNs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    // Alternate which one goes first, so that drift within a round cancels out.
+    const first = round % 2 === 0 ? bare : guarded;
+    const a = await run(first, requests);
+    const b = await run(first === bare ? guarded : bare, requests);
+    const [x, y] = first === bare ? [a, b] : [b, a];
+    bareNs.push(x);
+    guardedNs.push(y);
+    extraNs.push(y - x);
+  }
+  const f = (xs: number[]) => {
+    const s = spread(xs);
+    return `${s.median.toFixed(0)} ns [${s.min.toFixed(0)}…${s.max.toFixed(0)}]`;
+  };
+  console.log(
+    `guard overhead, in-memory sockets, ${rounds} rounds × ${requests} requests, ` +
+      `${values['request-id'] ? 'X-Request-Id sent (router case)' : 'no X-Request-Id (UUID made)'}`,
+  );
+  console.log(`bare     ${f(bareNs)} CPU per request`);
+  console.log(`guarded  ${f(guardedNs)} CPU per request`);
+  console.log(`guard    ${f(extraNs)} CPU per request (paired difference, median [range])`);
+}

@@ -1,7 +1,7 @@
 /**
  * The benchmark's server, one variant per process: bare, guard (defaults), guard+context
  * (AsyncLocalStorage and a step() per request), guard+steps (a stepFor() per request, kept
- * for failures), pino-http (a logger line per request to /dev/null, for scale).
+ * for failures), bare+id (bare, plus a fixed X-Request-Id header), pino-http (a logger line per request to /dev/null, for scale).
  * Prints "listening on PORT".
  */
 
@@ -22,6 +22,20 @@ function answer(res: http.ServerResponse): void {
   res.end(body);
 }
 
+/**
+ * `bare+id`: the bare server with a fixed X-Request-Id header of the guard's length, so the
+ * cost of the echoed header's bytes on the wire (both ends) is told from the guard's work.
+ */
+const ID = '6f0c2e7a-1f4b-4c55-9a7e-2b8d1c3e4f50';
+function answerWithId(res: http.ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/plain',
+    'content-length': body.length,
+    'x-request-id': ID,
+  });
+  res.end(body);
+}
+
 /** The research's "realistic" handler: a few awaits and a turn of the event loop. */
 async function asyncWork(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve(i);
@@ -35,15 +49,16 @@ function handlerFor(name: string): Handler {
       : name === 'guard+steps'
         ? (req: http.IncomingMessage) => stepFor(req, 'handled')
         : () => {};
+  const respond = name === 'bare+id' ? answerWithId : answer;
   if (mode === 'sync')
     return (req, res) => {
       record(req);
-      answer(res);
+      respond(res);
     };
   return (req, res) => {
     void asyncWork().then(() => {
       record(req);
-      answer(res);
+      respond(res);
     });
   };
 }
@@ -69,7 +84,19 @@ if (variant.startsWith('guard'))
   guard(server, {
     context: variant === 'guard+context',
     steps: 'failure',
+    ...optionsOf(variant),
   });
+
+/** `guard/requestId=false/crash=false`: the guard with some options changed (JSON values). */
+function optionsOf(name: string): Record<string, unknown> {
+  const pairs = name.split('/').slice(1);
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const [key = '', value = ''] = pair.split('=');
+      return [key, JSON.parse(value) as unknown];
+    }),
+  );
+}
 // CPU time on request over stdin: a per-request cost that contention from other processes
 // on the machine distorts far less than throughput.
 // "exit" ends the process normally, so that --cpu-prof can write its profile.

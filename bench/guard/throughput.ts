@@ -6,6 +6,11 @@
  *     [--connections 10] [--modes sync,async] [--variants bare,guard,...]
  *     [--server-cpu 1] [--load-cpu 0] [--no-pin] [--request-id]
  *
+ * A variant `NAME@BUILD_DIR` (for example guard@/tmp/before/build) runs NAME from another
+ * build, in the same rounds: the way to compare two versions of the guard.
+ * A variant `guard/OPTION=JSON/...` runs the guard with those options changed (the cost of one
+ * feature), for example guard/requestId=false.
+ *
  * --request-id sends a valid X-Request-Id with every request (to every variant), as Heroku's
  * router does; without it the guard makes a UUID per request (direct traffic).
  * Each variant runs in its own process; autocannon (programmatic) drives it over loopback
@@ -20,6 +25,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRow, type Measure, summarize } from './stats.js';
@@ -72,10 +78,21 @@ if (pin) {
   if (r.status !== 0) throw new Error('taskset could not pin the load generator');
 }
 
+/**
+ * `guard@DIR` runs the variant from another build (DIR is its build directory, as
+ * build/ here), so two versions of the guard are compared in the same rounds.
+ */
+function serverOf(variant: string): [script: string, name: string] {
+  const at = variant.indexOf('@');
+  if (at < 0) return [SERVER, variant];
+  return [join(resolve(variant.slice(at + 1)), 'bench/guard/server.js'), variant.slice(0, at)];
+}
+
 async function startServer(variant: string, mode: string) {
+  const [script, name] = serverOf(variant);
   const [cmd, args] = pin
-    ? ['taskset', ['-c', String(values['server-cpu']), process.execPath, SERVER, variant, mode]]
-    : [process.execPath, [SERVER, variant, mode]];
+    ? ['taskset', ['-c', String(values['server-cpu']), process.execPath, script, name, mode]]
+    : [process.execPath, [script, name, mode]];
   const child = spawn(cmd as string, args as string[], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${variant} exited ${code}`)));

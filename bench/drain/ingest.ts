@@ -58,6 +58,8 @@ const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const COMPARE = stringArg('compare');
 const DATABASE_URL = stringArg('database-url');
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+/** In the soak, the drain reports its own memory (bench/drain/mem-probe.ts) every second. */
+const MEM_PROBE = new URL('./mem-probe.js', import.meta.url).href;
 
 type Kind = 'bare' | 'drain' | 'other';
 const KINDS: readonly Kind[] =
@@ -66,8 +68,10 @@ const KINDS: readonly Kind[] =
 async function start(kind: Kind, dir: string, profile = false): Promise<Started> {
   const nodeArgs =
     profile && CPU_PROF !== undefined ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
-  if (kind === 'drain' && SOAK_MINUTES > 0 && args.includes('--trace-gc'))
-    nodeArgs.push('--trace-gc');
+  if (kind === 'drain' && SOAK_MINUTES > 0) {
+    nodeArgs.push('--import', MEM_PROBE);
+    if (args.includes('--trace-gc')) nodeArgs.push('--trace-gc');
+  }
   const proc =
     kind === 'bare'
       ? spawnProcess(process.execPath, [BARE])
@@ -85,7 +89,7 @@ async function start(kind: Kind, dir: string, profile = false): Promise<Started>
             '--app-rate',
             '0',
           ],
-          { env: { H13_DRAIN_PASSWORD: PASSWORD, DYNO: '' } },
+          { env: { H13_DRAIN_PASSWORD: PASSWORD, DYNO: '', H13_MEM_PROBE_MS: '1000' } },
         );
   const m = await proc.waitFor(/listening on (http:\/\/\S+)/, 20_000);
   return {

@@ -136,6 +136,8 @@ export interface SoakOptions {
   readonly sampleEverySeconds: number;
   readonly warmupSeconds: number;
   readonly linesPerSecond: number;
+  /** The drain's node flags (the Procfile's, or --node-flags), printed with the figures. */
+  readonly drainNodeFlags: readonly string[];
 }
 
 export async function soak(
@@ -144,7 +146,7 @@ export async function soak(
 ): Promise<void> {
   const seconds = o.minutes * 60;
   console.log(
-    `node ${process.version}; soak ${o.minutes} min, bare and drain side by side, each paced at ${o.linesPerSecond} lines/s; RSS every ${o.sampleEverySeconds} s, warm-up ${o.warmupSeconds} s; "flat": last third's mean within ${FLAT_GROWTH * 100} % of the first third's`,
+    `node ${process.version}; soak ${o.minutes} min, bare and drain side by side, each paced at ${o.linesPerSecond} lines/s; RSS every ${o.sampleEverySeconds} s, warm-up ${o.warmupSeconds} s; "flat": last third's mean within ${FLAT_GROWTH * 100} % of the first third's; drain node flags: ${o.drainNodeFlags.join(' ') || 'none'}`,
   );
   const names = ['bare', 'drain'] as const;
   const acks = { bare: [] as number[], drain: [] as number[] };

@@ -15,7 +15,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Spawned } from '../../test/helpers/process.js';
-import { median, paced, pct } from './load.js';
+import { median, PACED_BATCH, paced, pct } from './load.js';
 import { MEM_PROBE_PREFIX, type MemProbe } from './mem-probe.js';
 
 /** Growth of the last third over the first third still called flat. */
@@ -187,8 +187,13 @@ export async function soak(
     clearInterval(sampler);
   }
   console.log('');
+  // paced() sends this many batches; one that failed (an error or a status other than 200)
+  // has no acknowledgement.
+  const sent = Math.round((seconds * o.linesPerSecond) / PACED_BATCH);
   for (const n of names) {
     const a = acks[n].sort((x, y) => x - y);
+    if (a.length < sent)
+      console.log(`${n}: ${sent - a.length} of ${sent} batches not acknowledged`);
     const v = flatness(rss[n]);
     console.log(
       `${n}: ${a.length} batches acknowledged, ack p50 ${pct(a, 50).toFixed(2)} ms p99 ${pct(a, 99).toFixed(2)} ms; RSS after warm-up: first third mean ${v.firstMiB.toFixed(1)} MiB, last third ${v.lastMiB.toFixed(1)} MiB (${v.growth >= 0 ? '+' : ''}${(v.growth * 100).toFixed(1)} %), median ${median(rss[n]).toFixed(1)}, max ${Math.max(...rss[n]).toFixed(1)}: ${v.flat ? 'flat' : 'NOT flat'}`,

@@ -25,6 +25,11 @@
  *     "flat" when the last third's mean RSS is within 10 % of the first third's
  *     (bench/drain/soak.ts).
  *
+ *   --node-flags "FLAGS" (with any of the above): the drain's node flags; by default those of
+ *     the Procfile's web: line (bench/drain/deploy-flags.ts), '' for V8's defaults
+ *   --other-node-flags "FLAGS": a third contender, `other`, this build (or --compare's) with
+ *     these node flags instead, in the same rounds: a runtime setting measured under one load
+ *
  *   --database-url URL (with any of the above): the drain keeps everything in that PostgreSQL
  *     instead of a new SQLite file (every round writes into the same database, which keeps
  *     what earlier rounds wrote)
@@ -36,6 +41,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnProcess } from '../../test/helpers/process.js';
+import { nodeFlagsArg, webNodeFlags } from './deploy-flags.js';
 import { flood, floodBatches, median, PACED_BATCH, PASSWORD, pacedPercentiles } from './load.js';
 import { cpuSeconds, rssMiB, type Started, soak } from './soak.js';
 
@@ -56,18 +62,30 @@ const SOAK_MINUTES = arg('soak', 0);
 const PACED_RATE = 5000;
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const COMPARE = stringArg('compare');
+const PROCFILE = fileURLToPath(new URL('../../../Procfile', import.meta.url));
+const DRAIN_FLAGS =
+  nodeFlagsArg(stringArg('node-flags')) ?? webNodeFlags(readFileSync(PROCFILE, 'utf8'));
+const OTHER_FLAGS = nodeFlagsArg(stringArg('other-node-flags'));
 const DATABASE_URL = stringArg('database-url');
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+/** In the soak, the drain reports its own memory (bench/drain/mem-probe.ts) every second. */
+const MEM_PROBE = new URL('./mem-probe.js', import.meta.url).href;
 
 type Kind = 'bare' | 'drain' | 'other';
 const KINDS: readonly Kind[] =
-  COMPARE === undefined ? ['bare', 'drain'] : ['bare', 'drain', 'other'];
+  COMPARE === undefined && OTHER_FLAGS === undefined
+    ? ['bare', 'drain']
+    : ['bare', 'drain', 'other'];
 
 async function start(kind: Kind, dir: string, profile = false): Promise<Started> {
-  const nodeArgs =
-    profile && CPU_PROF !== undefined ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
-  if (kind === 'drain' && SOAK_MINUTES > 0 && args.includes('--trace-gc'))
-    nodeArgs.push('--trace-gc');
+  const nodeArgs = [
+    ...(kind === 'other' ? (OTHER_FLAGS ?? DRAIN_FLAGS) : kind === 'drain' ? DRAIN_FLAGS : []),
+    ...(profile && CPU_PROF !== undefined ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
+  ];
+  if (kind === 'drain' && SOAK_MINUTES > 0) {
+    nodeArgs.push('--import', MEM_PROBE);
+    if (args.includes('--trace-gc')) nodeArgs.push('--trace-gc');
+  }
   const proc =
     kind === 'bare'
       ? spawnProcess(process.execPath, [BARE])
@@ -75,7 +93,7 @@ async function start(kind: Kind, dir: string, profile = false): Promise<Started>
           process.execPath,
           [
             ...nodeArgs,
-            kind === 'other' ? join(COMPARE as string, 'src/cli/main.js') : CLI,
+            kind === 'other' && COMPARE !== undefined ? join(COMPARE, 'src/cli/main.js') : CLI,
             'drain',
             '--port',
             '0',
@@ -85,7 +103,7 @@ async function start(kind: Kind, dir: string, profile = false): Promise<Started>
             '--app-rate',
             '0',
           ],
-          { env: { H13_DRAIN_PASSWORD: PASSWORD, DYNO: '' } },
+          { env: { H13_DRAIN_PASSWORD: PASSWORD, DYNO: '', H13_MEM_PROBE_MS: '1000' } },
         );
   const m = await proc.waitFor(/listening on (http:\/\/\S+)/, 20_000);
   return {
@@ -115,7 +133,7 @@ const f1 = (n: number) => n.toFixed(1);
 async function rounds(dir: string): Promise<void> {
   const lineBytes = (floodBatches[0]?.body.length ?? 0) / (floodBatches[0]?.lines ?? 1);
   console.log(
-    `store ${DATABASE_URL === undefined ? 'SQLite' : 'PostgreSQL'}; node ${process.version}; ${SECONDS} s per run, ${ROUNDS} rounds, ${CONCURRENCY} senders; flood batches ${floodBatches[0]?.lines} lines (${floodBatches[0]?.body.length} bytes, ${lineBytes.toFixed(0)} bytes/line); paced ${PACED_RATE} lines/s in batches of ${PACED_BATCH}`,
+    `store ${DATABASE_URL === undefined ? 'SQLite' : 'PostgreSQL'}; node ${process.version}; ${SECONDS} s per run, ${ROUNDS} rounds, ${CONCURRENCY} senders; flood batches ${floodBatches[0]?.lines} lines (${floodBatches[0]?.body.length} bytes, ${lineBytes.toFixed(0)} bytes/line); paced ${PACED_RATE} lines/s in batches of ${PACED_BATCH}; drain node flags: ${DRAIN_FLAGS.join(' ') || 'none'}${OTHER_FLAGS === undefined ? '' : `; other: ${COMPARE ?? 'this build'}, node flags ${OTHER_FLAGS.join(' ') || 'none'}`}`,
   );
   const results: Record<Kind, Round[]> = { bare: [], drain: [], other: [] };
   for (let round = 0; round < ROUNDS; round++) {
@@ -174,7 +192,7 @@ async function rounds(dir: string): Promise<void> {
   if (o.length > 0) {
     const oRatios = o.map((r, i) => r.flood / (b[i] as Round).flood);
     console.log(
-      `  other (${COMPARE}): flood ${Math.round(med(o, 'flood'))} lines/s, ratio to bare ${median(oRatios).toFixed(3)}; CPU ${med(o, 'cpuUsPerLine').toFixed(2)} µs/line; flood ack p50/p99 ${f1(med(o, 'p50'))}/${f1(med(o, 'p99'))} ms; paced p50/p99 ${med(o, 'pacedP50').toFixed(2)}/${med(o, 'pacedP99').toFixed(2)} ms; RSS ${med(o, 'rss').toFixed(0)} MiB`,
+      `  other (${COMPARE ?? 'this build'}, node flags ${(OTHER_FLAGS ?? DRAIN_FLAGS).join(' ') || 'none'}): flood ${Math.round(med(o, 'flood'))} lines/s, ratio to bare ${median(oRatios).toFixed(3)}; CPU ${med(o, 'cpuUsPerLine').toFixed(2)} µs/line; flood ack p50/p99 ${f1(med(o, 'p50'))}/${f1(med(o, 'p99'))} ms; paced p50/p99 ${med(o, 'pacedP50').toFixed(2)}/${med(o, 'pacedP99').toFixed(2)} ms; RSS ${med(o, 'rss').toFixed(0)} MiB`,
     );
   }
 }
@@ -192,6 +210,7 @@ async function main(): Promise<void> {
             sampleEverySeconds: arg('sample-every', 10),
             warmupSeconds: arg('warmup', 60),
             linesPerSecond: PACED_RATE,
+            drainNodeFlags: DRAIN_FLAGS,
           },
         );
       } finally {

@@ -43,15 +43,22 @@ class Sums<K extends unknown[]> {
   }
 }
 
+/** What one ingest transaction did: the results, and each stored batch's first sequence number. */
+export interface PgIngested {
+  readonly results: IngestResult[];
+  /** Per batch, the per-app sequence number of its first line (null: not stored, or no lines). */
+  readonly firstSeqs: Array<number | null>;
+}
+
 export async function pgIngestMany(
   client: pg.ClientBase,
   batches: readonly IngestBatch[],
-): Promise<IngestResult[]> {
+): Promise<PgIngested> {
   await client.query('BEGIN; SET LOCAL synchronous_commit = on');
   try {
-    const results = await ingestGroup(client, batches);
+    const ingested = await ingestGroup(client, batches);
     await client.query('COMMIT');
-    return results;
+    return ingested;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
@@ -61,7 +68,7 @@ export async function pgIngestMany(
 async function ingestGroup(
   client: pg.ClientBase,
   batches: readonly IngestBatch[],
-): Promise<IngestResult[]> {
+): Promise<PgIngested> {
   const seen = new Map<string, number>();
   for (const b of batches) seen.set(b.app, Math.max(seen.get(b.app) ?? 0, b.receivedMs));
   const apps = [...seen.keys()].sort(byKey);
@@ -91,7 +98,7 @@ async function ingestGroup(
 
   await tokens(client, keep);
   await samples(client, keep);
-  const firstIds = await lines(client, keep);
+  const first = await lines(client, keep);
   await counts(client, keep);
   const fed = [...new Set(keep.filter((b) => b.lines.length > 0).map((b) => b.app))];
   // Delivered at commit, to every process listening (pg-analysis.ts).
@@ -100,12 +107,20 @@ async function ingestGroup(
       LINES_CHANNEL,
       fed,
     ]);
+  const results: IngestResult[] = [];
+  const firstSeqs: Array<number | null> = [];
   let k = 0;
-  return batches.map((_, i) =>
-    stored[i]
-      ? { stored: true, firstLineId: firstIds[k++] ?? null }
-      : { stored: false, firstLineId: null },
-  );
+  batches.forEach((_, i) => {
+    if (stored[i]) {
+      results.push({ stored: true, firstLineId: first.ids[k] ?? null });
+      firstSeqs.push(first.seqs[k] ?? null);
+      k++;
+    } else {
+      results.push({ stored: false, firstLineId: null });
+      firstSeqs.push(null);
+    }
+  });
+  return { results, firstSeqs };
 }
 
 /** Which batches are new: a Frame-Id this app sent before (or earlier in this group) is not. */
@@ -193,7 +208,7 @@ async function samples(client: pg.ClientBase, keep: readonly IngestBatch[]): Pro
 async function lines(
   client: pg.ClientBase,
   keep: readonly IngestBatch[],
-): Promise<Array<number | null>> {
+): Promise<{ ids: Array<number | null>; seqs: Array<number | null> }> {
   const perApp = new Map<string, number>();
   const app: string[] = [];
   const received: number[] = [];
@@ -214,7 +229,8 @@ async function lines(
     }
   });
   const firstIds: Array<number | null> = keep.map(() => null);
-  if (app.length === 0) return firstIds;
+  const firstSeqs: Array<number | null> = keep.map(() => null);
+  if (app.length === 0) return { ids: firstIds, seqs: firstSeqs };
   // The first line of each batch, as (app, ordinal): its id comes back, the others' do not.
   const heads = new Map<string, number>();
   batch.forEach((bi, k) => {
@@ -222,8 +238,8 @@ async function lines(
   });
   const apps = [...perApp.keys()].sort(byKey);
   const headKeys = [...heads.keys()].map((k) => JSON.parse(k) as [string, number]);
-  const r = await client.query<{ app: string; o: string; id: string }>(
-    'WITH c AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS c(app, n)), s AS (UPDATE apps SET next_seq = apps.next_seq + c.n FROM c WHERE apps.name = c.app RETURNING apps.name, apps.next_seq - c.n AS base), ins AS (INSERT INTO lines (app, received_ms, micros, line, seq) SELECT t.app, t.r, t.m, t.l, s.base + t.o FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[]) AS t(app, r, m, l, o) JOIN s ON s.name = t.app RETURNING app, seq, id) SELECT ins.app, ins.seq - s.base AS o, ins.id FROM ins JOIN s ON s.name = ins.app WHERE (ins.app, ins.seq - s.base) IN (SELECT * FROM unnest($8::text[], $9::bigint[]))',
+  const r = await client.query<{ app: string; o: string; id: string; seq: string }>(
+    'WITH c AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS c(app, n)), s AS (UPDATE apps SET next_seq = apps.next_seq + c.n FROM c WHERE apps.name = c.app RETURNING apps.name, apps.next_seq - c.n AS base), ins AS (INSERT INTO lines (app, received_ms, micros, line, seq) SELECT t.app, t.r, t.m, t.l, s.base + t.o FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[]) AS t(app, r, m, l, o) JOIN s ON s.name = t.app RETURNING app, seq, id) SELECT ins.app, ins.seq - s.base AS o, ins.id, ins.seq FROM ins JOIN s ON s.name = ins.app WHERE (ins.app, ins.seq - s.base) IN (SELECT * FROM unnest($8::text[], $9::bigint[]))',
     [
       apps,
       apps.map((a) => perApp.get(a)),
@@ -238,9 +254,12 @@ async function lines(
   );
   for (const row of r.rows) {
     const bi = heads.get(JSON.stringify([row.app, Number(row.o)]));
-    if (bi !== undefined) firstIds[bi] = Number(row.id);
+    if (bi !== undefined) {
+      firstIds[bi] = Number(row.id);
+      firstSeqs[bi] = Number(row.seq);
+    }
   }
-  return firstIds;
+  return { ids: firstIds, seqs: firstSeqs };
 }
 
 /** Router lines per minute (traffic) and platform errors, with their counts. */

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { H13Error } from '../core/errors.js';
 import { pgConnection, redactedUrl } from './pg-connect.js';
-import { type PgIngested, pgIngestMany } from './pg-ingest.js';
+import { type PgIngested, pgIngestMany, pgLineText } from './pg-ingest.js';
 import { migratePg } from './pg-migrate.js';
 import type {
   AppDiagnosis,
@@ -161,7 +161,7 @@ export class PgStore implements Store {
             b.app,
             seq,
             b.receivedMs,
-            b.lines.map((l) => storedText(l.text)),
+            b.lines.map((l) => pgLineText(l.text)),
           );
       });
     return ingested.results;

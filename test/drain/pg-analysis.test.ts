@@ -79,18 +79,26 @@ describe('PostgreSQL analysis: own lines from memory, the others read', () => {
     assert.deepEqual(fed, ['1', '2', '3']);
     assert.deepEqual(analysis.fed, { kept: 0, read: 3 });
 
-    // Own, another process's, own again (NUL as stored), then two at once in one group.
+    // Own, another process's, own again (NUL, quotes, escapes, a lone surrogate: as stored),
+    // then two at once in one group.
     await mine.ingestMany([batch('f2', ['4', '5'])]);
     await other.ingestMany([batch('f3', ['6', '7'])]);
-    await mine.ingestMany([batch('f4', ['8\0'])]);
+    await mine.ingestMany([batch('f4', ['8\0', 'q"\\\n\u0001é🙂\uD800'])]);
     await mine.ingestMany([batch('f5', ['9']), batch('f6', ['10', '11'])]);
     // A retried Frame-Id is not stored, so nothing is kept for it.
     await mine.ingestMany([batch('f2', ['4', '5'])]);
     await analysis.wakeAndWait();
-    assert.deepEqual(fed, ['1', '2', '3', '4', '5', '6', '7', '8\uFFFD', '9', '10', '11']);
-    assert.deepEqual(analysis.fed, { kept: 6, read: 5 });
+    const odd = 'q"\\\n\u0001é🙂\uFFFD';
+    assert.deepEqual(fed, ['1', '2', '3', '4', '5', '6', '7', '8\uFFFD', odd, '9', '10', '11']);
+    assert.deepEqual(analysis.fed, { kept: 7, read: 5 });
+    // What memory fed is what the database holds.
+    const stored = await mine.linesAfter(APP, 0, 100);
+    assert.deepEqual(
+      stored.map((l) => l.line),
+      fed,
+    );
 
     // The cursor saved is the last line fed: a process taking over reads on from there.
-    assert.deepEqual((await mine.cursor(APP))?.seq, 11);
+    assert.deepEqual((await mine.cursor(APP))?.seq, 12);
   });
 });

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import type { AppAnalyses } from '../../src/drain/app-analyses.js';
 import { PgAnalysis } from '../../src/drain/pg-analysis.js';
 import { openPgStore, type PgStore } from '../../src/drain/pg-store.js';
@@ -100,5 +101,29 @@ describe('PostgreSQL analysis: own lines from memory, the others read', () => {
 
     // The cursor saved is the last line fed: a process taking over reads on from there.
     assert.deepEqual((await mine.cursor(APP))?.seq, 12);
+  });
+
+  it('the lines table has one B-tree besides its key, (app, seq); its time indexes are BRIN', async () => {
+    const url = await pgServer.createDatabase();
+    const store = await openPgStore(url);
+    stores.push(store);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const r = await c.query<{ indexname: string; am: string }>(
+        "SELECT i.indexname, a.amname AS am FROM pg_indexes i JOIN pg_class x ON x.relname = i.indexname JOIN pg_am a ON a.oid = x.relam WHERE i.tablename = 'lines' ORDER BY i.indexname",
+      );
+      assert.deepEqual(
+        r.rows.map((x) => `${x.indexname} ${x.am}`),
+        [
+          'lines_app_seq btree',
+          'lines_micros_brin brin',
+          'lines_pkey btree',
+          'lines_received_brin brin',
+        ],
+      );
+    } finally {
+      await c.end();
+    }
   });
 });

@@ -33,6 +33,10 @@
  *   --database-url URL (with any of the above): the drain keeps everything in that PostgreSQL
  *     instead of a new SQLite file (every round writes into the same database, which keeps
  *     what earlier rounds wrote)
+ *   --compare-database-url URL: the database of `other` (--compare), when the two builds'
+ *     schemas differ (an older build refuses a database migrated by a newer one)
+ *   --server-pid PID: the PostgreSQL postmaster's pid; adds the server's CPU per line (all its
+ *     processes) during the flood, which on a shared machine competes with the drain's
  */
 
 import { randomUUID } from 'node:crypto';
@@ -43,6 +47,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnProcess } from '../../test/helpers/process.js';
 import { nodeFlagsArg, webNodeFlags } from './deploy-flags.js';
 import { flood, floodBatches, median, PACED_BATCH, PASSWORD, pacedPercentiles } from './load.js';
+import { treeCpuSeconds } from './server-cpu.js';
 import { cpuSeconds, rssMiB, type Started, soak } from './soak.js';
 
 const args = process.argv.slice(2);
@@ -67,6 +72,8 @@ const DRAIN_FLAGS =
   nodeFlagsArg(stringArg('node-flags')) ?? webNodeFlags(readFileSync(PROCFILE, 'utf8'));
 const OTHER_FLAGS = nodeFlagsArg(stringArg('other-node-flags'));
 const DATABASE_URL = stringArg('database-url');
+const COMPARE_DATABASE_URL = stringArg('compare-database-url') ?? DATABASE_URL;
+const SERVER_PID = stringArg('server-pid');
 const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 /** In the soak, the drain reports its own memory (bench/drain/mem-probe.ts) every second. */
 const MEM_PROBE = new URL('./mem-probe.js', import.meta.url).href;
@@ -99,7 +106,10 @@ async function start(kind: Kind, dir: string, profile = false): Promise<Started>
             '0',
             ...(DATABASE_URL === undefined
               ? ['--db', join(dir, `drain-${randomUUID()}.db`)]
-              : ['--database-url', DATABASE_URL]),
+              : [
+                  '--database-url',
+                  kind === 'other' ? (COMPARE_DATABASE_URL as string) : DATABASE_URL,
+                ]),
             '--app-rate',
             '0',
           ],
@@ -126,6 +136,8 @@ interface Round {
   rss: number;
   /** CPU time of the process (all threads) per line during the flood. */
   cpuUsPerLine: number;
+  /** The same for the PostgreSQL server (all its processes), with --server-pid. */
+  serverUsPerLine: number;
 }
 
 const f1 = (n: number) => n.toFixed(1);
@@ -145,9 +157,14 @@ async function rounds(dir: string): Promise<void> {
       const s = await start(kind, dir, kind === 'drain');
       try {
         const pid = s.proc.child.pid as number;
+        const serverCpu = () =>
+          SERVER_PID === undefined ? Number.NaN : treeCpuSeconds(Number(SERVER_PID));
         const cpu0 = cpuSeconds(pid);
+        const server0 = serverCpu();
         const f = await flood(s.url, SECONDS, CONCURRENCY);
-        const cpuUsPerLine = ((cpuSeconds(pid) - cpu0) * 1e6) / (f.linesPerSecond * f.seconds);
+        const flooded = f.linesPerSecond * f.seconds;
+        const cpuUsPerLine = ((cpuSeconds(pid) - cpu0) * 1e6) / flooded;
+        const serverUsPerLine = ((serverCpu() - server0) * 1e6) / flooded;
         const p =
           CPU_PROF === undefined
             ? await pacedPercentiles(s.url, SECONDS, PACED_RATE)
@@ -160,10 +177,11 @@ async function rounds(dir: string): Promise<void> {
           pacedP99: p.p99,
           rss: rssMiB(pid),
           cpuUsPerLine,
+          serverUsPerLine,
         };
         results[kind].push(r);
         console.log(
-          `round ${round + 1} ${kind.padEnd(5)} flood ${Math.round(r.flood)} lines/s, ack p50 ${f1(r.p50)} ms p99 ${f1(r.p99)} ms, CPU ${r.cpuUsPerLine.toFixed(2)} µs/line; paced ack p50 ${r.pacedP50.toFixed(2)} ms p99 ${r.pacedP99.toFixed(2)} ms; RSS ${r.rss.toFixed(0)} MiB`,
+          `round ${round + 1} ${kind.padEnd(5)} flood ${Math.round(r.flood)} lines/s, ack p50 ${f1(r.p50)} ms p99 ${f1(r.p99)} ms, CPU ${r.cpuUsPerLine.toFixed(2)} µs/line${SERVER_PID === undefined || kind === 'bare' ? '' : ` (server ${r.serverUsPerLine.toFixed(2)})`}; paced ack p50 ${r.pacedP50.toFixed(2)} ms p99 ${r.pacedP99.toFixed(2)} ms; RSS ${r.rss.toFixed(0)} MiB`,
         );
       } finally {
         await s.stop();
@@ -183,7 +201,7 @@ async function rounds(dir: string): Promise<void> {
   console.log(
     `\nmedian of ${ROUNDS} rounds (uptime: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})\n` +
       `  flood lines/s: drain ${Math.round(med(d, 'flood'))}, bare ${Math.round(med(b, 'flood'))}; ratio drain/bare ${median(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}]\n` +
-      `  flood CPU µs per line (all threads): drain ${med(d, 'cpuUsPerLine').toFixed(2)}, bare ${med(b, 'cpuUsPerLine').toFixed(2)}\n` +
+      `  flood CPU µs per line (all threads): drain ${med(d, 'cpuUsPerLine').toFixed(2)}, bare ${med(b, 'cpuUsPerLine').toFixed(2)}${SERVER_PID === undefined ? '' : `; PostgreSQL server during the drain's flood ${med(d, 'serverUsPerLine').toFixed(2)}`}\n` +
       `  flood ack p50/p99 ms: drain ${f1(med(d, 'p50'))}/${f1(med(d, 'p99'))}, bare ${f1(med(b, 'p50'))}/${f1(med(b, 'p99'))}\n` +
       `  paced ${PACED_RATE} lines/s ack p50/p99 ms: drain ${med(d, 'pacedP50').toFixed(2)}/${med(d, 'pacedP99').toFixed(2)}, bare ${med(b, 'pacedP50').toFixed(2)}/${med(b, 'pacedP99').toFixed(2)}\n` +
       `  RSS MiB: drain ${med(d, 'rss').toFixed(0)}, bare ${med(b, 'rss').toFixed(0)}`,
@@ -192,7 +210,7 @@ async function rounds(dir: string): Promise<void> {
   if (o.length > 0) {
     const oRatios = o.map((r, i) => r.flood / (b[i] as Round).flood);
     console.log(
-      `  other (${COMPARE ?? 'this build'}, node flags ${(OTHER_FLAGS ?? DRAIN_FLAGS).join(' ') || 'none'}): flood ${Math.round(med(o, 'flood'))} lines/s, ratio to bare ${median(oRatios).toFixed(3)}; CPU ${med(o, 'cpuUsPerLine').toFixed(2)} µs/line; flood ack p50/p99 ${f1(med(o, 'p50'))}/${f1(med(o, 'p99'))} ms; paced p50/p99 ${med(o, 'pacedP50').toFixed(2)}/${med(o, 'pacedP99').toFixed(2)} ms; RSS ${med(o, 'rss').toFixed(0)} MiB`,
+      `  other (${COMPARE ?? 'this build'}, node flags ${(OTHER_FLAGS ?? DRAIN_FLAGS).join(' ') || 'none'}): flood ${Math.round(med(o, 'flood'))} lines/s, ratio to bare ${median(oRatios).toFixed(3)}; CPU ${med(o, 'cpuUsPerLine').toFixed(2)} µs/line${SERVER_PID === undefined ? '' : ` (server ${med(o, 'serverUsPerLine').toFixed(2)})`}; flood ack p50/p99 ${f1(med(o, 'p50'))}/${f1(med(o, 'p99'))} ms; paced p50/p99 ${med(o, 'pacedP50').toFixed(2)}/${med(o, 'pacedP99').toFixed(2)} ms; RSS ${med(o, 'rss').toFixed(0)} MiB`,
     );
   }
 }

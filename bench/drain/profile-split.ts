@@ -39,6 +39,15 @@ const RULES: ReadonlyArray<readonly [string, (fn: string, url: string) => boolea
         url,
       ),
   ],
+  ['pg: ingest (pg-ingest.ts)', (_, url) => /drain\/pg-ingest/.test(url)],
+  [
+    'pg: analysis reads (pg-analysis, pg-store)',
+    (_, url) => /drain\/pg-(analysis|store)/.test(url),
+  ],
+  [
+    'pg: driver (pg, pg-protocol)',
+    (_, url) => /node_modules\/(pg|pg-protocol|pg-types|pg-pool)\//.test(url),
+  ],
   ['heroku-log (timestamps, formatting)', (_, url) => /core\/heroku-log/.test(url)],
   ['analyzer', (_, url) => /\/analyze\//.test(url)],
   ['drain: other', (_, url) => /\/drain\//.test(url)],

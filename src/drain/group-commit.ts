@@ -4,6 +4,13 @@
  * answered once its batch is on disk. With the commit on a worker thread (worker-ingest.ts)
  * the event loop keeps reading requests meanwhile, so the slower the disk, the larger the
  * next group, rather than a queue of small commits each paying its own fsync.
+ *
+ * A store whose commit is a conversation with a server (PostgreSQL) may allow more than one
+ * commit in flight (`commitsInFlight`): while one transaction waits for the server's fsync,
+ * the next group's statements are already being sent and executed, so neither the process nor
+ * the server sits idle waiting for the other. Each group still commits as a whole and each
+ * request is answered after its own group's commit; the store keeps concurrent commits
+ * correct (pg-ingest.ts: the per-app row locks order an app's lines).
  */
 
 import type { IngestBatch, IngestResult, Store } from './store.js';
@@ -17,9 +24,12 @@ interface Waiting {
 export class GroupCommit {
   private queue: Waiting[] = [];
   private scheduled = false;
-  private committing = false;
+  private committing = 0;
+  private readonly inFlight: number;
 
-  constructor(private readonly store: Pick<Store, 'ingestMany'>) {}
+  constructor(private readonly store: Pick<Store, 'ingestMany' | 'commitsInFlight'>) {
+    this.inFlight = Math.max(1, store.commitsInFlight ?? 1);
+  }
 
   ingest(batch: IngestBatch): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
@@ -30,7 +40,7 @@ export class GroupCommit {
 
   /** setImmediate: the requests read in this turn of the loop join the group. */
   private schedule(): void {
-    if (this.scheduled || this.committing || this.queue.length === 0) return;
+    if (this.scheduled || this.committing >= this.inFlight || this.queue.length === 0) return;
     this.scheduled = true;
     setImmediate(() => this.flush());
   }
@@ -39,7 +49,7 @@ export class GroupCommit {
     this.scheduled = false;
     const group = this.queue;
     this.queue = [];
-    this.committing = true;
+    this.committing++;
     let committed: Promise<IngestResult[]>;
     try {
       committed = this.store.ingestMany(group.map((w) => w.batch));
@@ -56,7 +66,7 @@ export class GroupCommit {
         },
       )
       .finally(() => {
-        this.committing = false;
+        this.committing--;
         this.schedule();
       });
   }

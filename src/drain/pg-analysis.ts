@@ -13,6 +13,13 @@
  *
  * Wake-ups: NOTIFY on `h13_lines` at each ingest commit, and a bounded poll in case a
  * notification is missed (a reconnect) or a lock was freed with no new line.
+ *
+ * Lines this process stored itself are not read back: the store hands each committed batch
+ * over with its first sequence number (PgStore.onCommitted), and while this process holds the
+ * app, a batch that starts right after the lines read so far is fed from memory. Only the
+ * gaps (lines other processes stored, or batches committed before the lock was taken) are
+ * read from the database, and the order fed is still the sequence order. Reading every line
+ * back cost the server and this process CPU per line on top of the insert (issue 17).
  */
 
 import { createHash } from 'node:crypto';
@@ -31,6 +38,11 @@ import type { PgStore } from './pg-store.js';
  */
 const READ_BATCH = 500;
 const RECONNECT_MS = 1000;
+/**
+ * Committed lines kept for the apps this process holds until the analysis reaches them; past
+ * this, batches are not kept and the analysis reads them from the database instead.
+ */
+const KEPT_LINES_MAX = 100_000;
 
 export interface PgAnalysisOptions {
   readonly pollMs: number;
@@ -50,6 +62,8 @@ export function appLockKey(app: string): number {
 interface Held {
   seq: number;
   receivedMs: number;
+  /** Batches this process committed for the app, not fed yet, by their first sequence number. */
+  readonly kept: Map<number, { receivedMs: number; lines: readonly string[] }>;
 }
 
 export class PgAnalysis implements AnalysisFeed {
@@ -61,11 +75,23 @@ export class PgAnalysis implements AnalysisFeed {
   private timer: NodeJS.Timeout | undefined;
   private reconnect: NodeJS.Timeout | undefined;
 
+  private keptLines = 0;
+  /** Lines fed from memory and read from the database: how well the memory path works. */
+  readonly fed = { kept: 0, read: 0 };
+
   constructor(
     private readonly store: PgStore,
     private readonly analyses: AppAnalyses,
     private readonly options: PgAnalysisOptions,
-  ) {}
+  ) {
+    store.onCommitted = (app, firstSeq, receivedMs, lines) => {
+      const at = this.held.get(app);
+      if (at === undefined || firstSeq <= at.seq || lines.length === 0) return;
+      if (this.keptLines + lines.length > KEPT_LINES_MAX) return;
+      at.kept.set(firstSeq, { receivedMs, lines });
+      this.keptLines += lines.length;
+    };
+  }
 
   async start(): Promise<void> {
     await this.connect();
@@ -117,8 +143,11 @@ export class PgAnalysis implements AnalysisFeed {
   private async connect(): Promise<void> {
     const session = new pg.Client(this.store.clientConfig);
     session.on('notification', (n) => {
-      if (n.channel === LINES_CHANNEL) this.wake();
-      else if (n.channel === LIVE_CHANNEL) {
+      // This process's own commits wake the analysis through feed(), after the store has
+      // handed their lines over; its own NOTIFY could arrive first and read them back.
+      if (n.channel === LINES_CHANNEL) {
+        if (!this.store.ownBackend(n.processId)) this.wake();
+      } else if (n.channel === LIVE_CHANNEL) {
         const message = decodeLive(n.payload);
         if (message !== null) this.options.onLive?.(message);
       }
@@ -128,7 +157,7 @@ export class PgAnalysis implements AnalysisFeed {
       this.session = null;
       // The locks went with the session: another process may take these apps over now.
       const apps = this.heldApps();
-      this.held.clear();
+      this.forgetHeld();
       // Not decided here: whoever takes these apps decides their errors from the stored lines.
       for (const app of apps) this.analyses.drop(app);
       if (apps.length > 0 || err !== undefined)
@@ -177,20 +206,57 @@ export class PgAnalysis implements AnalysisFeed {
       const from = at.seq;
       for (;;) {
         if (this.closed || this.session !== session) return;
-        const rows = await this.store.linesAfter(app, at.seq, READ_BATCH);
-        const last = rows[rows.length - 1];
-        if (last === undefined) break;
-        this.analyses.feed(
-          app,
-          rows.map((r) => r.line),
-        );
-        at.seq = last.seq;
-        at.receivedMs = last.receivedMs;
-        if (rows.length < READ_BATCH) break;
+        if (!(await this.step(app, at))) break;
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (at.seq > from) await this.store.saveCursor(app, at.seq, at.receivedMs);
     }
+  }
+
+  /**
+   * Feeds the app's next lines: the kept batch that starts right after the cursor, or else
+   * the stored lines up to the next kept batch. Resolves false when there was nothing new.
+   */
+  private async step(app: string, at: Held): Promise<boolean> {
+    const next = at.kept.get(at.seq + 1);
+    if (next !== undefined) {
+      this.unkeep(at, at.seq + 1);
+      this.analyses.feed(app, next.lines);
+      this.fed.kept += next.lines.length;
+      at.seq += next.lines.length;
+      at.receivedMs = next.receivedMs;
+      return true;
+    }
+    const before = at.kept.size === 0 ? undefined : Math.min(...at.kept.keys());
+    const rows = await this.store.linesAfter(app, at.seq, READ_BATCH, before);
+    const last = rows[rows.length - 1];
+    if (last === undefined) {
+      // A kept batch that does not follow the cursor while nothing is stored before it was
+      // overtaken (read from the database already): drop it.
+      if (before !== undefined && before <= at.seq) this.unkeep(at, before);
+      return before !== undefined && before <= at.seq;
+    }
+    this.analyses.feed(
+      app,
+      rows.map((r) => r.line),
+    );
+    this.fed.read += rows.length;
+    at.seq = last.seq;
+    at.receivedMs = last.receivedMs;
+    for (const first of [...at.kept.keys()]) if (first <= at.seq) this.unkeep(at, first);
+    return true;
+  }
+
+  private unkeep(at: Held, first: number): void {
+    const batch = at.kept.get(first);
+    if (batch === undefined) return;
+    at.kept.delete(first);
+    this.keptLines -= batch.lines.length;
+  }
+
+  private forgetHeld(): void {
+    this.held.clear();
+    this.keptLines = 0;
   }
 
   private async takeOver(app: string): Promise<void> {
@@ -206,7 +272,7 @@ export class PgAnalysis implements AnalysisFeed {
       replayed = lines.length;
       this.analyses.feed(app, lines);
     }
-    this.held.set(app, { seq: at.seq, receivedMs: at.receivedMs });
+    this.held.set(app, { seq: at.seq, receivedMs: at.receivedMs, kept: new Map() });
     this.options.log({ at: 'info', event: 'analysis-taken', app, cursor: at.seq, replayed });
   }
 
@@ -221,7 +287,8 @@ export class PgAnalysis implements AnalysisFeed {
   async release(): Promise<void> {
     const session = this.session;
     this.session = null;
-    this.held.clear();
+    this.forgetHeld();
+    this.store.onCommitted = undefined;
     await session?.end().catch(() => {});
   }
 }

@@ -9,8 +9,11 @@
 export interface Migration {
   readonly version: number;
   readonly why: string;
-  readonly statements: readonly string[];
+  /** SQL for both stores, or `{ only, sql }` for one of them (an index one store does without). */
+  readonly statements: ReadonlyArray<string | { readonly only: Dialect; readonly sql: string }>;
 }
+
+type Dialect = 'sqlite' | 'postgres';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -79,6 +82,28 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE analysis_cursors (app TEXT PRIMARY KEY, seq BIGINT NOT NULL, received_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL)',
     ],
   },
+  {
+    version: 4,
+    why: 'PostgreSQL: the lines time indexes as BRIN, not B-tree (ingest speed, issue 17)',
+    statements: [
+      // Every B-tree is one more index insert per line: on PostgreSQL each of these two cost
+      // about 2.3 us of server CPU per line (psql, 100 000 lines). Lines arrive in time order,
+      // so a BRIN index (the min/max of each range of pages) finds a time window almost as
+      // well, for next to nothing per insert. The reads by time: prune (received_ms), the
+      // request search (micros, one app: the pages of the window, filtered by app). The
+      // analysis reads by (app, seq), a B-tree still. SQLite keeps its B-trees (no BRIN).
+      { only: 'postgres', sql: 'DROP INDEX lines_app_received' },
+      { only: 'postgres', sql: 'DROP INDEX lines_app_micros' },
+      {
+        only: 'postgres',
+        sql: 'CREATE INDEX lines_received_brin ON lines USING brin (received_ms) WITH (autosummarize = on)',
+      },
+      {
+        only: 'postgres',
+        sql: 'CREATE INDEX lines_micros_brin ON lines USING brin (micros) WITH (autosummarize = on)',
+      },
+    ],
+  },
 ];
 
 export const ID_TYPE = {
@@ -87,8 +112,10 @@ export const ID_TYPE = {
 } as const;
 
 /** A migration's statements in one dialect. */
-export function migrationSql(m: Migration, dialect: keyof typeof ID_TYPE): string[] {
-  return m.statements.map((sql) => sql.replaceAll('{{ID}}', ID_TYPE[dialect]));
+export function migrationSql(m: Migration, dialect: Dialect): string[] {
+  return m.statements
+    .filter((x) => typeof x === 'string' || x.only === dialect)
+    .map((x) => (typeof x === 'string' ? x : x.sql).replaceAll('{{ID}}', ID_TYPE[dialect]));
 }
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -148,6 +148,8 @@ export interface Store {
    * arrived while the previous commit ran), results in the same order. All or none.
    */
   ingestMany(batches: readonly IngestBatch[]): Promise<IngestResult[]>;
+  /** How many `ingestMany` calls group-commit.ts may have running at once (default 1). */
+  readonly commitsInFlight?: number;
   /** Stores the diagnoses not stored before, with their counts; resolves with how many were new. */
   addDiagnoses(app: string, items: readonly StoredDiagnosis[]): Promise<number>;
   /** As addDiagnoses, resolving with the diagnoses that were new, in order. */

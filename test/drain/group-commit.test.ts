@@ -16,11 +16,12 @@ const batch = (frameId: string): IngestBatch => ({
 });
 
 /** A store whose commits finish when the test says so, recording each group it was given. */
-function slowStore() {
+function slowStore(commitsInFlight?: number) {
   const groups: string[][] = [];
   const finish: Array<(fail?: Error) => void> = [];
   let started: () => void = () => {};
   return {
+    commitsInFlight,
     groups,
     /** Finishes the commit in flight (resolved, or failed with `fail`). */
     finish: (fail?: Error) => (finish.shift() as (fail?: Error) => void)(fail),
@@ -76,5 +77,32 @@ describe('group commit', () => {
     store.finish();
     assert.deepEqual(await later, { stored: true, firstLineId: 0 });
     assert.deepEqual(store.groups, [['F1'], ['F2']]);
+  });
+
+  it('a store that allows two commits in flight gets the next group before the first finishes', async () => {
+    const store = slowStore(2);
+    const commits = new GroupCommit(store);
+    let commit = store.nextCommit();
+    const first = commits.ingest(batch('F1'));
+    await commit;
+    commit = store.nextCommit();
+    const second = commits.ingest(batch('F2'));
+    await commit;
+    commit = store.nextCommit();
+    const third = [commits.ingest(batch('F3')), commits.ingest(batch('F4'))];
+    // Two in flight: F3 and F4 wait, however many turns of the loop pass.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(store.groups, [['F1'], ['F2']]);
+    store.finish();
+    assert.deepEqual(await first, { stored: true, firstLineId: 0 });
+    await commit;
+    assert.deepEqual(store.groups, [['F1'], ['F2'], ['F3', 'F4']]);
+    store.finish();
+    store.finish();
+    assert.deepEqual(await second, { stored: true, firstLineId: 0 });
+    assert.deepEqual(await Promise.all(third), [
+      { stored: true, firstLineId: 0 },
+      { stored: true, firstLineId: 1 },
+    ]);
   });
 });

@@ -28,6 +28,17 @@ const page = (d: DrainProcess, cookie: string, path = '/') =>
   send(d.url, { path, auth: null, headers: { cookie: `h13_session=${cookie}` } });
 
 /** `GET /events` with the cookie only (as a logged-in page opens it). */
+/** POST /logout with the session cookie, from the drain's own origin. */
+function logout(d: DrainProcess, cookie: string) {
+  return send(d.url, {
+    method: 'POST',
+    path: '/logout',
+    auth: null,
+    headers: { cookie: `h13_session=${cookie}`, origin: d.url },
+    body: '',
+  });
+}
+
 function stream(d: DrainProcess, cookie: string): Promise<IncomingMessage> {
   return withTimeout(
     new Promise<IncomingMessage>((resolve, reject) => {
@@ -76,25 +87,13 @@ describe('logins across two h13 drain processes on one PostgreSQL', () => {
       // Read on, so 'end' is emitted when the server ends the response.
       for (const s of streams) s.resume();
 
-      const out = await send(a.url, {
-        method: 'POST',
-        path: '/logout',
-        auth: null,
-        headers: { cookie: `h13_session=${cookie}`, origin: a.url },
-        body: '',
-      });
+      const out = await logout(a, cookie);
       assert.equal(out.status, 303);
       // No wait of any kind: the first request after the answer is refused.
       const after = await page(b, cookie);
       assert.equal(after.status, 303, 'B sends the ended session to the login form');
       assert.match(String(after.headers.location), /^\/login\?next=/);
-      const post = await send(b.url, {
-        method: 'POST',
-        path: '/logout',
-        auth: null,
-        headers: { cookie: `h13_session=${cookie}`, origin: b.url },
-        body: '',
-      });
+      const post = await logout(b, cookie);
       assert.equal(post.status, 401, 'a POST with the ended session gets 401');
       assert.equal((await page(a, cookie)).status, 303, 'A refuses it too');
       await endedA;
@@ -135,13 +134,7 @@ describe('logins across two h13 drain processes on one PostgreSQL', () => {
         "SELECT pg_terminate_backend(pid, 5000) AS ok FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'",
       );
       assert.ok(killed.length >= 2 && killed.every((r) => r.ok === true), 'both listeners ended');
-      const out = await send(a.url, {
-        method: 'POST',
-        path: '/logout',
-        auth: null,
-        headers: { cookie: `h13_session=${cookie}`, origin: a.url },
-        body: '',
-      });
+      const out = await logout(a, cookie);
       assert.equal(out.status, 303);
       assert.equal((await page(b, cookie)).status, 303, 'B refuses the ended session');
       await ended;

@@ -7,7 +7,14 @@ import { freePort } from '../../src/core/ports.js';
 import { nodeServer, type Started } from '../fixtures/probe-servers.js';
 import { CLI } from '../helpers/paths.js';
 import { spawnNode } from '../helpers/process.js';
-import { badRequestIdsBeyondRstRace, findingIds, type Json, probe, probeJson } from './helpers.js';
+import {
+  badRequestIdsBeyondRstRace,
+  findingIds,
+  type Json,
+  NODE_DEFAULT_RST_RACE,
+  probe,
+  probeJson,
+} from './helpers.js';
 import { checkReport } from './schema-check.js';
 
 test('plain Node 20: every bad request is answered, no bad-request findings (exit 0)', async () => {
@@ -88,12 +95,16 @@ test("a 'clientError' listener that destroys: every forwarded malformed request 
     const base = await probeJson(['--only', 'bad-requests', plain.url]);
     const { code, report } = await probeJson(['--only', 'bad-requests', destroying.url]);
     checkReport(report);
+    // The plain server's own 400 to the large-body case can be lost to its RST (Node's race,
+    // helpers.ts), so that case is compared apart: the destroying listener never answers it.
     const rejectedByNode = (base.report.badRequests.cases as Json[])
       .filter((c) => c.router.kind === 'forward' && c.status >= 400)
-      .map((c) => c.id as string);
+      .map((c) => c.id as string)
+      .filter((id) => id !== NODE_DEFAULT_RST_RACE);
     assert.ok(rejectedByNode.length >= 10, `${rejectedByNode.length} forwarded malformed cases`);
     assert.ok(rejectedByNode.includes('seed-qmark-target'));
-    assert.deepEqual(findingIds(report, 'bad-requests').sort(), rejectedByNode.sort());
+    assert.deepEqual(badRequestIdsBeyondRstRace(report).sort(), rejectedByNode.sort());
+    assert.ok(findingIds(report, 'bad-requests').includes(NODE_DEFAULT_RST_RACE));
     for (const c of report.badRequests.cases as Json[]) {
       if (c.finding !== null) assert.equal(c.finding.code, 'H13');
     }

@@ -116,7 +116,7 @@ describe('coexisting with the app’s own shutdown: two restarts under load behi
       for (const key of Object.keys(guarded.bodies))
         assert.ok(
           key === `200 ok ${pattern}\n` || (pattern === 'fastify' && key.startsWith('503 ')),
-          key,
+          `${key.slice(0, 80)}\n${guarded.lines.filter((l) => /code=H|event=/.test(l)).join('\n')}`,
         );
       assert.ok(
         guardLines.some((l) => /event=start /.test(l)),

@@ -21,13 +21,13 @@
 
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Duplex, type Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { guard } from '../../src/guard/index.js';
 import { spread } from './stats.js';
+import { optionsOf, scriptOf } from './variants.js';
 
 const { values } = parseArgs({
   options: {
@@ -114,19 +114,6 @@ async function child(variant: string): Promise<void> {
   console.log('ready');
 }
 
-/** `guard/requestId=false`: the guard with some options changed (JSON values). */
-function optionsOf(name: string): Record<string, unknown> {
-  return Object.fromEntries(
-    name
-      .split('/')
-      .slice(1)
-      .map((pair) => {
-        const [key = '', value = ''] = pair.split('=');
-        return [key, JSON.parse(value) as unknown];
-      }),
-  );
-}
-
 async function separate(): Promise<void> {
   const variants = String(values.variants).split(',');
   if (variants[0] !== 'bare') throw new Error('--variants must start with bare (the baseline)');
@@ -165,12 +152,7 @@ interface ChildProc {
 }
 
 async function startChild(variant: string): Promise<ChildProc> {
-  const at = variant.indexOf('@');
-  const script =
-    at < 0
-      ? fileURLToPath(import.meta.url)
-      : join(resolve(variant.slice(at + 1)), 'bench/guard/overhead.js');
-  const name = at < 0 ? variant : variant.slice(0, at);
+  const [script, name] = scriptOf(variant, fileURLToPath(import.meta.url), 'overhead.js');
   const args = [script, '--child', name, '--requests', String(requests)];
   if (values['request-id']) args.push('--request-id');
   const proc = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'ignore'] });

@@ -9,6 +9,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { guard, step, stepFor } from '../../src/guard/index.js';
+import { optionsOf } from './variants.js';
 
 const variant = process.argv[2] ?? 'bare';
 const mode = process.argv[3] ?? 'sync';
@@ -87,16 +88,6 @@ if (variant.startsWith('guard'))
     ...optionsOf(variant),
   });
 
-/** `guard/requestId=false/crash=false`: the guard with some options changed (JSON values). */
-function optionsOf(name: string): Record<string, unknown> {
-  const pairs = name.split('/').slice(1);
-  return Object.fromEntries(
-    pairs.map((pair) => {
-      const [key = '', value = ''] = pair.split('=');
-      return [key, JSON.parse(value) as unknown];
-    }),
-  );
-}
 // CPU time on request over stdin: a per-request cost that contention from other processes
 // on the machine distorts far less than throughput.
 // "exit" ends the process normally, so that --cpu-prof can write its profile.

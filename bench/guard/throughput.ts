@@ -25,10 +25,10 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRow, type Measure, summarize } from './stats.js';
+import { scriptOf } from './variants.js';
 
 interface AutocannonResult {
   requests: { total: number };
@@ -78,18 +78,8 @@ if (pin) {
   if (r.status !== 0) throw new Error('taskset could not pin the load generator');
 }
 
-/**
- * `guard@DIR` runs the variant from another build (DIR is its build directory, as
- * build/ here), so two versions of the guard are compared in the same rounds.
- */
-function serverOf(variant: string): [script: string, name: string] {
-  const at = variant.indexOf('@');
-  if (at < 0) return [SERVER, variant];
-  return [join(resolve(variant.slice(at + 1)), 'bench/guard/server.js'), variant.slice(0, at)];
-}
-
 async function startServer(variant: string, mode: string) {
-  const [script, name] = serverOf(variant);
+  const [script, name] = scriptOf(variant, SERVER, 'server.js');
   const [cmd, args] = pin
     ? ['taskset', ['-c', String(values['server-cpu']), process.execPath, script, name, mode]]
     : [process.execPath, [script, name, mode]];

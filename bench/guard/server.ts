@@ -94,7 +94,7 @@ if (variant.startsWith('guard'))
 process.stdin.setEncoding('utf8').on('data', (command: string) => {
   if (command.startsWith('exit')) process.exit(0);
   const { user, system } = process.cpuUsage();
-  console.log(`cpu ${user + system}`);
+  console.log(`cpu ${user + system} user ${user}`);
 });
 
 server.listen(0, '127.0.0.1', () => {

@@ -8,6 +8,11 @@ export interface Measure {
   readonly rps: number;
   /** Server CPU (user + system) per request, microseconds. */
   readonly cpuUs: number;
+  /**
+   * The user-space part: the guard's work is all there, while the system part (loopback TCP,
+   * most of a tiny request's cost) moves with the kernel's batching from round to round.
+   */
+  readonly userUs: number;
 }
 
 export interface Spread {
@@ -22,6 +27,7 @@ export interface Summary {
   /** variant / bare of the same round, minus 1. */
   readonly rpsVsBare: Spread;
   readonly cpuVsBare: Spread;
+  readonly userVsBare: Spread;
 }
 
 export function spread(xs: readonly number[]): Spread {
@@ -42,6 +48,7 @@ export function summarize(runs: readonly Measure[], bare: readonly Measure[]): S
     cpuUs: spread(runs.map((m) => m.cpuUs)),
     rpsVsBare: paired((m) => m.rps),
     cpuVsBare: paired((m) => m.cpuUs),
+    userVsBare: paired((m) => m.userUs),
   };
 }
 
@@ -59,6 +66,7 @@ export function formatRow(variant: string, s: Summary): string {
     cell(s.rps, rps, 23) +
     cell(s.rpsVsBare, pct, 26) +
     cell(s.cpuUs, us, 25) +
-    cell(s.cpuVsBare, pct, 26)
+    cell(s.cpuVsBare, pct, 26) +
+    cell(s.userVsBare, pct, 26)
   ).trimEnd();
 }

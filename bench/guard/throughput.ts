@@ -4,7 +4,7 @@
  *
  *   node build/bench/guard/throughput.js [--seconds 3] [--warmup 1] [--rounds 5]
  *     [--connections 10] [--modes sync,async] [--variants bare,guard,...]
- *     [--server-cpu 1] [--load-cpu 0] [--no-pin] [--request-id]
+ *     [--server-cpu 1] [--load-cpu 0] [--no-pin] [--request-id] [--load autocannon|wrk]
  *
  * A variant `NAME@BUILD_DIR` (for example guard@/tmp/before/build) runs NAME from another
  * build, in the same rounds: the way to compare two versions of the guard.
@@ -21,6 +21,12 @@
  * bare server of the same round (paired ratios), whose median and range are reported.
  * Server CPU time per request (process.cpuUsage in the server) is the steadier figure:
  * req/s also moves with the load generator's share of the machine.
+ *
+ * --load wrk drives the servers with wrk (Debian's `wrk` package) instead of autocannon.
+ * autocannon is JavaScript and costs about as much CPU per request as the server it drives,
+ * so on a small or shared machine it, not the server, can set the pace; the server then idles
+ * between requests, and its req/s and CPU per request measure the load generator's speed
+ * (with less batching per wake-up) rather than its own. wrk keeps one core's server busy.
  */
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -52,6 +58,7 @@ const { values } = parseArgs({
     'load-cpu': { type: 'string', default: '0' },
     'no-pin': { type: 'boolean', default: false },
     'request-id': { type: 'boolean', default: false },
+    load: { type: 'string', default: 'autocannon' },
   },
 });
 const seconds = Number(values.seconds);
@@ -61,6 +68,11 @@ const connections = Number(values.connections);
 const modes = String(values.modes).split(',');
 const variants = String(values.variants).split(',');
 if (variants[0] !== 'bare') throw new Error('--variants must start with bare (the baseline)');
+
+const load = String(values.load);
+if (load !== 'autocannon' && load !== 'wrk') throw new Error('--load must be autocannon or wrk');
+if (load === 'wrk' && spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error !== undefined)
+  throw new Error('--load wrk needs wrk on the PATH (Debian: apt-get install wrk)');
 
 const headers = values['request-id']
   ? { 'x-request-id': '6f0c2e7a-1f4b-4c55-9a7e-2b8d1c3e4f50' }
@@ -91,13 +103,21 @@ async function startServer(variant: string, mode: string) {
       if (m) resolve(Number(m[1]));
     });
   });
+  // A server that dies mid-run fails the run instead of leaving it waiting for an answer.
   const cpu = () =>
-    new Promise<number>((resolve) => {
+    new Promise<{ total: number; user: number }>((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error(`${variant} exited ${child.exitCode ?? child.signalCode}`));
+        return;
+      }
+      child.once('exit', (code, signal) =>
+        reject(new Error(`${variant} exited ${code ?? signal}`)),
+      );
       const onData = (d: Buffer) => {
-        const m = /cpu (\d+)/.exec(d.toString());
+        const m = /cpu (\d+) user (\d+)/.exec(d.toString());
         if (m === null) return;
         child.stdout.off('data', onData);
-        resolve(Number(m[1]));
+        resolve({ total: Number(m[1]), user: Number(m[2]) });
       };
       child.stdout.on('data', onData);
       child.stdin.write('cpu\n');
@@ -105,20 +125,61 @@ async function startServer(variant: string, mode: string) {
   return { child, port, cpu };
 }
 
+/** One wrk run (one thread, pinned like autocannon): requests answered and failures. */
+function runWrk(url: string, duration: number): Promise<AutocannonResult> {
+  const args = ['-t1', `-c${connections}`, `-d${duration}s`];
+  if (headers) for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  args.push(url);
+  const [cmd, argv] = pin
+    ? ['taskset', ['-c', String(values['load-cpu']), 'wrk', ...args]]
+    : ['wrk', args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd as string, argv as string[], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const total = /(\d+) requests in/.exec(out);
+      if (code !== 0 || total === null) {
+        reject(new Error(`wrk exited ${code}: ${out}`));
+        return;
+      }
+      const socketErrors =
+        /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      const errors =
+        socketErrors === null ? 0 : socketErrors.slice(1).reduce((a, n) => a + Number(n), 0);
+      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+      resolve({ requests: { total: Number(total[1]) }, errors, non2xx });
+    });
+  });
+}
+
+function drive(url: string, duration: number): Promise<AutocannonResult> {
+  if (load === 'wrk') return runWrk(url, duration);
+  return autocannon({ url, connections, headers, duration });
+}
+
 async function measure(variant: string, mode: string): Promise<Measure> {
   const { child, port, cpu } = await startServer(variant, mode);
   try {
     const url = `http://127.0.0.1:${port}/`;
     // Warm-up: the JIT settles before anything is counted.
-    await autocannon({ url, connections, headers, duration: warmup });
+    await drive(url, warmup);
     const before = await cpu();
     const start = performance.now();
-    const r = await autocannon({ url, connections, headers, duration: seconds });
+    const r = await drive(url, seconds);
     const wall = (performance.now() - start) / 1000;
     const after = await cpu();
     if (r.errors > 0 || r.non2xx > 0)
       throw new Error(`${variant}: ${r.errors} errors, ${r.non2xx} non-2xx`);
-    return { rps: r.requests.total / wall, cpuUs: (after - before) / r.requests.total };
+    const n = r.requests.total;
+    return {
+      rps: n / wall,
+      cpuUs: (after.total - before.total) / n,
+      userUs: (after.user - before.user) / n,
+    };
   } finally {
     child.kill('SIGKILL');
   }
@@ -126,7 +187,7 @@ async function measure(variant: string, mode: string): Promise<Measure> {
 
 console.log(
   `guard throughput: ${seconds}s measured after ${warmup}s warm-up, ${rounds} rounds, ` +
-    `${connections} connections, ${headers ? 'X-Request-Id sent' : 'no X-Request-Id'}, ` +
+    `${connections} connections, ${load}, ${headers ? 'X-Request-Id sent' : 'no X-Request-Id'}, ` +
     (pin
       ? `server pinned to cpu ${values['server-cpu']}, load generator to cpu ${values['load-cpu']}`
       : 'no pinning'),
@@ -143,7 +204,7 @@ for (const mode of modes) {
   const bare = results.get('bare') ?? [];
   console.log(`\nhandler=${mode}: medians [min–max over ${rounds} rounds]; vs bare = paired`);
   console.log(
-    'variant            req/s [range]        vs bare [range]           cpu µs/req [range]       vs bare [range]',
+    'variant            req/s [range]        vs bare [range]           cpu µs/req [range]       vs bare [range]           user cpu vs bare [range]',
   );
   for (const variant of variants) {
     console.log(formatRow(variant, summarize(results.get(variant) ?? [], bare)));

@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { guard } from '../../src/guard/index.js';
 import { spread } from './stats.js';
-import { optionsOf, scriptOf } from './variants.js';
+import { BENCH_REQUEST_ID, optionsOf, scriptOf } from './variants.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +50,7 @@ const handler: http.RequestListener = (_req, res) => {
 };
 const DEFAULT_OPTIONS = { signals: false, crash: false, exit: false } as const;
 
-const idLine = values['request-id'] ? 'X-Request-Id: 6f0c2e7a-1f4b-4c55-9a7e-2b8d1c3e4f50\r\n' : '';
+const idLine = values['request-id'] ? `X-Request-Id: ${BENCH_REQUEST_ID}\r\n` : '';
 const REQUEST = Buffer.from(`GET / HTTP/1.1\r\nHost: localhost\r\n${idLine}\r\n`);
 
 type Chunk = { chunk: Buffer | string };
@@ -201,15 +201,11 @@ async function together(): Promise<void> {
     guardedNs.push(y);
     extraNs.push(y - x);
   }
-  const f = (xs: number[]) => {
-    const s = spread(xs);
-    return `${s.median.toFixed(0)} ns [${s.min.toFixed(0)}…${s.max.toFixed(0)}]`;
-  };
   console.log(
     `guard overhead, in-memory sockets, ${rounds} rounds × ${requests} requests, ` +
       `${values['request-id'] ? 'X-Request-Id sent (router case)' : 'no X-Request-Id (UUID made)'}`,
   );
-  console.log(`bare     ${f(bareNs)} CPU per request`);
-  console.log(`guarded  ${f(guardedNs)} CPU per request`);
-  console.log(`guard    ${f(extraNs)} CPU per request (paired difference, median [range])`);
+  console.log(`bare     ${fmt(bareNs)} CPU per request`);
+  console.log(`guarded  ${fmt(guardedNs)} CPU per request`);
+  console.log(`guard    ${fmt(extraNs)} CPU per request (paired difference, median [range])`);
 }

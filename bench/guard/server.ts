@@ -1,7 +1,8 @@
 /**
  * The benchmark's server, one variant per process: bare, guard (defaults), guard+context
  * (AsyncLocalStorage and a step() per request), guard+steps (a stepFor() per request, kept
- * for failures), bare+id (bare, plus a fixed X-Request-Id header), pino-http (a logger line per request to /dev/null, for scale).
+ * for failures), bare+id (bare, plus a fixed X-Request-Id header), pino-http (a logger line
+ * per request to /dev/null, for scale).
  * Prints "listening on PORT".
  */
 
@@ -9,7 +10,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { guard, step, stepFor } from '../../src/guard/index.js';
-import { optionsOf } from './variants.js';
+import { BENCH_REQUEST_ID, optionsOf } from './variants.js';
 
 const variant = process.argv[2] ?? 'bare';
 const mode = process.argv[3] ?? 'sync';
@@ -27,12 +28,11 @@ function answer(res: http.ServerResponse): void {
  * `bare+id`: the bare server with a fixed X-Request-Id header of the guard's length, so the
  * cost of the echoed header's bytes on the wire (both ends) is told from the guard's work.
  */
-const ID = '6f0c2e7a-1f4b-4c55-9a7e-2b8d1c3e4f50';
 function answerWithId(res: http.ServerResponse): void {
   res.writeHead(200, {
     'content-type': 'text/plain',
     'content-length': body.length,
-    'x-request-id': ID,
+    'x-request-id': BENCH_REQUEST_ID,
   });
   res.end(body);
 }

@@ -34,7 +34,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRow, type Measure, summarize } from './stats.js';
-import { scriptOf } from './variants.js';
+import { BENCH_REQUEST_ID, scriptOf } from './variants.js';
 
 interface AutocannonResult {
   requests: { total: number };
@@ -74,9 +74,7 @@ if (load !== 'autocannon' && load !== 'wrk') throw new Error('--load must be aut
 if (load === 'wrk' && spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error !== undefined)
   throw new Error('--load wrk needs wrk on the PATH (Debian: apt-get install wrk)');
 
-const headers = values['request-id']
-  ? { 'x-request-id': '6f0c2e7a-1f4b-4c55-9a7e-2b8d1c3e4f50' }
-  : undefined;
+const headers = values['request-id'] ? { 'x-request-id': BENCH_REQUEST_ID } : undefined;
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 

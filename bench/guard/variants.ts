@@ -6,6 +6,12 @@
 
 import { join, resolve } from 'node:path';
 
+/**
+ * The valid X-Request-Id the benchmarks send with `--request-id` (as Heroku's router sends
+ * one), and the one `bare+id` answers with: a UUID, the guard's own id length.
+ */
+export const BENCH_REQUEST_ID = '6f0c2e7a-1f4b-4c55-9a7e-2b8d1c3e4f50';
+
 /** The options a `guard/OPTION=JSON/...` name changes. */
 export function optionsOf(name: string): Record<string, unknown> {
   return Object.fromEntries(

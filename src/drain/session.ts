@@ -94,16 +94,6 @@ export function readSession(
   return expiresMs > nowMs ? { nonce: m[3] as string, expiresMs } : null;
 }
 
-/** Whether a cookie value is valid as far as this process alone knows (no store query). */
-export function validSession(
-  keys: SessionKeys,
-  value: string | undefined,
-  nowMs: number = Date.now(),
-): boolean {
-  const s = readSession(keys, value, nowMs);
-  return s !== null && !keys.revoked.has(s.nonce);
-}
-
 /**
  * The session a request's cookie carries, when its MAC holds, it has not expired and no
  * process sharing the store has ended it. Rejects when the store cannot be asked (the request

@@ -1,8 +1,9 @@
 /**
  * The benchmark's server, one variant per process: bare, guard (defaults), guard+context
  * (AsyncLocalStorage and a step() per request), guard+steps (a stepFor() per request, kept
- * for failures), bare+id (bare, plus a fixed X-Request-Id header), pino-http (a logger line
- * per request to /dev/null, for scale).
+ * for failures), bare+id (bare, plus a fixed X-Request-Id header), template (bare as Heroku's
+ * Node template sets it up: keep-alive and a SIGTERM handler), pino-http (a logger line per
+ * request to /dev/null, for scale).
  * Prints "listening on PORT".
  */
 
@@ -81,6 +82,13 @@ if (variant === 'pino-http') {
 }
 
 const server = http.createServer(handler);
+if (variant === 'template') {
+  // Heroku's Node template: its keep-alive setting and a SIGTERM handler that closes the
+  // server. Any listener on the process (or a socket) makes some of Node's shared EventEmitter
+  // code see more object shapes than the bare server's, as the guard's own listeners do.
+  server.keepAliveTimeout = 95_000;
+  process.on('SIGTERM', () => server.close());
+}
 if (variant.startsWith('guard'))
   guard(server, {
     context: variant === 'guard+context',

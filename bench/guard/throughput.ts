@@ -5,6 +5,7 @@
  *   node build/bench/guard/throughput.js [--seconds 3] [--warmup 1] [--rounds 5]
  *     [--connections 10] [--modes sync,async] [--variants bare,guard,...]
  *     [--server-cpu 1] [--load-cpu 0] [--no-pin] [--request-id] [--load autocannon|wrk]
+ *     [--keep-servers] [--together]
  *
  * A variant `NAME@BUILD_DIR` (for example guard@/tmp/before/build) runs NAME from another
  * build, in the same rounds: the way to compare two versions of the guard.
@@ -27,6 +28,22 @@
  * so on a small or shared machine it, not the server, can set the pace; the server then idles
  * between requests, and its req/s and CPU per request measure the load generator's speed
  * (with less batching per wake-up) rather than its own. wrk keeps one core's server busy.
+ *
+ * --keep-servers starts every variant's server once, warms each up, and then measures them in
+ * turn for --seconds each, round after round (use --seconds 1 and many rounds). The paired
+ * measurements are then seconds apart instead of a round's length: on a VM whose speed moves
+ * in phases of tens of seconds, the phases hit both sides of a pair alike. The servers also
+ * live through the whole run, as a real one does, so whatever a variant keeps between
+ * requests stays in its heap for every later burst.
+ *
+ * --together drives every variant's server at the same time, each by its own load generator,
+ * all servers on the one server core (started and warmed up together each round, or once with
+ * --keep-servers). The kernel shares that core between them, so whatever the VM does to its
+ * speed happens to every variant in the same second; CPU time per request, each server's own,
+ * is then compared within one window. Fresh servers each round also average out what differs
+ * from one process to the next (the JIT's choices, the heap's sizing), which kept servers
+ * carry through the whole run. The load generators share their core too, so this needs a
+ * fast one (--load wrk).
  */
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -59,6 +76,8 @@ const { values } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     'request-id': { type: 'boolean', default: false },
     load: { type: 'string', default: 'autocannon' },
+    'keep-servers': { type: 'boolean', default: false },
+    together: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -74,6 +93,7 @@ if (load !== 'autocannon' && load !== 'wrk') throw new Error('--load must be aut
 if (load === 'wrk' && spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error !== undefined)
   throw new Error('--load wrk needs wrk on the PATH (Debian: apt-get install wrk)');
 
+const keepServers = values['keep-servers'];
 const headers = values['request-id'] ? { 'x-request-id': BENCH_REQUEST_ID } : undefined;
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
@@ -108,13 +128,14 @@ async function startServer(variant: string, mode: string) {
         reject(new Error(`${variant} exited ${child.exitCode ?? child.signalCode}`));
         return;
       }
-      child.once('exit', (code, signal) =>
-        reject(new Error(`${variant} exited ${code ?? signal}`)),
-      );
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+        reject(new Error(`${variant} exited ${code ?? signal}`));
+      child.once('exit', onExit);
       const onData = (d: Buffer) => {
         const m = /cpu (\d+) user (\d+)/.exec(d.toString());
         if (m === null) return;
         child.stdout.off('data', onData);
+        child.off('exit', onExit);
         resolve({ total: Number(m[1]), user: Number(m[2]) });
       };
       child.stdout.on('data', onData);
@@ -159,46 +180,90 @@ function drive(url: string, duration: number): Promise<AutocannonResult> {
   return autocannon({ url, connections, headers, duration });
 }
 
-async function measure(variant: string, mode: string): Promise<Measure> {
-  const { child, port, cpu } = await startServer(variant, mode);
+type Server = Awaited<ReturnType<typeof startServer>>;
+
+/** Start a variant's server and warm it up: the JIT settles before anything is counted. */
+async function warmServer(variant: string, mode: string): Promise<Server> {
+  const server = await startServer(variant, mode);
   try {
-    const url = `http://127.0.0.1:${port}/`;
-    // Warm-up: the JIT settles before anything is counted.
-    await drive(url, warmup);
-    const before = await cpu();
-    const start = performance.now();
-    const r = await drive(url, seconds);
-    const wall = (performance.now() - start) / 1000;
-    const after = await cpu();
-    if (r.errors > 0 || r.non2xx > 0)
-      throw new Error(`${variant}: ${r.errors} errors, ${r.non2xx} non-2xx`);
-    const n = r.requests.total;
-    return {
-      rps: n / wall,
-      cpuUs: (after.total - before.total) / n,
-      userUs: (after.user - before.user) / n,
-    };
-  } finally {
-    child.kill('SIGKILL');
+    await drive(`http://127.0.0.1:${server.port}/`, warmup);
+  } catch (err) {
+    server.child.kill('SIGKILL');
+    throw err;
   }
+  return server;
+}
+
+async function burst(variant: string, server: Server): Promise<Measure> {
+  const before = await server.cpu();
+  const start = performance.now();
+  const r = await drive(`http://127.0.0.1:${server.port}/`, seconds);
+  const wall = (performance.now() - start) / 1000;
+  const after = await server.cpu();
+  if (r.errors > 0 || r.non2xx > 0)
+    throw new Error(`${variant}: ${r.errors} errors, ${r.non2xx} non-2xx`);
+  const n = r.requests.total;
+  return {
+    rps: n / wall,
+    cpuUs: (after.total - before.total) / n,
+    userUs: (after.user - before.user) / n,
+  };
+}
+
+async function measure(variant: string, mode: string): Promise<Measure> {
+  const server = await warmServer(variant, mode);
+  try {
+    return await burst(variant, server);
+  } finally {
+    server.child.kill('SIGKILL');
+  }
+}
+
+/** Every round's measurements, the servers started afresh each time or kept (--keep-servers). */
+async function runRounds(mode: string): Promise<Map<string, Measure[]>> {
+  const results = new Map<string, Measure[]>(variants.map((v) => [v, []]));
+  const kept = new Map<string, Server>();
+  try {
+    if (keepServers)
+      for (const variant of variants) kept.set(variant, await warmServer(variant, mode));
+    for (let round = 0; round < rounds && values.together; round++) {
+      const servers = keepServers
+        ? variants.map((v) => kept.get(v) as Server)
+        : await Promise.all(variants.map((v) => warmServer(v, mode)));
+      try {
+        const all = await Promise.all(variants.map((v, i) => burst(v, servers[i] as Server)));
+        for (const [i, m] of all.entries()) results.get(variants[i] as string)?.push(m);
+      } finally {
+        if (!keepServers) for (const server of servers) server.child.kill('SIGKILL');
+      }
+    }
+    for (let round = 0; round < rounds && !values.together; round++) {
+      // Rotate the order so that no variant always runs right after the same neighbour.
+      for (let i = 0; i < variants.length; i++) {
+        const variant = variants[(i + round) % variants.length] as string;
+        const server = kept.get(variant);
+        const m =
+          server === undefined ? await measure(variant, mode) : await burst(variant, server);
+        results.get(variant)?.push(m);
+      }
+    }
+  } finally {
+    for (const server of kept.values()) server.child.kill('SIGKILL');
+  }
+  return results;
 }
 
 console.log(
   `guard throughput: ${seconds}s measured after ${warmup}s warm-up, ${rounds} rounds, ` +
     `${connections} connections, ${load}, ${headers ? 'X-Request-Id sent' : 'no X-Request-Id'}, ` +
+    `${values.together ? 'variants driven together, ' : ''}` +
+    `${keepServers ? 'servers kept across rounds' : 'servers started each round'}, ` +
     (pin
       ? `server pinned to cpu ${values['server-cpu']}, load generator to cpu ${values['load-cpu']}`
       : 'no pinning'),
 );
 for (const mode of modes) {
-  const results = new Map<string, Measure[]>(variants.map((v) => [v, []]));
-  for (let round = 0; round < rounds; round++) {
-    // Rotate the order so that no variant always runs right after the same neighbour.
-    for (let i = 0; i < variants.length; i++) {
-      const variant = variants[(i + round) % variants.length] as string;
-      results.get(variant)?.push(await measure(variant, mode));
-    }
-  }
+  const results = await runRounds(mode);
   const bare = results.get('bare') ?? [];
   console.log(`\nhandler=${mode}: medians [min–max over ${rounds} rounds]; vs bare = paired`);
   console.log(

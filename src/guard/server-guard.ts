@@ -21,6 +21,7 @@ import { tuneKeepAlive } from './keep-alive.js';
 import type { ResolvedOptions } from './options.js';
 import { createOutput } from './output.js';
 import { attachRecord, contextStorage, RequestRecord } from './record.js';
+import { installRelease } from './release.js';
 import { liveRecord, registry, type ServerState, socketState, stats } from './state.js';
 
 const kGuarded = Symbol('h13.guard.server');
@@ -60,6 +61,7 @@ export function guardServer(server: http.Server, options: ResolvedOptions): Serv
     registry.servers.delete(st);
   });
   wrapServerClose(serverStateOf);
+  installRelease();
   tuneKeepAlive(st);
   server.emit = function guardedEmit(
     this: http.Server,

@@ -32,9 +32,9 @@ export interface ServerState {
 export class SocketState {
   readonly server: ServerState;
   /**
-   * The latest request on this socket. It stays here after its response closed (until the
-   * next request or the socket's close) because clearing it would take a 'close' listener on
-   * every response; liveRecord() tells whether its response is still open.
+   * The latest request on this socket, until its response is detached from the socket
+   * (release.ts) or, for the last response on a connection, until the socket closes;
+   * liveRecord() tells whether its response is still open.
    */
   current: RequestRecord | null = null;
   requests = 0;

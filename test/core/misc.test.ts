@@ -31,6 +31,17 @@ describe('request ids', () => {
     assert.ok(!isValidRequestId('a'.repeat(19)));
   });
 
+  it('accepts exactly the characters of the rule, judged against a regular expression', () => {
+    const rule = /^[A-Za-z0-9+/=-]{20,200}$/;
+    // Above 255 too: a character whose low byte is allowed (U+0141, 0x41 'A') must not pass.
+    for (let code = 0; code < 0x300; code++) {
+      const one = String.fromCharCode(code);
+      for (const value of [one.repeat(20), `${'a'.repeat(19)}${one}`, `${one}${'Z'.repeat(30)}`])
+        assert.equal(isValidRequestId(value), rule.test(value), `code ${code}`);
+    }
+    assert.ok(!isValidRequestId(`${'a'.repeat(24)}\u{1F600}`));
+  });
+
   it('makes distinct version-4 UUIDs across entropy refills', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 10_000; i++) {

@@ -42,8 +42,10 @@
  * speed happens to every variant in the same second; CPU time per request, each server's own,
  * is then compared within one window. Fresh servers each round also average out what differs
  * from one process to the next (the JIT's choices, the heap's sizing), which kept servers
- * carry through the whole run. The load generators share their core too, so this needs a
- * fast one (--load wrk).
+ * carry through the whole run, but they warm up sharing the core too: with --warmup 1 to 4
+ * the JIT had not settled and the bare server ran at about half its speed (docs/guard.md,
+ * "Eleventh session"), so --keep-servers is the mode to use. The load generators share
+ * their core too, so this needs a fast one (--load wrk).
  */
 
 import { spawn, spawnSync } from 'node:child_process';

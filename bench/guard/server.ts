@@ -84,8 +84,9 @@ if (variant === 'pino-http') {
 const server = http.createServer(handler);
 if (variant === 'template') {
   // Heroku's Node template: its keep-alive setting and a SIGTERM handler that closes the
-  // server. Any listener on the process (or a socket) makes some of Node's shared EventEmitter
-  // code see more object shapes than the bare server's, as the guard's own listeners do.
+  // server. An app's own listeners on the process and its sockets make some of Node's shared
+  // EventEmitter code megamorphic, as the guard's do (measured with signal handlers and a
+  // `close` per socket: docs/guard.md, "Eleventh session").
   server.keepAliveTimeout = 95_000;
   process.on('SIGTERM', () => server.close());
 }

@@ -30,22 +30,15 @@
  * (with less batching per wake-up) rather than its own. wrk keeps one core's server busy.
  *
  * --keep-servers starts every variant's server once, warms each up, and then measures them in
- * turn for --seconds each, round after round (use --seconds 1 and many rounds). The paired
- * measurements are then seconds apart instead of a round's length: on a VM whose speed moves
- * in phases of tens of seconds, the phases hit both sides of a pair alike. The servers also
- * live through the whole run, as a real one does, so whatever a variant keeps between
- * requests stays in its heap for every later burst.
+ * turn for --seconds each, round after round. The servers live through the whole run, as a
+ * real one does, so whatever a variant keeps between requests stays in its heap for every
+ * later burst. Paired bursts a second apart still differed widely on this project's VM,
+ * whose speed moves within seconds: --together is what narrows the pairs.
  *
- * --together drives every variant's server at the same time, each by its own load generator,
- * all servers on the one server core (started and warmed up together each round, or once with
- * --keep-servers). The kernel shares that core between them, so whatever the VM does to its
- * speed happens to every variant in the same second; CPU time per request, each server's own,
- * is then compared within one window. Fresh servers each round also average out what differs
- * from one process to the next (the JIT's choices, the heap's sizing), which kept servers
- * carry through the whole run, but they warm up sharing the core too: with --warmup 1 to 4
- * the JIT had not settled and the bare server ran at about half its speed (docs/guard.md,
- * "Eleventh session"), so --keep-servers is the mode to use. The load generators share
- * their core too, so this needs a fast one (--load wrk).
+ * --together (implies --keep-servers, needs --load wrk) drives every variant's server at the
+ * same time, each by its own wrk, all servers on the one server core. The kernel shares that
+ * core between them, so whatever the VM does to its speed happens to every variant in the
+ * same second; CPU time per request, each server's own, is then compared within one window.
  */
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -95,7 +88,11 @@ if (load !== 'autocannon' && load !== 'wrk') throw new Error('--load must be aut
 if (load === 'wrk' && spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error !== undefined)
   throw new Error('--load wrk needs wrk on the PATH (Debian: apt-get install wrk)');
 
-const keepServers = values['keep-servers'];
+// Servers restarted each round would warm up sharing the core, and the JIT did not settle
+// (docs/guard.md, "Eleventh session"); autocannon running several at once in this process
+// would set the pace itself.
+if (values.together && load !== 'wrk') throw new Error('--together needs --load wrk');
+const keepServers = values['keep-servers'] || values.together;
 const headers = values['request-id'] ? { 'x-request-id': BENCH_REQUEST_ID } : undefined;
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
@@ -228,18 +225,12 @@ async function runRounds(mode: string): Promise<Map<string, Measure[]>> {
   try {
     if (keepServers)
       for (const variant of variants) kept.set(variant, await warmServer(variant, mode));
-    for (let round = 0; round < rounds && values.together; round++) {
-      const servers = keepServers
-        ? variants.map((v) => kept.get(v) as Server)
-        : await Promise.all(variants.map((v) => warmServer(v, mode)));
-      try {
-        const all = await Promise.all(variants.map((v, i) => burst(v, servers[i] as Server)));
+    for (let round = 0; round < rounds; round++) {
+      if (values.together) {
+        const all = await Promise.all(variants.map((v) => burst(v, kept.get(v) as Server)));
         for (const [i, m] of all.entries()) results.get(variants[i] as string)?.push(m);
-      } finally {
-        if (!keepServers) for (const server of servers) server.child.kill('SIGKILL');
+        continue;
       }
-    }
-    for (let round = 0; round < rounds && !values.together; round++) {
       // Rotate the order so that no variant always runs right after the same neighbour.
       for (let i = 0; i < variants.length; i++) {
         const variant = variants[(i + round) % variants.length] as string;

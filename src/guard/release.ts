@@ -3,8 +3,8 @@
  * guard can tell whether a response is in flight on it. Kept until the next request, that
  * pointer held every finished request (its record, req, res and what they reference) through
  * the idle time of a keep-alive connection: those objects outlived scavenges, were promoted,
- * V8 grew the young generation and ran mark-compacts a bare server never needs, and the
- * larger heap cost cache misses on every request (docs/guard.md, "Eleventh session").
+ * and V8 grew the young generation and ran mark-compacts a bare server never needs
+ * (docs/guard.md, "Eleventh session").
  *
  * Node detaches a finished response from its socket (resOnFinish calls res.detachSocket), so
  * that method is wrapped once per process, on the prototype (as echo-id.ts does for the head),
@@ -12,8 +12,9 @@
  * and stepFor(req) still work after the response finished.
  *
  * Not for the last response on a connection (`Connection: close`): Node ends the socket right
- * after detaching it, and coexist.ts tells that end from an app's by the record still being
- * there. The socket goes away with its state.
+ * after detaching it, and during a drain coexist.ts tells that end from an app's by the record
+ * still being there (test/guard/coexist.test.ts fails without this). The socket goes away
+ * with its state.
  */
 
 import http, { type ServerResponse } from 'node:http';

@@ -265,6 +265,24 @@ describe('what the client receives', () => {
     }
   });
 
+  it("a Connection: close response in a drain: Node's own end after it goes through at once, not left for the idle reaper", async () => {
+    // Quiet and deadline far beyond the read's bound: a socket left to the reaper fails it.
+    const env = {
+      H13_GUARD: JSON.stringify({
+        lateWindowMs: '300ms',
+        idleQuietMs: '60s',
+        drainTimeoutMs: '90s',
+      }),
+    };
+    const { app, port } = await direct('template', true, env);
+    const pending = rawAll(port, 'GET /?ms=400 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    await app.waitFor(/request \//);
+    app.child.kill('SIGTERM');
+    const raw = await pending;
+    assert.match(raw, /^HTTP\/1\.1 200 OK\r\n[\s\S]*[Cc]onnection: close\r\n/);
+    assert.equal(await app.exited(10_000), 0, 'the app closed its server once the socket ended');
+  });
+
   it('Fastify with requestTimeout: 5 keeps its timeouts guarded (no 97 s slow-client window)', async () => {
     const seen: string[] = [];
     for (const guarded of [false, true]) {

@@ -49,3 +49,32 @@ export function newRequestId(v4 = true): string {
     HI[b(14)] as number, LO[b(14)] as number, HI[b(15)] as number, LO[b(15)] as number,
   );
 }
+
+/** The last two hex digits of a batched id: a counter within its batch. */
+const TAIL = Array.from({ length: 256 }, (_, i) => (DIGITS[i >> 4] as string) + DIGITS[i & 15]);
+let head = '';
+let nextTail = TAIL.length;
+
+/**
+ * UUIDv4s for the guard's per-request path, in two pieces so that nothing is built per
+ * request: 256 ids share the first 34 characters of one newRequestId() (its version, variant
+ * and 114 random bits) and end with a counter. takeBatchedTail() moves to the next id and
+ * returns its last two characters; batchHead() is the rest of that id. Unique for the same
+ * reason a UUIDv4 is, not unguessable in sequence: request ids are correlation keys, not
+ * secrets (the router keeps newRequestId()). Making all 36 characters per request was the
+ * largest part of the guard's cost for a request without an id (docs/guard.md, "Twelfth
+ * session").
+ */
+export function takeBatchedTail(): string {
+  if (nextTail === TAIL.length) {
+    // A flat copy: a slice would be a sliced string, which V8 copies out of its parent
+    // through a slower path each time a response head containing it is written.
+    head = Buffer.from(newRequestId().slice(0, 34), 'latin1').toString('latin1');
+    nextTail = 0;
+  }
+  return TAIL[nextTail++] as string;
+}
+
+export function batchHead(): string {
+  return head;
+}

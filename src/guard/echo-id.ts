@@ -36,7 +36,11 @@ export function installIdEcho(): boolean {
     // headers is the setHeader store (when the app used setHeader; writeHead merged its own
     // headers into it), or writeHead's object or array, or null.
     if (rec?.server.options.requestId && !hasIdHeader(headers))
-      return storeHeader.call(this, `${firstLine}x-request-id: ${rec.id}\r\n`, headers);
+      return storeHeader.call(
+        this,
+        `${firstLine}x-request-id: ${rec.idHead}${rec.idTail}\r\n`,
+        headers,
+      );
     return storeHeader.call(this, firstLine, headers);
   } as StoreHeader;
   return true;

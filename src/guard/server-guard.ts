@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isValidRequestId } from '../core/request-id.js';
-import { newRequestId } from '../core/uuid.js';
+import { batchHead, takeBatchedTail } from '../core/uuid.js';
 import { answerFor } from './answer.js';
 import { handleClientError } from './client-error.js';
 import { wrapServerClose } from './coexist.js';
@@ -101,9 +101,15 @@ function onRequest(
   const s = socketState(socket) ?? trackSocket(st, socket);
   stats.requests++;
   const header = rawRequestId(req.rawHeaders);
-  const id = header !== undefined && isValidRequestId(header) ? header : newRequestId();
-  if (st.setIdHeader) res.setHeader('x-request-id', id);
-  const rec = new RequestRecord(id, req, res, s, dispatched(socket));
+  let idHead: string;
+  let idTail = '';
+  if (header !== undefined && isValidRequestId(header)) idHead = header;
+  else {
+    idTail = takeBatchedTail();
+    idHead = batchHead();
+  }
+  const rec = new RequestRecord(idHead, idTail, req, res, s, dispatched(socket));
+  if (st.setIdHeader) res.setHeader('x-request-id', rec.id);
   attachRecord(req, rec);
   s.current = rec;
   s.requests++;

@@ -6,7 +6,7 @@ import { H13Error, isH13Error } from '../../src/core/errors.js';
 import { escapeHtml } from '../../src/core/html.js';
 import { createLogSink } from '../../src/core/log-sink.js';
 import { isValidRequestId, requestIdFrom } from '../../src/core/request-id.js';
-import { newRequestId } from '../../src/core/uuid.js';
+import { batchHead, newRequestId, takeBatchedTail } from '../../src/core/uuid.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -50,6 +50,24 @@ describe('request ids', () => {
       seen.add(id);
     }
     assert.equal(seen.size, 10_000);
+  });
+
+  it('makes distinct version-4 UUIDs in batches: a shared random head, a counted tail', () => {
+    const next = () => {
+      const tail = takeBatchedTail();
+      return batchHead() + tail;
+    };
+    const ids = Array.from({ length: 2_000 }, next);
+    for (const id of ids) assert.match(id, UUID);
+    assert.equal(new Set(ids).size, ids.length);
+    // Every tail from 00 to ff, each in order within a batch; the heads differ between batches.
+    const tails = new Set(ids.map((id) => id.slice(34)));
+    assert.equal(tails.size, 256);
+    const heads = new Set(ids.map((id) => id.slice(0, 34)));
+    assert.ok(heads.size >= Math.floor(ids.length / 256), `${heads.size} heads`);
+    const start = ids.findIndex((id) => id.endsWith('00'));
+    for (let i = start + 1; i < start + 256; i++)
+      assert.equal(ids[i]?.slice(0, 34), ids[start]?.slice(0, 34), `id ${i}`);
   });
 });
 

@@ -28,7 +28,7 @@ const DASH = 45;
  * ids (`407b828f-ec16-bfef-cff3-25e749e57945` in public logs) carry no version or variant.
  */
 export function newRequestId(v4 = true): string {
-  if (offset === pool.length) {
+  if (offset + 16 > pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
@@ -50,29 +50,43 @@ export function newRequestId(v4 = true): string {
   );
 }
 
-/** The last two hex digits of a batched id: a counter within its batch. */
-const TAIL = Array.from({ length: 256 }, (_, i) => (DIGITS[i >> 4] as string) + DIGITS[i & 15]);
+/** Ids that share one head before a new one is drawn. */
+const IDS_PER_HEAD = 256;
 let head = '';
-let nextTail = TAIL.length;
+let idsLeft = 0;
 
 /**
- * UUIDv4s for the guard's per-request path, in two pieces so that nothing is built per
- * request: 256 ids share the first 34 characters of one newRequestId() (its version, variant
- * and 114 random bits) and end with a counter. takeBatchedTail() moves to the next id and
- * returns its last two characters; batchHead() is the rest of that id. Unique for the same
- * reason a UUIDv4 is, not unguessable in sequence: request ids are correlation keys, not
- * secrets (the router keeps newRequestId()). Making all 36 characters per request was the
- * largest part of the guard's cost for a request without an id (docs/guard.md, "Twelfth
- * session").
+ * UUIDv4s for the guard's per-request path, made in two pieces. The first 19 characters
+ * (`xxxxxxxx-xxxx-4xxx-`: the version and 60 random bits) are shared by IDS_PER_HEAD ids in a
+ * row; the last 17 (the variant and 62 random bits) are drawn for each id. Knowing one id, a
+ * client still has 62 random bits to guess to name another request's id. takeIdTail() draws
+ * the next id's tail; batchHead() is the head that goes with it. Building all 36 characters
+ * per request was the largest part of the guard's cost for a request without an id
+ * (docs/guard.md, "Twelfth session"); the router keeps newRequestId().
  */
-export function takeBatchedTail(): string {
-  if (nextTail === TAIL.length) {
+export function takeIdTail(): string {
+  if (idsLeft === 0) {
     // A flat copy: a slice would be a sliced string, which V8 copies out of its parent
     // through a slower path each time a response head containing it is written.
-    head = Buffer.from(newRequestId().slice(0, 34), 'latin1').toString('latin1');
-    nextTail = 0;
+    head = Buffer.from(newRequestId().slice(0, 19), 'latin1').toString('latin1');
+    idsLeft = IDS_PER_HEAD;
   }
-  return TAIL[nextTail++] as string;
+  idsLeft--;
+  if (offset + 8 > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const o = offset;
+  offset = o + 8;
+  const b = (i: number) => pool[o + i] as number;
+  const variant = (b(0) & 0x3f) | 0x80;
+  // biome-ignore format: the fourth group, then the fifth
+  return String.fromCharCode(
+    HI[variant] as number, LO[variant] as number, HI[b(1)] as number, LO[b(1)] as number, DASH,
+    HI[b(2)] as number, LO[b(2)] as number, HI[b(3)] as number, LO[b(3)] as number,
+    HI[b(4)] as number, LO[b(4)] as number, HI[b(5)] as number, LO[b(5)] as number,
+    HI[b(6)] as number, LO[b(6)] as number, HI[b(7)] as number, LO[b(7)] as number,
+  );
 }
 
 export function batchHead(): string {

@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isValidRequestId } from '../core/request-id.js';
-import { batchHead, takeBatchedTail } from '../core/uuid.js';
+import { batchHead, takeIdTail } from '../core/uuid.js';
 import { answerFor } from './answer.js';
 import { handleClientError } from './client-error.js';
 import { wrapServerClose } from './coexist.js';
@@ -105,7 +105,7 @@ function onRequest(
   let idTail = '';
   if (header !== undefined && isValidRequestId(header)) idHead = header;
   else {
-    idTail = takeBatchedTail();
+    idTail = takeIdTail();
     idHead = batchHead();
   }
   const rec = new RequestRecord(idHead, idTail, req, res, s, dispatched(socket));

@@ -8,6 +8,8 @@ import net from 'node:net';
 
 /** A response head larger than this is an error, not something to buffer. */
 const MAX_HEAD_BYTES = 16 * 1024;
+/** Bodies are counted and dropped, never kept; larger than this is an error all the same. */
+const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 
 export interface ExactLoadOptions {
   readonly port: number;
@@ -38,6 +40,8 @@ export function exactLoad(options: ExactLoadOptions): Promise<void> {
   const sockets: net.Socket[] = [];
   /** Connections with nothing to send while paused. */
   const waiting: net.Socket[] = [];
+  /** Connections this side ended (a server's FIN also ends the writable side). */
+  const endedHere = new WeakSet<net.Socket>();
   let paused = pauseAt !== undefined;
   let resuming = false;
   return new Promise<void>((resolve, reject) => {
@@ -70,7 +74,10 @@ export function exactLoad(options: ExactLoadOptions): Promise<void> {
       if (sent < requests) {
         sent++;
         socket.write(request);
-      } else socket.end();
+      } else {
+        endedHere.add(socket);
+        socket.end();
+      }
     };
     for (let c = 0; c < Math.min(connections, requests); c++) {
       const socket = net.connect(port, '127.0.0.1');
@@ -79,6 +86,12 @@ export function exactLoad(options: ExactLoadOptions): Promise<void> {
       let bodyLeft = -1;
       socket.on('connect', () => next(socket));
       socket.on('error', fail);
+      // A connection the server closes while answers are still owed would otherwise leave
+      // the load waiting for its timeout.
+      socket.on('close', () => {
+        if (answered < requests && !endedHere.has(socket))
+          fail(new Error(`exact load: the server closed a connection after ${answered} answers`));
+      });
       socket.on('data', (chunk: Buffer) => {
         buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
         for (;;) {
@@ -99,15 +112,24 @@ export function exactLoad(options: ExactLoadOptions): Promise<void> {
               return;
             }
             bodyLeft = Number(length[1]);
+            if (bodyLeft > MAX_BODY_BYTES) {
+              fail(new Error(`exact load: a body of ${bodyLeft} bytes`));
+              return;
+            }
             buffered = buffered.subarray(end + 4);
           }
-          if (buffered.length < bodyLeft) return;
-          buffered = buffered.subarray(bodyLeft);
+          const take = Math.min(buffered.length, bodyLeft);
+          buffered = buffered.subarray(take);
+          bodyLeft -= take;
+          if (bodyLeft > 0) return;
           bodyLeft = -1;
           answered++;
           if (answered === requests) {
             clearTimeout(timer);
-            for (const s of sockets) s.end();
+            for (const s of sockets) {
+              endedHere.add(s);
+              s.end();
+            }
             resolve();
             return;
           }

@@ -31,7 +31,7 @@
  * resizing differed between runs of the same build by more than the guard's whole cost.
  */
 
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,11 +58,18 @@ const requests = Number(values.requests);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-const parallel = Math.max(1, Number(values.parallel));
+const parallel = Number(values.parallel);
 const semiSpaceMb = Number(values['semi-space-mb']);
 const variants = String(values.variants).split(',');
 if (variants[0] !== 'bare') throw new Error('--variants must start with bare (the baseline)');
-for (const [name, n] of Object.entries({ requests, warmup, connections, rounds, semiSpaceMb }))
+for (const [name, n] of Object.entries({
+  requests,
+  warmup,
+  connections,
+  rounds,
+  parallel: Number(values.parallel),
+  semiSpaceMb,
+}))
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
 for (const tool of ['valgrind', 'callgrind_control'])
   if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).error !== undefined)
@@ -71,21 +78,33 @@ const headers = values['request-id'] ? [`X-Request-Id: ${BENCH_REQUEST_ID}`] : [
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 
+/**
+ * Servers still running: a failed variant rejects the run, and the process then exits
+ * without the other variants' cleanup; this takes their servers down with it.
+ */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 /** Run callgrind_control and fail loudly: a missed zero or dump would count the wrong span. */
 function control(flag: string, pid: number): void {
-  const r = spawnSync('callgrind_control', [flag, String(pid)], { encoding: 'utf8' });
+  const r = spawnSync('callgrind_control', [flag, String(pid)], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (r.status !== 0) throw new Error(`callgrind_control ${flag} ${pid}: ${r.stderr}${r.stdout}`);
 }
 
 /** One variant under callgrind: instructions per request after the warm-up. */
 async function count(variant: string, dir: string): Promise<number> {
   const [script, name] = scriptOf(variant, SERVER, 'server.js');
-  const out = join(dir, `${name.replace(/[^\w+-]/g, '_')}-${Date.now()}`);
+  const base = `${name.replace(/[^\w+-]/g, '_')}-${Date.now()}`;
   const child = spawn(
     'valgrind',
     [
       '--tool=callgrind',
-      `--callgrind-out-file=${out}.%p`,
+      `--callgrind-out-file=${join(dir, base)}.%p`,
       process.execPath,
       '--single-threaded',
       ...(values.out === undefined ? [] : ['--perf-basic-prof']),
@@ -97,6 +116,8 @@ async function count(variant: string, dir: string): Promise<number> {
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -123,12 +144,14 @@ async function count(variant: string, dir: string): Promise<number> {
       headers,
       pauseAt: warmup,
       onPause: () => control('-z', pid),
+      // Under callgrind a request takes milliseconds.
+      timeoutMs: 600_000 + 20 * (warmup + requests),
     });
     control('-d', pid);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.stdin.write('exit\n');
     await exited;
-    const dump = readdirSync(dir).find((f) => f === `${out.slice(dir.length + 1)}.${pid}.1`);
+    const dump = readdirSync(dir).find((f) => f === `${base}.${pid}.1`);
     if (dump === undefined) throw new Error(`${variant}: callgrind wrote no dump`);
     const summary = /^summary: (\d+)$/m.exec(readFileSync(join(dir, dump), 'utf8'));
     if (summary === null) throw new Error(`${variant}: no summary line in ${dump}`);

@@ -42,11 +42,24 @@ describe('bench: exactLoad', () => {
     let seen = 0;
     const sockets = new Set<unknown>();
     const port = await serve((req, res) => {
-      seen++;
-      sockets.add(req.socket);
+      if (req.headers['x-probe'] === undefined) {
+        seen++;
+        sockets.add(req.socket);
+      }
       res.writeHead(200, { 'content-length': 2 });
       res.end('ok');
     });
+    // Round trips through the server while paused: a request sent during the pause would be
+    // counted by then.
+    const probe = () =>
+      new Promise<void>((resolve, reject) => {
+        http
+          .get({ port, host: '127.0.0.1', headers: { 'x-probe': '1' }, agent: false }, (r) => {
+            r.resume();
+            r.on('end', resolve);
+          })
+          .on('error', reject);
+      });
     const atPause: number[] = [];
     await exactLoad({
       port,
@@ -55,14 +68,50 @@ describe('bench: exactLoad', () => {
       pauseAt: 25,
       onPause: async () => {
         atPause.push(seen);
-        // Nothing is sent while the pause lasts.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        for (let i = 0; i < 3; i++) await probe();
         atPause.push(seen);
       },
     });
     assert.deepEqual(atPause, [25, 25]);
     assert.equal(seen, 40);
     assert.equal(sockets.size, 3);
+  });
+
+  it('pauses with fewer answers than connections', async () => {
+    let seen = 0;
+    const port = await serve((_req, res) => {
+      seen++;
+      res.writeHead(200, { 'content-length': 0 });
+      res.end();
+    });
+    let atPause = -1;
+    await exactLoad({
+      port,
+      requests: 9,
+      connections: 4,
+      pauseAt: 2,
+      onPause: () => {
+        atPause = seen;
+      },
+    });
+    assert.equal(atPause, 2);
+    assert.equal(seen, 9);
+  });
+
+  it('rejects at once when the server closes a connection with answers still owed', async () => {
+    let seen = 0;
+    const port = await serve((req, res) => {
+      if (++seen === 3) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-length': 0 });
+      res.end();
+    });
+    await assert.rejects(
+      exactLoad({ port, requests: 10, connections: 1, timeoutMs: 600_000 }),
+      /closed a connection after 2 answers/,
+    );
   });
 
   it('rejects a response that is not a 200', async () => {

@@ -31,12 +31,13 @@
  * resizing differed between runs of the same build by more than the guard's whole cost.
  */
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spawnProcess } from '../../test/helpers/process.js';
 import { exactLoad } from './exact-load.js';
 import { spread } from './stats.js';
 import { BENCH_REQUEST_ID, scriptOf } from './variants.js';
@@ -78,15 +79,6 @@ const headers = values['request-id'] ? [`X-Request-Id: ${BENCH_REQUEST_ID}`] : [
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 
-/**
- * Servers still running: a failed variant rejects the run, and the process then exits
- * without the other variants' cleanup; this takes their servers down with it.
- */
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
 /** Run callgrind_control and fail loudly: a missed zero or dump would count the wrong span. */
 function control(flag: string, pid: number): void {
   const r = spawnSync('callgrind_control', [flag, String(pid)], {
@@ -100,40 +92,23 @@ function control(flag: string, pid: number): void {
 async function count(variant: string, dir: string): Promise<number> {
   const [script, name] = scriptOf(variant, SERVER, 'server.js');
   const base = `${name.replace(/[^\w+-]/g, '_')}-${Date.now()}`;
-  const child = spawn(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      `--callgrind-out-file=${join(dir, base)}.%p`,
-      process.execPath,
-      '--single-threaded',
-      ...(values.out === undefined ? [] : ['--perf-basic-prof']),
-      `--min-semi-space-size=${semiSpaceMb}`,
-      `--max-semi-space-size=${semiSpaceMb}`,
-      script,
-      name,
-      'sync',
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
+  // spawnProcess kills whatever is still running when this process exits: a failed variant
+  // rejects the run before the others' cleanup.
+  const proc = spawnProcess('valgrind', [
+    '--tool=callgrind',
+    `--callgrind-out-file=${join(dir, base)}.%p`,
+    process.execPath,
+    '--single-threaded',
+    ...(values.out === undefined ? [] : ['--perf-basic-prof']),
+    `--min-semi-space-size=${semiSpaceMb}`,
+    `--max-semi-space-size=${semiSpaceMb}`,
+    script,
+    name,
+    'sync',
+  ]);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${variant}: no port in 120 s`)), 120_000);
-      child.once('exit', (code) => reject(new Error(`${variant} exited ${code}: ${stderr}`)));
-      child.stdout.on('data', (d: Buffer) => {
-        const m = /listening on (\d+)/.exec(d.toString());
-        if (m === null) return;
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      });
-    });
-    const pid = child.pid as number;
+    const port = Number((await proc.waitFor(/listening on (\d+)/, 120_000))[1]);
+    const pid = proc.child.pid as number;
     // One load over the same connections: new ones after the warm-up sent V8 back to its
     // compiler inside the counted span (the stream objects' field types changed and the
     // request path's optimized code was dropped).
@@ -148,16 +123,15 @@ async function count(variant: string, dir: string): Promise<number> {
       timeoutMs: 600_000 + 20 * (warmup + requests),
     });
     control('-d', pid);
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.stdin.write('exit\n');
-    await exited;
-    const dump = readdirSync(dir).find((f) => f === `${base}.${pid}.1`);
-    if (dump === undefined) throw new Error(`${variant}: callgrind wrote no dump`);
-    const summary = /^summary: (\d+)$/m.exec(readFileSync(join(dir, dump), 'utf8'));
+    proc.kill();
+    await proc.exited(60_000);
+    const dump = join(dir, `${base}.${pid}.1`);
+    if (!existsSync(dump)) throw new Error(`${variant}: callgrind wrote no dump`);
+    const summary = /^summary: (\d+)$/m.exec(readFileSync(dump, 'utf8'));
     if (summary === null) throw new Error(`${variant}: no summary line in ${dump}`);
     return Number(summary[1]) / requests;
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    proc.kill();
   }
 }
 

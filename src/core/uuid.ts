@@ -66,8 +66,9 @@ let idsLeft = 0;
  */
 export function takeIdTail(): string {
   if (idsLeft === 0) {
-    // A flat copy: a slice would be a sliced string, which V8 copies out of its parent
-    // through a slower path each time a response head containing it is written.
+    // A flat copy: a slice would be a sliced string, and V8's copy of a response head takes
+    // only sequential strings on its fast path (read in V8's String::WriteToFlat, not
+    // measured apart from the nested-string case in docs/guard.md).
     head = Buffer.from(newRequestId().slice(0, 19), 'latin1').toString('latin1');
     idsLeft = IDS_PER_HEAD;
   }

@@ -22,11 +22,15 @@ test('plain Node 20: every bad request is answered, no bad-request findings (exi
   try {
     const { code, report } = await probeJson(['--only', 'bad-requests', server.url]);
     checkReport(report);
-    assert.deepEqual(findingIds(report, 'bad-requests'), []);
+    // Node's own race (helpers.ts): its 400 to the bad target with a large body can be lost
+    // to the RST of its close; every other case must be answered.
+    assert.deepEqual(badRequestIdsBeyondRstRace(report), []);
+    const race = report.badRequests.cases.find((c: Json) => c.id === NODE_DEFAULT_RST_RACE);
+    const raced = race.ending === 'silent' || race.ending === 'reset' ? 1 : 0;
     assert.equal(
       report.badRequests.endings.silent + report.badRequests.endings.reset,
-      1,
-      'only CONNECT',
+      1 + raced,
+      'only CONNECT (and the race when it happened)',
     );
     const connect = report.badRequests.cases.find((c: Json) => c.id === 'connect-method');
     assert.deepEqual(

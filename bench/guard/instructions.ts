@@ -4,7 +4,7 @@
  *
  *   node build/bench/guard/instructions.js [--requests 20000] [--warmup 30000]
  *     [--connections 10] [--variants bare,guard,...] [--request-id] [--rounds 1]
- *     [--parallel 1] [--semi-space-mb 16] [--out DIR]
+ *     [--parallel 1] [--semi-space-mb 16] [--mode sync|store] [--out DIR]
  *
  * Needs valgrind (Debian: apt-get install valgrind). Each variant's server (server.js, the
  * same variants and `NAME@BUILD_DIR` builds as throughput.js) runs under callgrind; after
@@ -12,6 +12,9 @@
  * with exactLoad over the same connections, and the counters are dumped: instructions in the server process, divided by
  * requests. The load generator is this process, not counted. --out keeps the dumps (and the
  * servers' JIT symbol maps, --perf-basic-prof) for callgrind_annotate; otherwise they go.
+ * --mode store answers with setHeader() calls and end(), as Express and Koa do, instead of
+ * writeHead() with an object: Node then sends the head from its own header store, which the
+ * guard's echo checks differently.
  *
  * Why a count: throughput.js measures time, and this project's VM changes speed within
  * seconds, so its paired ratios are several points wide; two processes of the same bare
@@ -52,9 +55,12 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     parallel: { type: 'string', default: '1' },
     'semi-space-mb': { type: 'string', default: '16' },
+    mode: { type: 'string', default: 'sync' },
     out: { type: 'string' },
   },
 });
+if (values.mode !== 'sync' && values.mode !== 'store')
+  throw new Error('--mode must be sync or store');
 const requests = Number(values.requests);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
@@ -104,7 +110,7 @@ async function count(variant: string, dir: string): Promise<number> {
     `--max-semi-space-size=${semiSpaceMb}`,
     script,
     name,
-    'sync',
+    values.mode,
   ]);
   try {
     const port = Number((await proc.waitFor(/listening on (\d+)/, 120_000))[1]);
@@ -152,7 +158,8 @@ async function pool<T>(tasks: readonly (() => Promise<T>)[], limit: number): Pro
 console.log(
   `guard instructions: callgrind, ${requests} requests counted after ${warmup}, ` +
     `${connections} connections, ${headers.length > 0 ? 'X-Request-Id sent' : 'no X-Request-Id'}, ` +
-    `${rounds} round(s), young generation ${semiSpaceMb} MB, ${process.version}`,
+    `${rounds} round(s), handler ${values.mode}, young generation ${semiSpaceMb} MB, ` +
+    process.version,
 );
 const dir = values.out ?? mkdtempSync(join(tmpdir(), 'h13-instructions-'));
 if (values.out !== undefined) mkdirSync(dir, { recursive: true });

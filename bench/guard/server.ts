@@ -38,6 +38,17 @@ function answerWithId(res: http.ServerResponse): void {
   res.end(body);
 }
 
+/**
+ * The `store` mode: the head set with setHeader(), as Express and Koa build it, so Node sends
+ * it from its own header store rather than from an object given to writeHead.
+ */
+function answerFromStore(res: http.ServerResponse): void {
+  res.setHeader('content-type', 'text/plain');
+  res.setHeader('content-length', body.length);
+  res.setHeader('x-powered-by', 'bench');
+  res.end(body);
+}
+
 /** The research's "realistic" handler: a few awaits and a turn of the event loop. */
 async function asyncWork(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve(i);
@@ -51,8 +62,8 @@ function handlerFor(name: string): Handler {
       : name === 'guard+steps'
         ? (req: http.IncomingMessage) => stepFor(req, 'handled')
         : () => {};
-  const respond = name === 'bare+id' ? answerWithId : answer;
-  if (mode === 'sync')
+  const respond = name === 'bare+id' ? answerWithId : mode === 'store' ? answerFromStore : answer;
+  if (mode === 'sync' || mode === 'store')
     return (req, res) => {
       record(req);
       respond(res);

@@ -5,7 +5,7 @@
  *   node build/bench/guard/throughput.js [--seconds 3] [--warmup 1] [--rounds 5]
  *     [--connections 10] [--modes sync,async] [--variants bare,guard,...]
  *     [--server-cpu 1] [--load-cpu 0] [--no-pin] [--request-id] [--load autocannon|wrk]
- *     [--keep-servers] [--together]
+ *     [--keep-servers] [--together] [--fresh]
  *
  * A variant `NAME@BUILD_DIR` (for example guard@/tmp/before/build) runs NAME from another
  * build, in the same rounds: the way to compare two versions of the guard.
@@ -19,7 +19,8 @@
  * the server and the load generator are pinned to different cores (taskset, the same pinning
  * for every variant), each server is warmed up before it is measured, variants are
  * interleaved round by round with the order rotated, and every variant is compared with the
- * bare server of the same round (paired ratios), whose median and range are reported.
+ * bare server of the same round (paired ratios), whose median and range are reported, and
+ * their mean with its 95 % confidence interval (stats.ts), the figure to weigh a point or two.
  * Server CPU time per request (process.cpuUsage in the server) is the steadier figure:
  * req/s also moves with the load generator's share of the machine.
  *
@@ -39,13 +40,23 @@
  * same time, each by its own wrk, all servers on the one server core. The kernel shares that
  * core between them, so whatever the VM does to its speed happens to every variant in the
  * same second; CPU time per request, each server's own, is then compared within one window.
+ *
+ * --fresh (needs --together, replaces its --keep-servers) starts a new server for every
+ * variant in every round. Each Node process keeps its own speed for its whole life (which code
+ * V8 optimized, where things landed in memory), and with kept servers more rounds only measure
+ * the same processes again: the offset between them never averages away, and the confidence
+ * interval, blind to it, comes out too narrow. With new processes every round the rounds are
+ * independent and the interval holds. The new servers are warmed up one after another, each
+ * alone with wrk, because warming them at once on the shared core did not let the JIT settle;
+ * the order rotates so that no variant always idles longest before the burst. Then they are
+ * driven together as --together does, and killed before the next round starts.
  */
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRow, type Measure, summarize } from './stats.js';
+import { formatMeanRow, formatRow, type Measure, type Summary, summarize } from './stats.js';
 import { BENCH_REQUEST_ID, scriptOf } from './variants.js';
 
 interface AutocannonResult {
@@ -73,6 +84,7 @@ const { values } = parseArgs({
     load: { type: 'string', default: 'autocannon' },
     'keep-servers': { type: 'boolean', default: false },
     together: { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -88,11 +100,16 @@ if (load !== 'autocannon' && load !== 'wrk') throw new Error('--load must be aut
 if (load === 'wrk' && spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error !== undefined)
   throw new Error('--load wrk needs wrk on the PATH (Debian: apt-get install wrk)');
 
-// Servers restarted each round would warm up sharing the core, and the JIT did not settle
-// (docs/guard.md, "Eleventh session"); autocannon running several at once in this process
-// would set the pace itself.
+// Servers restarted each round and warmed up together, sharing the core, did not let the JIT
+// settle (docs/guard.md, "Eleventh session"): --together keeps them unless --fresh, which
+// warms each alone. autocannon running several at once in this process would set the pace
+// itself.
 if (values.together && load !== 'wrk') throw new Error('--together needs --load wrk');
-const keepServers = values['keep-servers'] || values.together;
+if (values.fresh && !values.together) throw new Error('--fresh needs --together');
+if (values.fresh && values['keep-servers'])
+  throw new Error('--fresh starts new servers every round: it cannot go with --keep-servers');
+const fresh = values.fresh;
+const keepServers = (values['keep-servers'] || values.together) && !fresh;
 const headers = values['request-id'] ? { 'x-request-id': BENCH_REQUEST_ID } : undefined;
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
@@ -193,6 +210,19 @@ async function warmServer(variant: string, mode: string): Promise<Server> {
   return server;
 }
 
+/**
+ * Kill a server and wait until it is gone: the next round's servers then have the core to
+ * themselves, and none outlives the run.
+ */
+function stop(server: Server): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
 async function burst(variant: string, server: Server): Promise<Measure> {
   const before = await server.cpu();
   const start = performance.now();
@@ -218,7 +248,35 @@ async function measure(variant: string, mode: string): Promise<Measure> {
   }
 }
 
-/** Every round's measurements, the servers started afresh each time or kept (--keep-servers). */
+/**
+ * Every variant's burst at the same time, in the order of --variants. All are waited for even
+ * when one fails, so that no wrk is still running when the servers are stopped.
+ */
+async function burstTogether(servers: ReadonlyMap<string, Server>): Promise<Measure[]> {
+  const settled = await Promise.allSettled(variants.map((v) => burst(v, servers.get(v) as Server)));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<Measure>).value);
+}
+
+/** A --fresh round: new servers, warmed up one after another, driven together, stopped. */
+async function freshRound(mode: string, round: number): Promise<Measure[]> {
+  const servers = new Map<string, Server>();
+  try {
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(i + round) % variants.length] as string;
+      servers.set(variant, await warmServer(variant, mode));
+    }
+    return await burstTogether(servers);
+  } finally {
+    await Promise.all([...servers.values()].map(stop));
+  }
+}
+
+/**
+ * Every round's measurements, the servers started afresh each time (by default and with
+ * --fresh) or kept (--keep-servers).
+ */
 async function runRounds(mode: string): Promise<Map<string, Measure[]>> {
   const results = new Map<string, Measure[]>(variants.map((v) => [v, []]));
   const kept = new Map<string, Server>();
@@ -227,7 +285,7 @@ async function runRounds(mode: string): Promise<Map<string, Measure[]>> {
       for (const variant of variants) kept.set(variant, await warmServer(variant, mode));
     for (let round = 0; round < rounds; round++) {
       if (values.together) {
-        const all = await Promise.all(variants.map((v) => burst(v, kept.get(v) as Server)));
+        const all = fresh ? await freshRound(mode, round) : await burstTogether(kept);
         for (const [i, m] of all.entries()) results.get(variants[i] as string)?.push(m);
         continue;
       }
@@ -250,7 +308,13 @@ console.log(
   `guard throughput: ${seconds}s measured after ${warmup}s warm-up, ${rounds} rounds, ` +
     `${connections} connections, ${load}, ${headers ? 'X-Request-Id sent' : 'no X-Request-Id'}, ` +
     `${values.together ? 'variants driven together, ' : ''}` +
-    `${keepServers ? 'servers kept across rounds' : 'servers started each round'}, ` +
+    `${
+      fresh
+        ? 'new servers each round, warmed up one after another (--fresh)'
+        : keepServers
+          ? 'servers kept across rounds'
+          : 'servers started each round'
+    }, ` +
     (pin
       ? `server pinned to cpu ${values['server-cpu']}, load generator to cpu ${values['load-cpu']}`
       : 'no pinning'),
@@ -262,7 +326,25 @@ for (const mode of modes) {
   console.log(
     'variant            req/s [range]        vs bare [range]           cpu µs/req [range]       vs bare [range]           user cpu vs bare [range]',
   );
-  for (const variant of variants) {
-    console.log(formatRow(variant, summarize(results.get(variant) ?? [], bare)));
+  const summaries = variants.map((v) => summarize(results.get(v) ?? [], bare));
+  for (const [i, variant] of variants.entries()) {
+    console.log(formatRow(variant, summaries[i] as Summary));
   }
+  console.log(
+    rounds > 1
+      ? `\nhandler=${mode}: means [95% confidence interval of the mean, Student's t, ` +
+          `${rounds} rounds]; vs bare = paired`
+      : `\nhandler=${mode}: means (no interval from one round); vs bare = paired`,
+  );
+  console.log(
+    'variant         req/s vs bare [95% CI]    cpu vs bare [95% CI]      user cpu vs bare [95% CI]',
+  );
+  for (const [i, variant] of variants.entries()) {
+    console.log(formatMeanRow(variant, summaries[i] as Summary));
+  }
+  if (keepServers && rounds > 1)
+    console.log(
+      'servers kept: the intervals leave out each process’s own speed, which lasts the whole ' +
+        'run (--together --fresh starts new servers every round)',
+    );
 }

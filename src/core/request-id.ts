@@ -28,3 +28,21 @@ export function isValidRequestId(value: string | undefined | null): value is str
 export function requestIdFrom(value: string | undefined | null, v4 = true): string {
   return isValidRequestId(value) ? value : newRequestId(v4);
 }
+
+/**
+ * X-Request-Id from rawHeaders: reading req.headers would build Node's lazy headers object
+ * on every request, which the bare server never pays for. A repeated header is invalid
+ * (Node would join the values with ', '), so it gets a new id.
+ */
+export function rawRequestId(raw: string[]): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    // Heroku's router spells it X-Request-Id: compared as is before lowercasing a copy.
+    if (name.length === 12 && (name === 'X-Request-Id' || name.toLowerCase() === 'x-request-id')) {
+      if (found !== undefined) return undefined;
+      found = raw[i + 1];
+    }
+  }
+  return found;
+}

@@ -52,24 +52,35 @@ export function newRequestId(v4 = true): string {
 
 /** Ids that share one head before a new one is drawn. */
 const IDS_PER_HEAD = 256;
-let head = '';
+/** What comes before the id on the guard's echoed header line. */
+export const ID_LINE_PREFIX = 'x-request-id: ';
+let lineHead = '';
 let idsLeft = 0;
+const CR = 13;
+const LF = 10;
 
 /**
- * UUIDv4s for the guard's per-request path, made in two pieces. The first 19 characters
+ * UUIDv4s for the guard's per-request path, made in two pieces that are the two halves of the
+ * `x-request-id` header line it echoes. The first 19 characters of the id
  * (`xxxxxxxx-xxxx-4xxx-`: the version and 60 random bits) are shared by IDS_PER_HEAD ids in a
  * row; the last 17 (the variant and 62 random bits) are drawn for each id. Knowing one id, a
- * client still has 62 random bits to guess to name another request's id. takeIdTail() draws
- * the next id's tail; batchHead() is the head that goes with it. Building all 36 characters
- * per request was the largest part of the guard's cost for a request without an id
- * (docs/guard.md, "Twelfth session"); the router keeps newRequestId().
+ * client still has 62 random bits to guess to name another request's id.
+ *
+ * takeIdLineTail() draws the next id's last 17 characters, followed by CRLF; idLineHead() is
+ * the piece that goes before it: ID_LINE_PREFIX and the shared 19 characters, one flat
+ * string. The echo then joins two strings per response instead of five (docs/guard.md,
+ * "Thirteenth session"). Building all 36 characters per request was the largest part of the
+ * guard's cost for a request without an id (docs/guard.md, "Twelfth session"); the router
+ * keeps newRequestId().
  */
-export function takeIdTail(): string {
+export function takeIdLineTail(): string {
   if (idsLeft === 0) {
-    // A flat copy: a slice would be a sliced string, and V8's copy of a response head takes
-    // only sequential strings on its fast path (read in V8's String::WriteToFlat, not
-    // measured apart from the nested-string case in docs/guard.md).
-    head = Buffer.from(newRequestId().slice(0, 19), 'latin1').toString('latin1');
+    // A flat copy: a concatenation would be a nested string, and a slice a sliced one; V8's
+    // copy of a response head takes only sequential strings on its fast path (read in V8's
+    // String::WriteToFlat; the nested case measured in docs/guard.md).
+    lineHead = Buffer.from(ID_LINE_PREFIX + newRequestId().slice(0, 19), 'latin1').toString(
+      'latin1',
+    );
     idsLeft = IDS_PER_HEAD;
   }
   idsLeft--;
@@ -81,15 +92,20 @@ export function takeIdTail(): string {
   offset = o + 8;
   const b = (i: number) => pool[o + i] as number;
   const variant = (b(0) & 0x3f) | 0x80;
-  // biome-ignore format: the fourth group, then the fifth
+  // biome-ignore format: the fourth group, then the fifth, then the line's end
   return String.fromCharCode(
     HI[variant] as number, LO[variant] as number, HI[b(1)] as number, LO[b(1)] as number, DASH,
     HI[b(2)] as number, LO[b(2)] as number, HI[b(3)] as number, LO[b(3)] as number,
     HI[b(4)] as number, LO[b(4)] as number, HI[b(5)] as number, LO[b(5)] as number,
-    HI[b(6)] as number, LO[b(6)] as number, HI[b(7)] as number, LO[b(7)] as number,
+    HI[b(6)] as number, LO[b(6)] as number, HI[b(7)] as number, LO[b(7)] as number, CR, LF,
   );
 }
 
-export function batchHead(): string {
-  return head;
+export function idLineHead(): string {
+  return lineHead;
+}
+
+/** The id that a line's two pieces carry. */
+export function idOfLine(head: string, tail: string): string {
+  return head.slice(ID_LINE_PREFIX.length) + tail.slice(0, -2);
 }

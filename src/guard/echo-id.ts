@@ -15,6 +15,8 @@
  */
 
 import http, { type ServerResponse } from 'node:http';
+import { ID_LINE_PREFIX } from '../core/uuid.js';
+import { nodeSymbol } from './node-symbol.js';
 import { recordOf } from './record.js';
 
 type StoreHeader = (this: ServerResponse, firstLine: string, headers: unknown) => unknown;
@@ -35,13 +37,14 @@ export function installIdEcho(): boolean {
     const rec = recordOf(this.req);
     // headers is the setHeader store (when the app used setHeader; writeHead merged its own
     // headers into it), or writeHead's object or array, or null.
-    if (rec?.server.options.requestId && !hasIdHeader(headers))
-      return storeHeader.call(
-        this,
-        `${firstLine}x-request-id: ${rec.idHead}${rec.idTail}\r\n`,
-        headers,
-      );
-    return storeHeader.call(this, firstLine, headers);
+    if (rec === undefined || !rec.server.options.requestId || hasIdHeader(this, headers))
+      return storeHeader.call(this, firstLine, headers);
+    // An id the guard made comes as the line's two pieces; a given id needs the line around it.
+    const line =
+      rec.givenId === ''
+        ? firstLine + rec.lineHead + rec.lineTail
+        : `${firstLine}${ID_LINE_PREFIX}${rec.givenId}\r\n`;
+    return storeHeader.call(this, line, headers);
   } as StoreHeader;
   return true;
 }
@@ -58,9 +61,24 @@ function isIdName(name: unknown): boolean {
   );
 }
 
+/**
+ * Where Node keeps the headers set with setHeader(), keyed by the lowercased name, so one
+ * keyed load answers. On Node 22 and 24 it is an object without a prototype, which V8 keeps
+ * as a dictionary: a for-in over it collects the keys anew on every call, many times the cost
+ * of that load (docs/guard.md, "Thirteenth session"). Node 26 builds it from a class and it
+ * keeps fast properties; the load is still the cheaper check. Express and Koa send their
+ * heads from this store.
+ */
+const kOutHeaders = nodeSymbol(new http.OutgoingMessage(), 'kOutHeaders');
+
 /** Whether the app put its own X-Request-Id among the response's headers. */
-function hasIdHeader(headers: unknown): boolean {
+function hasIdHeader(res: ServerResponse, headers: unknown): boolean {
   if (headers === null || typeof headers !== 'object') return false;
+  if (
+    kOutHeaders !== undefined &&
+    headers === (res as unknown as Record<symbol, unknown>)[kOutHeaders]
+  )
+    return (headers as Record<string, unknown>)[NAME] !== undefined;
   if (Array.isArray(headers)) {
     // [[name, value], ...] or [name, value, name, value, ...]
     if (Array.isArray(headers[0])) return headers.some((entry) => isIdName(entry[0]));

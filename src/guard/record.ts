@@ -12,6 +12,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { GuardCause, GuardReceived } from '../core/guard-vocabulary.js';
 import type { LogfmtValue } from '../core/logfmt.js';
+import { isValidRequestId, rawRequestId } from '../core/request-id.js';
+import { idOfLine, newRequestId } from '../core/uuid.js';
 import type { ServerState, SocketState } from './state.js';
 
 export type StepFields = Readonly<Record<string, LogfmtValue>>;
@@ -41,11 +43,16 @@ export class RequestRecord implements RequestInfo {
   // `declare` + assignments in the constructor: ES2022 class fields would define every field
   // once as undefined and then assign it again, on every request.
   /**
-   * The id in two pieces, `idTail` empty unless the guard made it (uuid.ts): the echo writes
-   * them one after the other, so that V8 never copies a joined id out of a nested string.
+   * The request's own X-Request-Id when it passed the check, else ''. With the echo off
+   * (`requestId: false`) the check waits until something reads `id`, which keeps it here.
    */
-  declare readonly idHead: string;
-  declare readonly idTail: string;
+  declare givenId: string;
+  /**
+   * An id the guard made, as the two pieces of its echoed header line (uuid.ts), '' for a
+   * given id: the echo joins them as they are, and `id` cuts the id out only when asked.
+   */
+  declare readonly lineHead: string;
+  declare readonly lineTail: string;
   declare readonly req: IncomingMessage;
   declare readonly res: ServerResponse;
   declare readonly sock: SocketState;
@@ -64,15 +71,17 @@ export class RequestRecord implements RequestInfo {
   declare received: GuardReceived | undefined;
 
   constructor(
-    idHead: string,
-    idTail: string,
+    givenId: string,
+    lineHead: string,
+    lineTail: string,
     req: IncomingMessage,
     res: ServerResponse,
     sock: SocketState,
     bytesAtStart: number,
   ) {
-    this.idHead = idHead;
-    this.idTail = idTail;
+    this.givenId = givenId;
+    this.lineHead = lineHead;
+    this.lineTail = lineTail;
     this.req = req;
     this.res = res;
     this.sock = sock;
@@ -88,7 +97,11 @@ export class RequestRecord implements RequestInfo {
   }
 
   get id(): string {
-    return this.idTail === '' ? this.idHead : this.idHead + this.idTail;
+    if (this.givenId !== '') return this.givenId;
+    if (this.lineHead !== '') return idOfLine(this.lineHead, this.lineTail);
+    const header = rawRequestId(this.req.rawHeaders);
+    this.givenId = header !== undefined && isValidRequestId(header) ? header : newRequestId();
+    return this.givenId;
   }
 
   get socket(): Socket {

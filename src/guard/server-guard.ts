@@ -9,13 +9,14 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { isValidRequestId } from '../core/request-id.js';
-import { batchHead, takeIdTail } from '../core/uuid.js';
+import { isValidRequestId, rawRequestId } from '../core/request-id.js';
+import { idLineHead, takeIdLineTail } from '../core/uuid.js';
 import { answerFor } from './answer.js';
 import { handleClientError } from './client-error.js';
 import { wrapServerClose } from './coexist.js';
 import { dispatched } from './cut.js';
 import { trackSocket } from './detect.js';
+import { canCallDirectly, singleListener } from './direct-call.js';
 import { installIdEcho } from './echo-id.js';
 import { tuneKeepAlive } from './keep-alive.js';
 import type { ResolvedOptions } from './options.js';
@@ -47,6 +48,7 @@ export function guardServer(server: http.Server, options: ResolvedOptions): Serv
     out: createOutput(options.log),
     sockets: new Set<Socket>(),
     emit,
+    direct: canCallDirectly(server, emit),
     // Echoed by the head-assembly wrapper when this Node has one, else by setHeader.
     setIdHeader: options.requestId && !installIdEcho(),
     closed: null,
@@ -100,15 +102,19 @@ function onRequest(
   const socket = req.socket;
   const s = socketState(socket) ?? trackSocket(st, socket);
   stats.requests++;
-  const header = rawRequestId(req.rawHeaders);
-  let idHead: string;
-  let idTail = '';
-  if (header !== undefined && isValidRequestId(header)) idHead = header;
-  else {
-    idTail = takeIdTail();
-    idHead = batchHead();
+  let givenId = '';
+  let lineHead = '';
+  let lineTail = '';
+  // Without the echo nothing needs the id until a line or the app reads it (record.ts).
+  if (st.options.requestId) {
+    const header = rawRequestId(req.rawHeaders);
+    if (header !== undefined && isValidRequestId(header)) givenId = header;
+    else {
+      lineTail = takeIdLineTail();
+      lineHead = idLineHead();
+    }
   }
-  const rec = new RequestRecord(idHead, idTail, req, res, s, dispatched(socket));
+  const rec = new RequestRecord(givenId, lineHead, lineTail, req, res, s, dispatched(socket));
   if (st.setIdHeader) res.setHeader('x-request-id', rec.id);
   attachRecord(req, rec);
   s.current = rec;
@@ -127,24 +133,6 @@ function onRequest(
   return callListeners(st, server, event, rec);
 }
 
-/**
- * X-Request-Id from rawHeaders: reading req.headers would build Node's lazy headers object
- * on every request, which the bare server never pays for. A repeated header is invalid
- * (Node would join the values with ', '), so it gets a new id.
- */
-function rawRequestId(raw: string[]): string | undefined {
-  let found: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    // Heroku's router spells it X-Request-Id: compared as is before lowercasing a copy.
-    if (name.length === 12 && (name === 'X-Request-Id' || name.toLowerCase() === 'x-request-id')) {
-      if (found !== undefined) return undefined;
-      found = raw[i + 1];
-    }
-  }
-  return found;
-}
-
 function callListeners(
   st: ServerState,
   server: http.Server,
@@ -152,7 +140,12 @@ function callListeners(
   rec: RequestRecord,
 ): boolean {
   try {
-    return st.emit.call(server, event, rec.req, rec.res);
+    const listener = st.direct ? singleListener(server, event) : undefined;
+    if (listener === undefined) return st.emit.call(server, event, rec.req, rec.res);
+    // What Node's emit returns for an event with a listener; the listener's own result only
+    // matters to emit when the server captures rejections, and then `direct` is false.
+    listener.call(server, rec.req, rec.res);
+    return true;
   } catch (err) {
     if (typeof err === 'object' && err !== null) throwers.set(err, rec);
     throw err;

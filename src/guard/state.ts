@@ -17,6 +17,8 @@ export interface ServerState {
   readonly sockets: Set<Socket>;
   /** The server's emit as it was before the guard wrapped it. */
   readonly emit: (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
+  /** A single request listener may be called without `emit` (direct-call.ts). */
+  readonly direct: boolean;
   /** Echo the request id with res.setHeader (only where the cheaper path is unavailable). */
   readonly setIdHeader: boolean;
   /** Resolved by the net-level close callback once every connection has ended. */

@@ -6,7 +6,13 @@ import { H13Error, isH13Error } from '../../src/core/errors.js';
 import { escapeHtml } from '../../src/core/html.js';
 import { createLogSink } from '../../src/core/log-sink.js';
 import { isValidRequestId, requestIdFrom } from '../../src/core/request-id.js';
-import { batchHead, newRequestId, takeIdTail } from '../../src/core/uuid.js';
+import {
+  ID_LINE_PREFIX,
+  idLineHead,
+  idOfLine,
+  newRequestId,
+  takeIdLineTail,
+} from '../../src/core/uuid.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -58,8 +64,12 @@ describe('request ids', () => {
 
   it('makes distinct version-4 UUIDs in two pieces: a shared head, a random tail per id', () => {
     const next = () => {
-      const tail = takeIdTail();
-      return batchHead() + tail;
+      const tail = takeIdLineTail();
+      const head = idLineHead();
+      // The pieces are the two halves of the echoed header line.
+      assert.ok(head.startsWith(ID_LINE_PREFIX), head);
+      assert.ok(tail.endsWith('\r\n') && tail.length === 19, JSON.stringify(tail));
+      return idOfLine(head, tail);
     };
     // More than one head and more than one refill of the entropy pool.
     const ids = Array.from({ length: 9_000 }, next);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
+import { requestInfo } from '../../src/guard/index.js';
 import type { ExchangeResult } from '../../src/http/raw-exchange.js';
 import { fields, type Guarded, header, startGuarded } from './helpers.js';
 
@@ -57,6 +58,38 @@ describe('guard request id echo', () => {
     assert.deepEqual(idHeaders(await g.get('/object')), ['app-object']);
     assert.deepEqual(idHeaders(await g.get('/flat')), ['app-flat']);
     assert.deepEqual(idHeaders(await g.get('/removed', `X-Request-Id: ${VALID}\r\n`)), [VALID]);
+  });
+
+  it('with requestId: false still gives each request its id, found when first read', async () => {
+    const ids: string[] = [];
+    const g = await startGuarded(
+      (req, res) => {
+        const info = requestInfo(req);
+        ids.push(`${req.url} ${info?.id} ${info?.id}`);
+        if (req.url === '/fail') {
+          res.writeHead(200, { 'content-length': 10 });
+          res.write('x', () => res.destroy());
+          return;
+        }
+        res.end('ok');
+      },
+      { requestId: false },
+    );
+    servers.push(g);
+    assert.deepEqual(idHeaders(await g.get('/valid', `X-Request-Id: ${VALID}\r\n`)), []);
+    await g.get('/short', 'X-Request-Id: too-short\r\n');
+    await g.get('/fail', `X-Request-Id: ${VALID}\r\n`);
+    const h18 = await g.waitLine(/code=H18/);
+    assert.equal(h18.request_id, VALID);
+    const [valid, short, fail] = ids.map((l) => l.split(' '));
+    assert.deepEqual(valid, ['/valid', VALID, VALID]);
+    // An id that fails Heroku's rule gets a UUID, the same one on every read.
+    assert.match(
+      short?.[1] ?? '',
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    assert.equal(short?.[2], short?.[1]);
+    assert.deepEqual(fail, ['/fail', VALID, VALID]);
   });
 
   it('echoes nothing with requestId: false, and leaves unguarded servers alone', async () => {

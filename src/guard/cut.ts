@@ -25,7 +25,11 @@ export function headLeft(res: ServerResponse): boolean {
   return (res as { _headerSent?: boolean })._headerSent === true;
 }
 
-/** Bytes the socket has handed to the kernel so far (a plain field, no allocation). */
+/**
+ * Bytes the socket has handed to the kernel so far. Node's getter reads its handle's counter
+ * through a C++ accessor (no allocation, but a call into C++ per request: docs/guard.md,
+ * "Fourteenth session"); `bytesWritten` would also walk the socket's write buffer.
+ */
 export function dispatched(socket: Socket): number {
   const n = (socket as { _bytesDispatched?: unknown })._bytesDispatched;
   return typeof n === 'number' ? n : 0;

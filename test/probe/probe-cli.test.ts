@@ -17,7 +17,7 @@ import {
 } from './helpers.js';
 import { checkReport } from './schema-check.js';
 
-test('plain Node 20: every bad request is answered, no bad-request findings (exit 0)', async () => {
+test("plain Node 20: every bad request is answered, no bad-request findings but Node's own race (exit 0 without it)", async () => {
   const server = await nodeServer();
   try {
     const { code, report } = await probeJson(['--only', 'bad-requests', server.url]);
@@ -37,7 +37,9 @@ test('plain Node 20: every bad request is answered, no bad-request findings (exi
       [connect.ending, connect.router.kind, connect.finding],
       ['silent', 'reject', null],
     );
-    assert.equal(code, 0);
+    // The race, when it happened, is the run's one finding, and a finding exits 1.
+    const raceFound = findingIds(report, 'bad-requests').includes(NODE_DEFAULT_RST_RACE);
+    assert.equal(code, raceFound ? 1 : 0);
   } finally {
     await server.close();
   }

@@ -204,7 +204,7 @@ async function warmServer(variant: string, mode: string): Promise<Server> {
   try {
     await drive(`http://127.0.0.1:${server.port}/`, warmup);
   } catch (err) {
-    server.child.kill('SIGKILL');
+    await stop(server);
     throw err;
   }
   return server;
@@ -244,7 +244,7 @@ async function measure(variant: string, mode: string): Promise<Measure> {
   try {
     return await burst(variant, server);
   } finally {
-    server.child.kill('SIGKILL');
+    await stop(server);
   }
 }
 
@@ -299,7 +299,7 @@ async function runRounds(mode: string): Promise<Map<string, Measure[]>> {
       }
     }
   } finally {
-    for (const server of kept.values()) server.child.kill('SIGKILL');
+    await Promise.all([...kept.values()].map(stop));
   }
   return results;
 }

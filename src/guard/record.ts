@@ -12,8 +12,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { GuardCause, GuardReceived } from '../core/guard-vocabulary.js';
 import type { LogfmtValue } from '../core/logfmt.js';
-import { isValidRequestId, rawRequestId } from '../core/request-id.js';
-import { idOfLine, newRequestId } from '../core/uuid.js';
+import { rawRequestId, requestIdFrom } from '../core/request-id.js';
+import { idOfLine } from '../core/uuid.js';
 import type { ServerState, SocketState } from './state.js';
 
 export type StepFields = Readonly<Record<string, LogfmtValue>>;
@@ -99,8 +99,7 @@ export class RequestRecord implements RequestInfo {
   get id(): string {
     if (this.givenId !== '') return this.givenId;
     if (this.lineHead !== '') return idOfLine(this.lineHead, this.lineTail);
-    const header = rawRequestId(this.req.rawHeaders);
-    this.givenId = header !== undefined && isValidRequestId(header) ? header : newRequestId();
+    this.givenId = requestIdFrom(rawRequestId(this.req.rawHeaders));
     return this.givenId;
   }
 
